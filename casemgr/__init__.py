@@ -1,0 +1,58 @@
+"""casemgr: confidential case management for community-based intervention programmes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from casemgr import crypto, i18n
+from casemgr.cli import register_cli
+from casemgr.config import build_config
+from casemgr.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from casemgr.web import errors, layout, security, transaction
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, keys, extensions, blueprints, CLI, error pages."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.update(build_config(app.instance_path, config))
+
+    crypto.init_app(app)  # loads keys; refuses to start without sound ones
+    _init_extensions(app)
+    _register_blueprints(app)
+    register_cli(app)
+    errors.init_app(app)
+    layout.init_app(app)
+    security.init_app(app)  # headers, no-store, request ids
+    transaction.init_app(app)  # one commit per request, at the edge
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    from casemgr.auth import sessions
+
+    sessions.init_app(app, login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from casemgr.admin.views import bp as admin_bp
+    from casemgr.audit.views import bp as audit_bp
+    from casemgr.auth.views import bp as auth_bp
+    from casemgr.home.views import bp as home_bp
+
+    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp):
+        app.register_blueprint(blueprint)

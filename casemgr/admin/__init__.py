@@ -1,0 +1,1 @@
+"""Administration: users, role assignments and organisational units."""

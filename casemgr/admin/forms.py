@@ -1,0 +1,84 @@
+"""Forms for managing users and units."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from casemgr.auth.roles import ROLE_LABELS
+from casemgr.org.models import UnitKind
+
+UNIT_KIND_LABELS = {
+    UnitKind.PROVINCIAL_DEPARTMENT: _l("Provincial department"),
+    UnitKind.DISTRICT_OFFICE: _l("District office (before 2025)"),
+    UnitKind.COMMUNE_OFFICE: _l("Commune office"),
+    UnitKind.SERVICE_CENTRE: _l("Social service centre"),
+}
+
+
+class RoleForm(FlaskForm):
+    """A role in a unit."""
+
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    unit_id = SelectField(_l("Unit"), coerce=int)
+    submit = SubmitField(_l("Add role"))
+
+
+class NewUserForm(RoleForm):
+    """A new user with their first role."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=64),
+            Regexp(
+                r"^[A-Za-z0-9._-]+$", message=_l("Use letters, digits, dot, dash or underscore.")
+            ),
+        ],
+    )
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Email(), Length(max=200)])
+    submit = SubmitField(_l("Create user"))
+
+
+class ProfileForm(FlaskForm):
+    """Display name and email of an existing user."""
+
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Email(), Length(max=200)])
+    submit = SubmitField(_l("Save"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with a CSRF token (disable, enable, reset MFA, reset password, remove role)."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class NewUnitForm(FlaskForm):
+    """A new organisational unit."""
+
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(max=40), Regexp(r"^[A-Za-z0-9._-]+$")]
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(
+        _l("Kind"), choices=[(k.value, label) for k, label in UNIT_KIND_LABELS.items()]
+    )
+    parent_id = SelectField(_l("Parent unit"), coerce=int)
+    valid_from = DateField(_l("Open from"), validators=[DataRequired()])
+    area_codes = StringField(
+        _l("Commune codes served (space-separated)"), validators=[Optional(), Length(max=2000)]
+    )
+    submit = SubmitField(_l("Create unit"))
+
+
+class CloseUnitForm(FlaskForm):
+    """Close a unit, naming its successor."""
+
+    successor_id = SelectField(_l("Successor unit"), coerce=int)
+    closed_on = DateField(_l("Closed from"), validators=[DataRequired()])
+    submit = SubmitField(_l("Close unit"))

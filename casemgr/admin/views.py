@@ -1,0 +1,239 @@
+"""Administration pages: users and their roles, organisational units."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from casemgr.admin import services
+from casemgr.admin.forms import (
+    UNIT_KIND_LABELS,
+    CloseUnitForm,
+    ConfirmForm,
+    NewUnitForm,
+    NewUserForm,
+    ProfileForm,
+    RoleForm,
+)
+from casemgr.auth.models import User
+from casemgr.auth.roles import ROLE_LABELS, Action, Role
+from casemgr.extensions import db
+from casemgr.org import queries as org_queries
+from casemgr.org import services as org_services
+from casemgr.org.models import AreaLevel, Unit, UnitKind
+from casemgr.web.access import requires
+from casemgr.web.pagination import paginate
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+USER_ERRORS = {
+    "username taken": _l("This username is already taken."),
+    "last role": _l("A user needs at least one role; disable the user instead."),
+    "cannot disable self": _l("You cannot disable your own account."),
+    "no such role": _l("That role assignment does not exist."),
+}
+UNIT_ERRORS = {
+    "code in use": _l("This code is already used by another unit."),
+    "parent closed": _l("The parent unit is closed on that date."),
+    "successor inside unit": _l("The successor must be another unit outside this one."),
+    "successor closed": _l("The successor unit is closed on that date."),
+    "closes before it opens": _l("A unit cannot close before it opens."),
+}
+
+
+def _unit_choices() -> list[tuple[int, str]]:
+    return [(u.id, f"{u.code} – {u.name}") for u in org_queries.open_units()]
+
+
+def _load_user(user_id: int) -> User:
+    return db.get_or_404(User, user_id)
+
+
+@bp.route("/users")
+@requires(Action.MANAGE_USERS)
+def users():
+    statement = select(User).order_by(User.username)
+    term = request.args.get("q", "").strip()
+    if term:
+        like = f"%{term.lower()}%"
+        statement = statement.where(or_(User.username.like(like), User.display_name.ilike(like)))
+    return render_template(
+        "admin/users.html", page=paginate(statement), q=term, role_labels=ROLE_LABELS
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@requires(Action.MANAGE_USERS)
+def new_user():
+    form = NewUserForm()
+    form.unit_id.choices = _unit_choices()
+    if form.validate_on_submit():
+        unit = db.get_or_404(Unit, form.unit_id.data)
+        try:
+            user, temp = services.create_user(
+                current_user,
+                username=form.username.data,
+                display_name=form.display_name.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                unit=unit,
+            )
+        except services.UserError as exc:
+            form.username.errors = [USER_ERRORS[str(exc)]]
+        else:
+            return render_template("admin/temporary_password.html", user=user, password=temp)
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Action.MANAGE_USERS)
+def user_detail(user_id: int):
+    user = _load_user(user_id)
+    profile = ProfileForm(obj=user)
+    if profile.validate_on_submit():
+        services.update_profile(
+            current_user, user, display_name=profile.display_name.data, email=profile.email.data
+        )
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    role_form = RoleForm(formdata=None)
+    role_form.unit_id.choices = _unit_choices()
+    return render_template(
+        "admin/user_detail.html",
+        user=user,
+        profile=profile,
+        role_form=role_form,
+        confirm=ConfirmForm(),
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@requires(Action.MANAGE_USERS)
+def add_role(user_id: int):
+    user = _load_user(user_id)
+    form = RoleForm()
+    form.unit_id.choices = _unit_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    services.assign_role(
+        current_user, user, Role(form.role.data), db.get_or_404(Unit, form.unit_id.data)
+    )
+    flash(_("Role added."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
+@requires(Action.MANAGE_USERS)
+def remove_role(user_id: int, assignment_id: int):
+    user = _load_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.remove_role(current_user, user, assignment_id)
+        flash(_("Role removed."), "success")
+    except services.UserError as exc:
+        flash(USER_ERRORS[str(exc)], "danger")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/<any(disable, enable):change>", methods=["POST"])
+@requires(Action.MANAGE_USERS)
+def set_enabled(user_id: int, change: str):
+    user = _load_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.set_enabled(current_user, user, change == "enable")
+        flash(
+            _("User enabled.")
+            if change == "enable"
+            else _("User disabled; their sessions have ended."),
+            "success",
+        )
+    except services.UserError as exc:
+        flash(USER_ERRORS[str(exc)], "danger")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-mfa", methods=["POST"])
+@requires(Action.MANAGE_USERS)
+def reset_mfa(user_id: int):
+    user = _load_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.reset_mfa(current_user, user)
+    flash(_("Two-step sign-in was reset; the user enrols again at the next sign-in."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@requires(Action.MANAGE_USERS)
+def reset_password(user_id: int):
+    user = _load_user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    temp = services.reset_password(current_user, user)
+    return render_template("admin/temporary_password.html", user=user, password=temp)
+
+
+@bp.route("/units")
+@requires(Action.MANAGE_UNITS)
+def units():
+    statement = select(Unit).order_by(Unit.path)
+    return render_template(
+        "admin/units.html", page=paginate(statement), kind_labels=UNIT_KIND_LABELS
+    )
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+@requires(Action.MANAGE_UNITS)
+def new_unit():
+    form = NewUnitForm()
+    form.parent_id.choices = [(0, _("(none: a top-level unit)")), *_unit_choices()]
+    if form.validate_on_submit():
+        parent = db.get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
+        codes = (form.area_codes.data or "").split()
+        areas = org_queries.areas_by_codes(AreaLevel.COMMUNE, codes)
+        if len(areas) != len(set(codes)):
+            form.area_codes.errors = [_("Some commune codes are unknown.")]
+        else:
+            try:
+                unit = org_services.open_unit(
+                    current_user,
+                    code=form.code.data,
+                    name=form.name.data,
+                    kind=UnitKind(form.kind.data),
+                    parent=parent,
+                    valid_from=form.valid_from.data,
+                    areas=areas,
+                )
+            except org_services.UnitError as exc:
+                form.code.errors = [UNIT_ERRORS[str(exc)]]
+            else:
+                flash(_("Unit created."), "success")
+                return redirect(url_for("admin.unit_detail", unit_id=unit.id))
+    return render_template("admin/unit_new.html", form=form)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+@requires(Action.MANAGE_UNITS)
+def unit_detail(unit_id: int):
+    unit = db.get_or_404(Unit, unit_id)
+    form = CloseUnitForm()
+    form.successor_id.choices = [c for c in _unit_choices() if c[0] != unit.id]
+    if unit.valid_to is None and form.validate_on_submit():
+        successor = db.get_or_404(Unit, form.successor_id.data)
+        try:
+            org_services.close_unit(current_user, unit, on=form.closed_on.data, successor=successor)
+        except org_services.UnitError as exc:
+            form.successor_id.errors = [UNIT_ERRORS[str(exc)]]
+        else:
+            flash(_("Unit closed."), "success")
+            return redirect(url_for("admin.unit_detail", unit_id=unit.id))
+    return render_template(
+        "admin/unit_detail.html", unit=unit, form=form, kind_labels=UNIT_KIND_LABELS
+    )

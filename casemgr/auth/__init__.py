@@ -1,0 +1,1 @@
+"""Users, roles, passwords, MFA, sign-in and server-side sessions."""

@@ -1,0 +1,113 @@
+"""Server-side sessions: a random token in the signed cookie, its hash in the database.
+
+Stateless app servers can all check a session, and a session can be ended from anywhere
+(sign-out, a disabled account, a changed password) with idle and absolute limits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask import Flask, current_app, flash, session
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, login_user, logout_user
+from sqlalchemy import select, update
+
+from casemgr.auth.models import User, UserSession
+from casemgr.db import utcnow
+from casemgr.extensions import db
+
+SESSION_KEY = "sid"
+# Write last_seen_at at most this often: a write per request would be wasted work.
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> UserSession:
+    """Sign the user in with a brand-new session id (the pre-sign-in session is discarded)."""
+    locale = session.get("locale")
+    session.clear()
+    token = secrets.token_urlsafe(32)
+    record = UserSession(token_hash=_hash(token), user_id=user.id)
+    db.session.add(record)
+    db.session.flush()
+    session[SESSION_KEY] = token
+    session.permanent = True
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+    return record
+
+
+def current_session_record() -> UserSession | None:
+    """The database record of the session in the cookie, if it exists."""
+    token = session.get(SESSION_KEY)
+    if not token:
+        return None
+    return db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+
+
+def end_current_session(reason: str) -> None:
+    """Sign out: end this session's record and clear the cookie."""
+    record = current_session_record()
+    if record is not None and record.ended_at is None:
+        record.ended_at = utcnow()
+        record.end_reason = reason
+    logout_user()
+    session.clear()
+
+
+def end_user_sessions(user: User, reason: str, keep_current: bool = False) -> int:
+    """End every live session of a user (all, or all but the current one); return how many."""
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+    )
+    if keep_current and (current := current_session_record()) is not None:
+        statement = statement.where(UserSession.id != current.id)
+    return db.session.execute(statement).rowcount
+
+
+def _expired(record: UserSession, now: dt.datetime) -> str | None:
+    config = current_app.config
+    if now - record.last_seen_at > dt.timedelta(minutes=config["SESSION_IDLE_MINUTES"]):
+        return "idle"
+    if now - record.created_at > dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]):
+        return "absolute"
+    return None
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user only if the session record is live and theirs."""
+    record = current_session_record()
+    if record is None or record.ended_at is not None or str(record.user_id) != user_id:
+        session.clear()
+        return None
+    now = utcnow()
+    reason = _expired(record, now)
+    if reason is not None:
+        record.ended_at, record.end_reason = now, reason
+        session.clear()
+        flash(_l("Your session has ended. Please sign in again."), "info")
+        return None
+    user = db.session.get(User, record.user_id)
+    if user is None or not user.is_enabled:
+        return None
+    if now - record.last_seen_at > TOUCH_INTERVAL:
+        record.last_seen_at = now
+    return user
+
+
+def init_app(app: Flask, login_manager: LoginManager) -> None:
+    """Attach Flask-Login with our loader; no remember-me cookie is ever set."""
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.session_protection = None  # the server-side record does this job

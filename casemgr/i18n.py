@@ -1,0 +1,54 @@
+"""Languages: Vietnamese by default, English on request; the choice is kept per user."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from casemgr.extensions import babel
+
+# Explicit patterns: Vietnamese users expect dd/mm/yyyy everywhere.
+DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
+DATETIME_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy HH:mm"}
+
+
+def select_locale() -> str:
+    """The signed-in user's language, else the one chosen in this session, else Vietnamese."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def show_date(value: dt.date | dt.datetime | None) -> str:
+    """Format a date the way the current language writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, DATE_PATTERNS.get(str(get_locale()), "yyyy-MM-dd"))
+
+
+def show_datetime(value: dt.datetime | None) -> str:
+    """Format a UTC timestamp in local time the way the current language writes it."""
+    if value is None:
+        return ""
+    return format_datetime(value, DATETIME_PATTERNS.get(str(get_locale()), "yyyy-MM-dd HH:mm"))
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel with our selector and the date filters."""
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+    app.jinja_env.filters["date"] = show_date
+    app.jinja_env.filters["datetime"] = show_datetime
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,0 +1,1 @@
+"""Organisation: administrative areas and the dated tree of organisational units."""

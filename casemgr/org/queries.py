@@ -1,0 +1,58 @@
+"""Reads over units and areas: subtrees, current units, area look-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Select, or_, select
+
+from casemgr.extensions import db
+from casemgr.org.models import Area, AreaLevel, Unit
+
+
+def subtree_condition(units: list[Unit]):
+    """A SQL condition selecting every unit in the subtrees of `units`."""
+    return or_(*(Unit.path.startswith(unit.path) for unit in units)) if units else False
+
+
+def units_in_subtrees(units: list[Unit]) -> Select:
+    """Every unit at or below the given ones."""
+    return select(Unit).where(subtree_condition(units)).order_by(Unit.path)
+
+
+def open_units(on: dt.date | None = None) -> list[Unit]:
+    """Units open on a day (today by default), in tree order."""
+    day = on or dt.date.today()
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.valid_from <= day, or_(Unit.valid_to.is_(None), Unit.valid_to > day))
+            .order_by(Unit.path)
+        )
+    )
+
+
+def unit_by_code(code: str) -> Unit | None:
+    """The unit with this code."""
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def areas_by_codes(level: AreaLevel, codes: list[str]) -> list[Area]:
+    """Areas of one level with the given official codes."""
+    if not codes:
+        return []
+    return list(db.session.scalars(select(Area).where(Area.level == level, Area.code.in_(codes))))
+
+
+def provinces() -> list[Area]:
+    """All current provinces by code."""
+    return list(
+        db.session.scalars(select(Area).where(Area.level == AreaLevel.PROVINCE).order_by(Area.code))
+    )
+
+
+def communes_of(province: Area) -> list[Area]:
+    """The communes of a province by name."""
+    return list(
+        db.session.scalars(select(Area).where(Area.parent_id == province.id).order_by(Area.name))
+    )

@@ -1,0 +1,1 @@
+"""Shared HTTP plumbing: access declarations, error pages, headers, transactions, pagination."""

@@ -1,0 +1,48 @@
+"""What every page's layout needs: the menu for the user's roles and the header forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from casemgr.auth.forms import LanguageForm, SignOutForm
+from casemgr.auth.roles import ROLE_LABELS, Action
+from casemgr.web.access import user_may
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One menu entry."""
+
+    label: str
+    url: str
+
+
+# (label, endpoint, action needed); later modules add their entries here.
+MENU = (
+    (_l("Users"), "admin.users", Action.MANAGE_USERS),
+    (_l("Units"), "admin.units", Action.MANAGE_UNITS),
+    (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
+)
+
+
+def nav_items() -> list[NavItem]:
+    """Menu entries the signed-in user may use."""
+    return [
+        NavItem(str(label), url_for(endpoint))
+        for label, endpoint, action in MENU
+        if user_may(current_user, action)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    """Expose the layout helpers to templates."""
+    app.jinja_env.globals.update(
+        nav_items=nav_items,
+        language_form=LanguageForm,
+        sign_out_form=SignOutForm,
+        role_label=lambda role: ROLE_LABELS[role],
+    )
