@@ -1,0 +1,72 @@
+# casemgr: `make run` serves the demo on 127.0.0.1; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app wsgi
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres install install-dev translations messages \
+        postgres chromium lint format bench clean
+
+run: install translations
+	$(FLASK) casemgr init
+	$(FLASK) casemgr demo-data
+	@echo "casemgr is starting on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
+	CASEMGR_SECURE_COOKIES=0 $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 \
+	  --access-logfile - wsgi:app
+
+test: install-dev translations chromium postgres
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+	CASEMGR_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-sqlite: install-dev translations
+	$(BIN)/python -m pytest -q
+
+test-postgres: install-dev translations postgres
+	CASEMGR_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+# Catalogues are compiled at install time; only the .po sources are committed.
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel -q compile -d casemgr/translations
+
+# For developers: extract new strings and merge them into the catalogues.
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o casemgr/translations/messages.pot .
+	$(BIN)/pybabel -q update -i casemgr/translations/messages.pot -d casemgr/translations
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect \
+	  $$(ls /etc/postgresql) main start
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

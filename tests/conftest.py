@@ -1,0 +1,101 @@
+"""Fixtures: one migrated database per run, a rolled-back transaction per test, factories."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from casemgr import create_app
+from casemgr.crypto.keyfile import new_key_document
+from casemgr.extensions import db as _db
+from casemgr.extensions import limiter
+from tests.dbsetup import fresh_database
+from tests.factories import Factories
+from tests.web import TestClient
+
+
+def test_config(database_url: str, keys: dict) -> dict:
+    """Settings for a test app: cheap argon2, keys from memory, a known database."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CASEMGR_KEYS_JSON": json.dumps(keys),
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def keys() -> dict:
+    return new_key_document()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, keys: dict) -> Iterator[Flask]:
+    app = create_app(test_config(database_url, keys))
+    app.test_client_class = TestClient
+    with app.app_context():
+        upgrade()
+        from casemgr.org.areas import load_current_areas
+
+        load_current_areas()
+        _db.session.commit()
+        _db.session.remove()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator:
+    """The database session, inside a transaction that is rolled back after the test.
+
+    Commits made by the code under test (the edge commit of each request included) only
+    release a savepoint, so every test starts from the same committed state.
+    """
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        original = _db.session
+        _db.session = scoped_session(
+            # Objects made by a test stay readable after a request closes its session;
+            # a test that needs fresh state reads it again with db.session.get().
+            sessionmaker(
+                bind=connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+            )
+        )
+        limiter.reset()
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make(db) -> Factories:
+    """Factories for units and users: make.unit(...), make.user(role=..., unit=...)."""
+    return Factories(db)
