@@ -17,7 +17,7 @@ from casemgr.extensions import db as _db
 from casemgr.extensions import limiter
 from tests.dbsetup import fresh_database
 from tests.factories import Factories
-from tests.web import TestClient
+from tests.web import BrowserClient
 
 
 def test_config(database_url: str, keys: dict) -> dict:
@@ -47,7 +47,7 @@ def keys() -> dict:
 @pytest.fixture(scope="session")
 def app(database_url: str, keys: dict) -> Iterator[Flask]:
     app = create_app(test_config(database_url, keys))
-    app.test_client_class = TestClient
+    app.test_client_class = BrowserClient
     with app.app_context():
         upgrade()
         from casemgr.org.areas import load_current_areas

@@ -15,7 +15,7 @@ from casemgr.extensions import db
 BASE = "https://localhost"
 
 
-class TestClient(FlaskClient):
+class BrowserClient(FlaskClient):
     """FlaskClient with the helpers the tests need."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
