@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import hmac
 import json
 from typing import Any
 
 GENESIS_MAC = b"\x00" * 32
+MAC_BYTES = 32
 
+# Domain-separation tag, first element of every canonical form; a new tag means a new format.
+FORMAT_TAG = "casemgr-audit-v1"
+
+# The fields the MAC covers, in canonical order. Every stored column except the MACs themselves.
 CHAINED_FIELDS = (
     "seq",
     "occurred_at",
@@ -28,20 +33,42 @@ CHAINED_FIELDS = (
     "is_break_glass",
 )
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+# One C-level encoder reused for every event: json.dumps would build a new one each call.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 def canonical(event: Any) -> bytes:
-    """Serialise the chained fields of an event deterministically."""
-    values: dict[str, Any] = {}
-    for name in CHAINED_FIELDS:
-        value = getattr(event, name)
-        if name == "occurred_at":
-            value = value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        elif name in ("outcome",):
-            value = str(value)
-        values[name] = value
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Serialise the chained fields of an event (model, row or namespace) deterministically.
+
+    A JSON array in fixed order: unambiguous (strings are quoted and escaped), stable across
+    databases, and about four times cheaper than a sorted JSON object. Time is an integer number
+    of microseconds since the epoch, so the session time zone of the database cannot change it.
+    """
+    return _encode(
+        [
+            FORMAT_TAG,
+            event.seq,
+            (event.occurred_at - _EPOCH) // _MICROSECOND,
+            event.actor_id,
+            event.actor_name,
+            event.actor_roles,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.case_id,
+            event.fields,
+            event.client_addr,
+            event.request_id,
+            event.channel,
+            str(event.outcome),
+            event.reason,
+            bool(event.is_break_glass),
+        ]
+    ).encode()
 
 
 def compute_mac(key: bytes, prev_mac: bytes, event: Any) -> bytes:
     """Return HMAC-SHA256(key, prev_mac || canonical(event))."""
-    return hmac.new(key, prev_mac + canonical(event), hashlib.sha256).digest()
+    return hmac.digest(key, bytes(prev_mac) + canonical(event), "sha256")

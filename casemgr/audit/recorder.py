@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
-from casemgr.audit.models import AuditEvent, Outcome
+from casemgr.audit.models import AuditAnchor, AuditEvent, Outcome
 from casemgr.extensions import db
 
 # An arbitrary constant naming the PostgreSQL advisory lock that serialises appends.
 APPEND_LOCK_ID = 0x43A5E_A0D17
+
+# A reason is a code ("bad credentials", "view_audit") or a short justification typed by a
+# user (break-glass, approvals). Forms that take one must cap it at this length and tell users
+# not to write names or case details: the audit trail is read by auditors, who see no content.
+REASON_MAX_LENGTH = 300
+# Field names, action names and object types are identifiers; anything else is refused so that
+# a value can never be smuggled into the trail in their place.
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 class Actor(Protocol):
@@ -36,11 +47,49 @@ def request_id() -> str | None:
     return g.request_id
 
 
-def _lock_chain() -> None:
-    # Serialise appends across processes: an advisory lock held until commit on PostgreSQL;
-    # on SQLite, BEGIN IMMEDIATE (see casemgr.web.transaction) already holds the write lock.
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
+def lock_chain(session: Session) -> None:
+    """Take the append lock for the rest of the transaction, before the head is read.
+
+    PostgreSQL: a transaction-scoped advisory lock, so appends from every process queue up.
+    SQLite: a write that matches no row takes the database's RESERVED (write) lock at once,
+    like BEGIN IMMEDIATE, so no other connection can append between our read of the head and
+    our insert. Done with a statement rather than BEGIN IMMEDIATE so that it works inside an
+    open transaction or savepoint (the test fixture's) as well as at the start of one.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
+
+
+def chain_head(session: Session) -> tuple[int, bytes]:
+    """The last sequence number and MAC (the archive anchor if the table is empty, or genesis)."""
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    if last is None:
+        last = session.execute(
+            select(AuditAnchor.seq, AuditAnchor.mac).order_by(AuditAnchor.seq.desc()).limit(1)
+        ).first()
+    return (last.seq, bytes(last.mac)) if last else (0, GENESIS_MAC)
+
+
+def _identifier(value: str, what: str) -> str:
+    if not _IDENTIFIER.match(value) or len(value) > 64:
+        raise ValueError(f"audit {what} must be a lower-case identifier")
+    return value
+
+
+def clean_reason(reason: str | None) -> str | None:
+    """Collapse control characters and refuse a reason longer than REASON_MAX_LENGTH."""
+    if reason is None:
+        return None
+    reason = _CONTROL.sub(" ", reason).strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        # The message names no part of the text: it may be exactly what must not be logged.
+        raise ValueError(f"audit reason longer than {REASON_MAX_LENGTH} characters")
+    return reason or None
 
 
 def record(
@@ -56,33 +105,40 @@ def record(
     is_break_glass: bool = False,
     channel: str | None = None,
 ) -> AuditEvent:
-    """Append an audit event in the current transaction; it commits with the change it describes."""
-    _lock_chain()
-    last = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev_mac = (last.seq + 1, last.mac) if last else (1, GENESIS_MAC)
+    """Append an audit event in the current transaction; it commits with the change it describes.
+
+    Raises (and so fails the request or command) if the event cannot be written; the caller's
+    transaction then rolls back, so the change is not kept and the data is not shown.
+    """
+    field_names = sorted({_identifier(name, "field name") for name in fields})
+    object_id = None if object_id is None else str(object_id)
+    if object_id is not None and len(object_id) > 64:
+        raise ValueError("audit object id longer than 64 characters")
+    session = db.session
     in_request = has_request_context()
     event = AuditEvent(
-        seq=seq,
-        occurred_at=dt.datetime.now(dt.UTC),
         actor_id=actor.id if actor is not None else None,
         actor_name=actor.username if actor is not None else None,
         actor_roles=actor.audit_roles() if actor is not None else None,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
+        action=_identifier(action, "action"),
+        object_type=None if object_type is None else _identifier(object_type, "object type"),
+        object_id=object_id,
         case_id=case_id,
-        fields=",".join(sorted(fields)) or None,
+        fields=",".join(field_names) or None,
         client_addr=request.remote_addr if in_request else None,
         request_id=request_id() if in_request else None,
         channel=channel or ("web" if in_request else "cli"),
         outcome=Outcome(outcome),
-        reason=reason,
-        is_break_glass=is_break_glass,
-        prev_mac=prev_mac,
+        reason=clean_reason(reason),
+        is_break_glass=bool(is_break_glass),
     )
+    lock_chain(session)
+    seq, prev_mac = chain_head(session)
+    event.seq = seq + 1
+    # Stamped under the lock, so that time never runs backwards along the chain.
+    event.occurred_at = dt.datetime.now(dt.UTC)
+    event.prev_mac = prev_mac
     event.mac = compute_mac(current_app.extensions["casemgr.keys"].audit_mac_key, prev_mac, event)
-    db.session.add(event)
-    db.session.flush()
+    session.add(event)
+    session.flush()
     return event
