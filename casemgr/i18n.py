@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -18,6 +18,8 @@ DATETIME_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy HH:mm"}
 def select_locale() -> str:
     """The signed-in user's language, else the one chosen in this session, else Vietnamese."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands speak the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
