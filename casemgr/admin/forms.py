@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from casemgr.auth.roles import ROLE_LABELS
@@ -21,7 +21,9 @@ UNIT_KIND_LABELS = {
 class RoleForm(FlaskForm):
     """A role in a unit."""
 
-    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
+    )
     unit_id = SelectField(_l("Unit"), coerce=int)
     submit = SubmitField(_l("Add role"))
 
@@ -66,7 +68,7 @@ class NewUnitForm(FlaskForm):
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
-        _l("Kind"), choices=[(k.value, label) for k, label in UNIT_KIND_LABELS.items()]
+        _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in UNIT_KIND_LABELS.items()]
     )
     parent_id = SelectField(_l("Parent unit"), coerce=int)
     valid_from = DateField(_l("Open from"), validators=[DataRequired()])

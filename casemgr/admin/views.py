@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
+from wtforms import SelectChoice
 
 from casemgr.admin import services
 from casemgr.admin.forms import (
@@ -44,8 +45,8 @@ UNIT_ERRORS = {
 }
 
 
-def _unit_choices() -> list[tuple[int, str]]:
-    return [(u.id, f"{u.code} – {u.name}") for u in org_queries.open_units()]
+def _unit_choices() -> list[SelectChoice]:
+    return [SelectChoice(u.id, f"{u.code} – {u.name}") for u in org_queries.open_units()]
 
 
 def _load_user(user_id: int) -> User:
@@ -193,7 +194,7 @@ def units():
 @requires(Action.MANAGE_UNITS)
 def new_unit():
     form = NewUnitForm()
-    form.parent_id.choices = [(0, _("(none: a top-level unit)")), *_unit_choices()]
+    form.parent_id.choices = [SelectChoice(0, _("(none: a top-level unit)")), *_unit_choices()]
     if form.validate_on_submit():
         parent = db.get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
         codes = (form.area_codes.data or "").split()
@@ -224,7 +225,7 @@ def new_unit():
 def unit_detail(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     form = CloseUnitForm()
-    form.successor_id.choices = [c for c in _unit_choices() if c[0] != unit.id]
+    form.successor_id.choices = [c for c in _unit_choices() if c.value != unit.id]
     if unit.valid_to is None and form.validate_on_submit():
         successor = db.get_or_404(Unit, form.successor_id.data)
         try:
