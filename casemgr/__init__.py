@@ -53,6 +53,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.audit.views import bp as audit_bp
     from casemgr.auth.views import bp as auth_bp
     from casemgr.home.views import bp as home_bp
+    from casemgr.people.views import bp as people_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, people_bp):
         app.register_blueprint(blueprint)

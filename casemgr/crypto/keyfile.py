@@ -14,7 +14,9 @@ from typing import Any
 
 KEY_FILE_FORMAT = 1
 KEY_BYTES = 32
-KEY_STATES = ("active", "decrypt-only", "retired")
+# "pending" is for blind-index keys only: a new index key being filled in alongside the active one.
+KEY_STATES = ("active", "pending", "decrypt-only", "retired")
+MASTER_KEY_STATES = ("active", "decrypt-only", "retired")
 
 
 class KeyFileError(RuntimeError):
@@ -100,7 +102,9 @@ def _decode_key(value: Any, what: str) -> bytes:
     return key
 
 
-def _entries(document: dict[str, Any], name: str) -> tuple[KeyEntry, ...]:
+def _entries(
+    document: dict[str, Any], name: str, states: tuple[str, ...] = KEY_STATES
+) -> tuple[KeyEntry, ...]:
     items = document.get(name)
     if not isinstance(items, list) or not items:
         raise KeyFileError(f"'{name}' must be a non-empty list")
@@ -108,7 +112,7 @@ def _entries(document: dict[str, Any], name: str) -> tuple[KeyEntry, ...]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
             raise KeyFileError(f"every entry of '{name}' needs an 'id'")
-        if item.get("state") not in KEY_STATES:
+        if item.get("state") not in states:
             raise KeyFileError(f"key {item['id']} in '{name}' has an unknown state")
         entries.append(
             KeyEntry(item["id"], item["state"], _decode_key(item.get("key"), item["id"]))
@@ -117,6 +121,8 @@ def _entries(document: dict[str, Any], name: str) -> tuple[KeyEntry, ...]:
         raise KeyFileError(f"'{name}' has duplicate key ids")
     if sum(e.state == "active" for e in entries) != 1:
         raise KeyFileError(f"'{name}' must have exactly one active key")
+    if sum(e.state == "pending" for e in entries) > 1:
+        raise KeyFileError(f"'{name}' may have at most one pending key")
     return tuple(entries)
 
 
@@ -127,7 +133,7 @@ def parse_key_document(document: Any, source: str) -> KeyMaterial:
     try:
         return KeyMaterial(
             secret_key=_decode_key(document.get("secret_key"), "secret_key"),
-            master_keys=_entries(document, "master_keys"),
+            master_keys=_entries(document, "master_keys", MASTER_KEY_STATES),
             index_keys=_entries(document, "index_keys"),
             audit_mac_key=_decode_key(document.get("audit_mac_key"), "audit_mac_key"),
             audit_signing_key=_decode_key(document.get("audit_signing_key"), "audit_signing_key"),
@@ -166,3 +172,30 @@ def load_key_material(key_file: str, keys_json: str | None) -> KeyMaterial:
             raise KeyFileError("CASEMGR_KEYS is not valid JSON") from exc
         return parse_key_document(document, "CASEMGR_KEYS")
     return load_key_file(key_file)
+
+
+def with_new_key(document: dict[str, Any], kind: str, *, state: str) -> tuple[dict[str, Any], str]:
+    """Return a copy of the document with a fresh key of `kind` ("master_keys" or "index_keys").
+
+    With state "active", the previous active key of that kind becomes decrypt-only.
+    """
+    prefix = "mk" if kind == "master_keys" else "bi"
+    key_id = new_key_id(prefix)
+    updated = json.loads(json.dumps(document))
+    if state == "active":
+        for item in updated[kind]:
+            if item["state"] == "active":
+                item["state"] = "decrypt-only"
+    updated[kind].append(
+        {"id": key_id, "state": state, "key": _b64(secrets.token_bytes(KEY_BYTES))}
+    )
+    return updated, key_id
+
+
+def with_states(document: dict[str, Any], kind: str, states: dict[str, str]) -> dict[str, Any]:
+    """Return a copy of the document with the given key ids of `kind` set to new states."""
+    updated = json.loads(json.dumps(document))
+    for item in updated[kind]:
+        if item["id"] in states:
+            item["state"] = states[item["id"]]
+    return updated

@@ -1,0 +1,199 @@
+"""Per-person data keys: created at random, kept only wrapped, unwrapped once per request.
+
+A data key is wrapped with AES-256-GCM under a master key, bound by associated data to the
+person id and the master key id, so a wrapped key copied to another person does not open.
+Unwrapped keys live only in a request-scoped cache (flask.g) and are never logged.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app, g, has_app_context
+from sqlalchemy.orm import Session
+
+from casemgr.crypto import ids, keycheck
+from casemgr.crypto.errors import IntegrityFailure, KeyUnavailable
+from casemgr.crypto.keyring import KeyRing
+from casemgr.crypto.models import DataKey
+from casemgr.db import utcnow
+
+DATA_KEY_BYTES = 32
+WRAP_NONCE_BYTES = 12
+CACHE_LIMIT = 4096  # a long CLI job must not keep every key it ever opened
+_data_keys = DataKey.__table__
+
+
+class OpenKey:
+    """An unwrapped data key, ready to seal and open values; its repr shows no key."""
+
+    __slots__ = ("aead", "key_id")
+
+    def __init__(self, key_id: int, raw: bytes) -> None:
+        self.key_id = key_id
+        self.aead = AESGCM(raw)
+
+    def __repr__(self) -> str:
+        return f"<OpenKey {self.key_id}>"
+
+
+class _Destroyed:
+    """Cache marker: the person's data key was destroyed."""
+
+    def __repr__(self) -> str:
+        return "<destroyed data key>"
+
+
+DESTROYED = _Destroyed()
+
+
+def keyring() -> KeyRing:
+    """The app's key ring."""
+    return current_app.extensions["casemgr.keyring"]
+
+
+def _wrap_aad(person_id: int, master_key_id: str) -> bytes:
+    return b"casemgr data key v1" + struct.pack(">Q", person_id) + master_key_id.encode()
+
+
+def wrap(ring: KeyRing, master_key_id: str, person_id: int, raw: bytes) -> bytes:
+    """Wrap a data key under a master key, bound to the person and the master key id."""
+    nonce = os.urandom(WRAP_NONCE_BYTES)
+    aead = ring.master_aead(master_key_id)
+    return nonce + aead.encrypt(nonce, raw, _wrap_aad(person_id, master_key_id))
+
+
+def unwrap(ring: KeyRing, master_key_id: str, person_id: int, wrapped: bytes) -> bytes:
+    """Unwrap a data key; IntegrityFailure if it is not this person's under this master key."""
+    aead = ring.master_aead(master_key_id)
+    wrapped = bytes(wrapped)
+    try:
+        return aead.decrypt(
+            wrapped[:WRAP_NONCE_BYTES],
+            wrapped[WRAP_NONCE_BYTES:],
+            _wrap_aad(person_id, master_key_id),
+        )
+    except InvalidTag:
+        raise IntegrityFailure(
+            "wrapped data key failed to authenticate", table="data_keys", column="wrapped_key"
+        ) from None
+
+
+# -- the request-scoped cache ---------------------------------------------------------------
+
+
+def _cache() -> dict[int, Any]:
+    if not has_app_context():
+        return {}
+    cache = g.get("_casemgr_data_keys")
+    if cache is None:
+        cache = g._casemgr_data_keys = {}
+    return cache
+
+
+def _remember(person_id: int, value: Any) -> None:
+    cache = _cache()
+    if len(cache) >= CACHE_LIMIT:
+        for stale in list(cache)[: CACHE_LIMIT // 2]:
+            del cache[stale]
+    cache[person_id] = value
+
+
+def forget(person_id: int | None = None) -> None:
+    """Drop one person's unwrapped key from the cache, or every key."""
+    if not has_app_context():
+        return
+    cache = g.get("_casemgr_data_keys")
+    if cache is None:
+        return
+    if person_id is None:
+        cache.clear()
+    else:
+        cache.pop(person_id, None)
+
+
+# -- creating, opening and destroying ------------------------------------------------------
+
+
+def new_data_key(session: Session, person_id: int) -> dict[str, Any]:
+    """Create a data key for a new person; return the row to insert (the caller inserts it)."""
+    ring = keyring()
+    keycheck.ensure_recorded(session, ring)
+    master = ring.active_master
+    raw = os.urandom(DATA_KEY_BYTES)
+    key_id = ids.allocate(session, _data_keys, 1)[0]
+    row = {
+        "id": key_id,
+        "person_id": person_id,
+        "wrapped_key": wrap(ring, master.id, person_id, raw),
+        "master_key_id": master.id,
+        "created_at": utcnow(),
+        "destroyed_at": None,
+    }
+    _remember(person_id, OpenKey(key_id, raw))
+    return row
+
+
+def _open_row(ring: KeyRing, row: Any) -> OpenKey | _Destroyed:
+    if row.destroyed_at is not None or row.wrapped_key is None:
+        return DESTROYED
+    raw = unwrap(ring, row.master_key_id, row.person_id, row.wrapped_key)
+    return OpenKey(row.id, raw)
+
+
+def open_key(session: Session, person_id: int) -> OpenKey | _Destroyed:
+    """The person's unwrapped data key (at most one unwrap per request), or DESTROYED."""
+    cache = _cache()
+    found = cache.get(person_id)
+    if found is not None:
+        return found
+    with session.no_autoflush:
+        row = session.execute(
+            sa.select(_data_keys).where(_data_keys.c.person_id == person_id)
+        ).first()
+    if row is None:
+        raise KeyUnavailable("no data key for this person")
+    value = _open_row(keyring(), row)
+    _remember(person_id, value)
+    return value
+
+
+def preload(session: Session, person_ids: Iterable[int]) -> None:
+    """Unwrap the data keys of many persons with one query (list pages, search results)."""
+    cache = _cache()
+    wanted = {pid for pid in person_ids if pid is not None and pid not in cache}
+    if not wanted:
+        return
+    ring = keyring()
+    with session.no_autoflush:
+        rows = session.execute(
+            sa.select(_data_keys).where(_data_keys.c.person_id.in_(sorted(wanted)))
+        ).all()
+    for row in rows:
+        _remember(row.person_id, _open_row(ring, row))
+
+
+def destroy(session: Session, person_id: int) -> bool:
+    """Crypto-shred a person: overwrite the wrapped key and mark it destroyed.
+
+    Returns False if it was already destroyed. On SQLite, secure_delete makes the freed page
+    content zeros in the file; PostgreSQL keeps the old row version until VACUUM (see
+    docs/encryption.md for what that means for backups).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
+    result = session.execute(
+        _data_keys.update()
+        .where(_data_keys.c.person_id == person_id, _data_keys.c.destroyed_at.is_(None))
+        .values(wrapped_key=None, destroyed_at=utcnow())
+    )
+    forget(person_id)
+    _remember(person_id, DESTROYED)
+    return result.rowcount == 1

@@ -1,0 +1,1 @@
+"""Persons (data subjects): identity held encrypted, erasure by crypto-shredding, attachments."""
