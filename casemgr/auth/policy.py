@@ -24,20 +24,19 @@ class CaseScope:
             return True
         return self.kind == Scope.SUBTREE and any(path.startswith(p) for p in self.unit_paths)
 
-    def condition(self, unit_path: ColumnElement, owner_ids: list[ColumnElement]) -> ColumnElement:
-        """A SQL condition for list queries: the same rule as covers_unit_path plus ownership.
+    def condition(self, unit_path: ColumnElement, own_case: ColumnElement) -> ColumnElement:
+        """A SQL condition for list queries: the same rule as covers_unit_path, or ownership.
 
-        `unit_path` is the owning unit's path column; `owner_ids` are columns holding the user ids
-        of the case's owner and co-workers (the cases module passes them).
+        `unit_path` is the owning unit's path column; `own_case` is true where the user owns
+        or co-works the case (the cases module builds it).
         """
         if self.kind == Scope.ALL:
             return true()
-        clauses = [column == self.user_id for column in owner_ids]
-        if self.kind == Scope.SUBTREE:
-            clauses += [unit_path.startswith(path) for path in self.unit_paths]
         if self.kind == Scope.NONE:
             return false()
-        return or_(*clauses)
+        if self.kind == Scope.SUBTREE:
+            return or_(own_case, *(unit_path.startswith(path) for path in self.unit_paths))
+        return own_case
 
 
 _RANK = {Scope.NONE: 0, Scope.OWN: 1, Scope.SUBTREE: 2, Scope.ALL: 3}

@@ -46,7 +46,7 @@ def test_sql_condition_matches_the_predicate(make, db):
     for user in (supervisor, worker):
         scope = case_scope(user)
         for unit_path, owner_id in rows:
-            condition = scope.condition(literal(unit_path), [literal(owner_id)])
+            condition = scope.condition(literal(unit_path), literal(owner_id) == user.id)
             in_sql = bool(db.session.scalar(select(condition)))
             expected = scope.covers_unit_path(unit_path) or owner_id == user.id
             assert in_sql == expected, (user.username, unit_path, owner_id)
