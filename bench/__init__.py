@@ -1,0 +1,1 @@
+"""Benchmarks and timing scripts for casemgr (run with `python -m bench` or a module of it)."""

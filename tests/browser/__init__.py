@@ -1,0 +1,1 @@
+"""Browser tests: the real app in the system Chromium, driven by Playwright."""

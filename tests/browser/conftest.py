@@ -1,0 +1,203 @@
+"""Browser fixtures: the real app on a loopback port, and the system Chromium driven by Playwright.
+
+The server has a database of its own (SQLite file, or a fresh PostgreSQL database when
+CASEMGR_TEST_DATABASE_URL is set) with committed users: it must not share the per-test
+rolled-back transaction of the `db` fixture, which another thread could never see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from casemgr import ROOT, create_app
+from casemgr.admin.services import create_user
+from casemgr.auth.roles import Role
+from casemgr.crypto.keyfile import new_key_document
+from casemgr.extensions import db, limiter
+from casemgr.org.areas import load_current_areas
+from casemgr.org.models import UnitKind
+from casemgr.org.services import open_unit
+from tests.dbsetup import fresh_database
+from tests.factories import PASSWORD
+
+CHROMIUM = Path(os.environ.get("CASEMGR_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+TIMEOUT_MS = 10_000
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    app: Flask
+    base_url: str
+    supervisor: Account  # must enrol TOTP at first sign-in
+    worker: Account  # social worker, password only
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _seed(app: Flask) -> tuple[Account, Account]:
+    """Migrate, load the areas, and commit one unit with a supervisor and a social worker."""
+    with app.app_context():
+        upgrade()
+        load_current_areas()
+        unit = open_unit(
+            None,
+            code="BROWSER-1",
+            name="Phòng Lao động – Xã hội (browser test)",
+            kind=UnitKind.COMMUNE_OFFICE,
+            parent=None,
+            valid_from=dt.date(2025, 7, 1),
+        )
+        accounts = []
+        for username, role, name in (
+            ("browser.sup", Role.SUPERVISOR, "Nguyễn Thị Giám Sát"),
+            ("browser.worker", Role.SOCIAL_WORKER, "Trần Văn Công Tác"),
+        ):
+            create_user(
+                None,
+                username=username,
+                display_name=name,
+                email=None,
+                role=role,
+                unit=unit,
+                password=PASSWORD,
+            )
+            accounts.append(Account(username, PASSWORD, name))
+        db.session.commit()
+        db.session.remove()
+    return accounts[0], accounts[1]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """The app served by werkzeug on 127.0.0.1 (free port) from a background thread."""
+    with (
+        fresh_database("browser") as url,
+        tempfile.TemporaryDirectory(prefix="casemgr-browser-") as folder,
+    ):
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "CASEMGR_KEYS_JSON": json.dumps(new_key_document()),
+                "CASEMGR_AUDIT_CHECKPOINT_DIR": str(Path(folder) / "audit-checkpoints"),
+                "ARGON2_TIME_COST": 1,
+                "ARGON2_MEMORY_KIB": 1024,
+                "ARGON2_PARALLELISM": 1,
+                "RATELIMIT_STORAGE_URI": "memory://",
+                "SESSION_COOKIE_SECURE": False,  # plain http on loopback
+            }
+        )
+        supervisor, worker = _seed(app)
+        server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(
+                app=app,
+                base_url=f"http://127.0.0.1:{server.server_port}",
+                supervisor=supervisor,
+                worker=worker,
+            )
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
+            server.server_close()
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """The system Chromium, headless; the tests are skipped when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need the system Chromium at {CHROMIUM} (apt install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server: LiveServer) -> Iterator:
+    """A fresh browser context (no cookies) and page; problems seen by the page are collected.
+
+    `page.problems` lists console errors, failed requests and HTTP errors (CSP violations and
+    missing assets show up there), so a test can assert that a page loaded cleanly.
+    """
+    limiter.reset()  # the sign-in throttles count per address; each test starts afresh
+    context = browser.new_context(
+        base_url=live_server.base_url,
+        locale="vi-VN",
+        viewport={"width": 1280, "height": 800},
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console error: {message.text} ({message.location.get('url')})")
+            if message.type == "error"
+            and not message.location.get("url", "").endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "requestfailed",
+        lambda request: problems.append(f"request failed: {request.url} {request.failure}"),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"HTTP {response.status}: {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.problems = problems
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """The git-ignored folder for screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
