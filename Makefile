@@ -13,7 +13,7 @@ run: install translations
 	$(FLASK) casemgr init
 	$(FLASK) casemgr demo-data
 	@echo "casemgr is starting on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
-	CASEMGR_SECURE_COOKIES=0 $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 \
+	CASEMGR_SECURE_COOKIES=0 $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 4 \
 	  --access-logfile - wsgi:app
 
 test: install-dev translations chromium postgres

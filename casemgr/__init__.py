@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # a fresh clone has none
     app.config.update(build_config(app.instance_path, config))
 
     crypto.init_app(app)  # loads keys; refuses to start without sound ones
