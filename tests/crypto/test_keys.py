@@ -43,7 +43,9 @@ def test_the_right_key_file_starts_and_reads(keyed: KeyedDatabase):
 
 
 def test_missing_key_file_refused_for_a_keyed_database(keyed: KeyedDatabase):
-    with pytest.raises(KeyFileError, match=r"key file .*missing\.keys is missing but this database"):
+    with pytest.raises(
+        KeyFileError, match=r"key file .*missing\.keys is missing but this database"
+    ):
         keyed.app(keyed.folder / "missing.keys")
     assert not (keyed.folder / "missing.keys").exists()  # no new key file was made
 
@@ -127,7 +129,10 @@ def test_fresh_database_gets_a_new_key_file_with_mode_600(tmp_path):
         app = create_app(file_config(url, key_file))
         assert key_file.exists()
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-        assert app.extensions["casemgr.keys"].master_keys[0].id == load_key_file(key_file).master_keys[0].id
+        assert (
+            app.extensions["casemgr.keys"].master_keys[0].id
+            == load_key_file(key_file).master_keys[0].id
+        )
         with app.app_context():
             db.engine.dispose()
 

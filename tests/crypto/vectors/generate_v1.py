@@ -55,9 +55,7 @@ def main() -> None:
     index_vectors = []
     for term in ("nguyen", "doan thi ngoc anh", "079085001234", "+84912345678"):
         key = _bytes("casemgr test index key", 32)
-        index_vectors.append(
-            {"key": key.hex(), "term": term, "value": blind.value_of(key, term)}
-        )
+        index_vectors.append({"key": key.hex(), "term": term, "value": blind.value_of(key, term)})
     document = {
         "format": 1,
         "description": "casemgr stored-value format v1 and blind-index values",
