@@ -6,15 +6,17 @@ whatever its size, and reports every problem with the sequence number it was fou
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import hmac
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 
 from casemgr.audit.anchors import ANCHOR_DOMAIN, anchor_body
-from casemgr.audit.chain import GENESIS_MAC, canonical
+from casemgr.audit.chain import CHAINED_FIELDS, GENESIS_MAC, canonical_values
 from casemgr.audit.checkpoints import Checkpoint
 from casemgr.audit.models import AuditAnchor, AuditEvent
 from casemgr.audit.signing import TrustedKeys
@@ -93,23 +95,52 @@ class VerifyReport:
             self.problems.append(problem)
 
 
-_COLUMNS = [AuditEvent.__table__.c[name] for name in AuditEvent.__table__.c.keys()]  # noqa: SIM118
+# The chained fields first, in canonical order, then the two MACs.
+COLUMN_NAMES = (*CHAINED_FIELDS, "prev_mac", "mac")
+_N = len(CHAINED_FIELDS)
+# Plain SQL without result types: the rows skip SQLAlchemy's per-value processing, which is
+# most of the cost of reading 10^6 events; _normalise() does the one conversion needed.
+_SELECT = f"SELECT {', '.join(COLUMN_NAMES)} FROM audit_events WHERE seq > :after"  # noqa: S608
+_BATCH = text(_SELECT + " ORDER BY seq LIMIT :limit")
+_BATCH_UNTIL = text(_SELECT + " AND seq <= :until ORDER BY seq LIMIT :limit")
+_UTC = dt.UTC
+
+
+def _normalise(row: Any) -> list:
+    """A raw row as a list: time as an aware UTC datetime (SQLite returns text), MACs as bytes."""
+    values = list(row)
+    moment = values[1]
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    values[1] = moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment
+    values[_N] = bytes(values[_N])
+    values[_N + 1] = bytes(values[_N + 1])
+    return values
 
 
 def iter_events(
-    conn: Connection, after_seq: int = 0, batch_size: int = BATCH_SIZE
-) -> Iterator[list]:
-    """Yield the events after `after_seq` in order, one batch (list of rows) at a time."""
-    table = AuditEvent.__table__
+    conn: Connection,
+    after_seq: int = 0,
+    batch_size: int = BATCH_SIZE,
+    *,
+    until_seq: int | None = None,
+) -> Iterator[list[list]]:
+    """Yield the events after `after_seq` (up to `until_seq`) in seq order, a batch at a time.
+
+    Each event is a list of values in COLUMN_NAMES order.
+    """
     last = after_seq
     while True:
-        rows = conn.execute(
-            select(*_COLUMNS).where(table.c.seq > last).order_by(table.c.seq).limit(batch_size)
-        ).all()
+        if until_seq is None:
+            result = conn.execute(_BATCH, {"after": last, "limit": batch_size})
+        else:
+            params = {"after": last, "until": until_seq, "limit": batch_size}
+            result = conn.execute(_BATCH_UNTIL, params)
+        rows = [_normalise(row) for row in result]
         if not rows:
             return
         yield rows
-        last = rows[-1].seq
+        last = rows[-1][0]
 
 
 def count_estimate(conn: Connection, after_seq: int = 0) -> int:
@@ -122,7 +153,7 @@ def count_estimate(conn: Connection, after_seq: int = 0) -> int:
 
 def _check_anchors(conn: Connection, trusted: TrustedKeys, report: VerifyReport) -> None:
     """Take the newest validly signed anchor as the start; report every badly signed one."""
-    for anchor in conn.execute(select(AuditAnchor).order_by(AuditAnchor.seq)).all():
+    for anchor in conn.execute(select(AuditAnchor.__table__).order_by(AuditAnchor.seq)).all():
         report.anchors_checked += 1
         if trusted.verify(
             anchor.key_id, bytes(anchor.signature), ANCHOR_DOMAIN, anchor_body(anchor)
@@ -164,15 +195,15 @@ def verify_log(
         report.add(Problem(stray[0], ProblemKind.ARCHIVED_ROW, f"{stray[1]} rows"))
     for rows in iter_events(conn, report.start_seq, batch_size):
         for row in rows:
-            seq = row.seq
-            row_prev = bytes(row.prev_mac)
-            row_mac = bytes(row.mac)
+            seq = row[0]
+            row_prev = row[_N]
+            row_mac = row[_N + 1]
             if seq != expected:
                 report.add(Problem(expected, ProblemKind.MISSING, f"next present: {seq}"))
             elif row_prev != prev_mac:
                 report.add(Problem(seq, ProblemKind.BROKEN_LINK))
             if not hmac.compare_digest(
-                digest(mac_key, row_prev + canonical(row), "sha256"), row_mac
+                digest(mac_key, row_prev + canonical_values(row[:_N]), "sha256"), row_mac
             ):
                 report.add(Problem(seq, ProblemKind.BAD_MAC))
             if seq in wanted:
