@@ -70,6 +70,10 @@ def db(app: Flask) -> Iterator:
     with app.app_context():
         connection = _db.engine.connect()
         outer = connection.begin()
+        if connection.dialect.name == "sqlite":
+            # pysqlite defers BEGIN to the first write, so the test's first SAVEPOINT would be
+            # the outermost transaction and its RELEASE (a commit) would reach the file.
+            connection.exec_driver_sql("BEGIN")
         original = _db.session
         _db.session = scoped_session(
             # Objects made by a test stay readable after a request closes its session;

@@ -121,23 +121,29 @@ def forget(person_id: int | None = None) -> None:
 # -- creating, opening and destroying ------------------------------------------------------
 
 
-def new_data_key(session: Session, person_id: int) -> dict[str, Any]:
-    """Create a data key for a new person; return the row to insert (the caller inserts it)."""
+def new_data_keys(session: Session, person_ids: list[int]) -> list[dict[str, Any]]:
+    """Create data keys for new persons; return the rows to insert (the caller inserts them)."""
+    if not person_ids:
+        return []
     ring = keyring()
     keycheck.ensure_recorded(session, ring)
     master = ring.active_master
-    raw = os.urandom(DATA_KEY_BYTES)
-    key_id = ids.allocate(session, _data_keys, 1)[0]
-    row = {
-        "id": key_id,
-        "person_id": person_id,
-        "wrapped_key": wrap(ring, master.id, person_id, raw),
-        "master_key_id": master.id,
-        "created_at": utcnow(),
-        "destroyed_at": None,
-    }
-    _remember(person_id, OpenKey(key_id, raw))
-    return row
+    rows = []
+    key_ids = ids.allocate(session, _data_keys, len(person_ids))
+    for key_id, person_id in zip(key_ids, person_ids, strict=True):
+        raw = os.urandom(DATA_KEY_BYTES)
+        rows.append(
+            {
+                "id": key_id,
+                "person_id": person_id,
+                "wrapped_key": wrap(ring, master.id, person_id, raw),
+                "master_key_id": master.id,
+                "created_at": utcnow(),
+                "destroyed_at": None,
+            }
+        )
+        _remember(person_id, OpenKey(key_id, raw))
+    return rows
 
 
 def _open_row(ring: KeyRing, row: Any) -> OpenKey | _Destroyed:

@@ -250,10 +250,8 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     for table, objs in sorted(without_id.items(), key=lambda item: item[0].name != "persons"):
         for obj, new_id in zip(objs, ids.allocate(session, table, len(objs)), strict=True):
             obj.id = new_id
-    key_rows = session.info.setdefault(_NEW_KEYS, [])
-    for obj in new:
-        if isinstance(obj, DataSubject):
-            key_rows.append(envelope.new_data_key(session, obj.id))
+    subjects = [obj.id for obj in new if isinstance(obj, DataSubject)]
+    session.info.setdefault(_NEW_KEYS, []).extend(envelope.new_data_keys(session, subjects))
     _update_indexes(session, new + dirty, {id(obj) for obj in new})
     for obj in new:
         pending = obj.__dict__.pop(_PENDING, None)

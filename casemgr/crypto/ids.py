@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 _HIGH_WATER = "casemgr.ids.high_water"
+_sequences: dict[tuple[str, str], str] = {}  # (database, table) -> sequence name
 
 
 def allocate(session: Session, table: sa.Table, count: int) -> list[int]:
@@ -15,9 +16,13 @@ def allocate(session: Session, table: sa.Table, count: int) -> list[int]:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         # The serial column's own sequence: the same ids an INSERT would have drawn.
-        sequence = session.execute(
-            sa.text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
-        ).scalar_one()
+        engine = getattr(bind, "engine", bind)
+        cache_key = (engine.url.render_as_string(), table.name)
+        sequence = _sequences.get(cache_key)
+        if sequence is None:
+            sequence = _sequences[cache_key] = session.execute(
+                sa.text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+            ).scalar_one()
         rows = session.execute(
             sa.text("SELECT nextval(CAST(:seq AS regclass)) FROM generate_series(1, :n)"),
             {"seq": sequence, "n": count},
