@@ -1,0 +1,108 @@
+"""Forms of the auditor's workspace: event search (GET), alert filters, alert review, scan."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from casemgr.audit.alerts import COMMENT_MAX_LENGTH
+from casemgr.audit.models import AlertKind, AlertStatus, Outcome
+
+OUTCOME_LABELS = {
+    Outcome.ALLOWED: _l("Allowed"),
+    Outcome.DENIED: _l("Denied"),
+    Outcome.ERROR: _l("Error"),
+}
+ALERT_KIND_LABELS = {
+    AlertKind.VOLUME: _l("Unusual volume"),
+    AlertKind.OFF_HOURS: _l("Outside working hours"),
+    AlertKind.DENIALS: _l("Repeated denials"),
+    AlertKind.INTEGRITY: _l("Integrity error"),
+    AlertKind.BREAK_GLASS: _l("Break-glass use"),
+}
+ALERT_STATUS_LABELS = {AlertStatus.OPEN: _l("Open"), AlertStatus.REVIEWED: _l("Reviewed")}
+
+
+class SearchForm(FlaskForm):
+    """A read-only search submitted by GET: no CSRF token, values in the query string."""
+
+    class Meta:
+        csrf = False
+
+
+class EventSearchForm(SearchForm):
+    """Criteria for the audit event search."""
+
+    user = StringField(_l("User (username or id)"), validators=[Optional(), Length(max=64)])
+    case = StringField(_l("Case (number or id)"), validators=[Optional(), Length(max=40)])
+    action = StringField(
+        _l("Action (e.g. case.view, or case.* for all)"),
+        validators=[Optional(), Length(max=64), Regexp(r"^[a-z0-9_.]+\*?$")],
+    )
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=[("", _l("Any")), *[(o.value, label) for o, label in OUTCOME_LABELS.items()]],
+        default="",
+    )
+    date_from = DateField(_l("From (date)"), validators=[Optional()])
+    date_to = DateField(_l("To (date)"), validators=[Optional()])
+    client_addr = StringField(
+        _l("Client address (or a prefix ending in *)"),
+        validators=[Optional(), Length(max=64), Regexp(r"^[0-9A-Fa-f:.]+\*?$")],
+    )
+    break_glass = BooleanField(_l("Break-glass only"))
+    seq_from = IntegerField(_l("From #"), validators=[Optional(), NumberRange(min=0)])
+    seq_to = IntegerField(_l("To #"), validators=[Optional(), NumberRange(min=0)])
+    submit = SubmitField(_l("Search"))
+
+
+class CaseLookupForm(SearchForm):
+    """Which case's accesses to show."""
+
+    case = StringField(_l("Case number or id"), validators=[DataRequired(), Length(max=40)])
+    submit = SubmitField(_l("Show accesses"))
+
+
+class AlertFilterForm(SearchForm):
+    """Which alerts to list."""
+
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            *[(s.value, label) for s, label in ALERT_STATUS_LABELS.items()],
+            ("all", _l("All")),
+        ],
+        default=AlertStatus.OPEN.value,
+    )
+    kind = SelectField(
+        _l("Kind"),
+        choices=[("", _l("Any")), *[(k.value, label) for k, label in ALERT_KIND_LABELS.items()]],
+        default="",
+    )
+    submit = SubmitField(_l("Show"))
+
+
+class ReviewForm(FlaskForm):
+    """Close an alert with a comment (what was checked, what was concluded)."""
+
+    comment = TextAreaField(
+        _l("Review comment (no names or case details)"),
+        validators=[DataRequired(), Length(max=COMMENT_MAX_LENGTH)],
+    )
+    submit = SubmitField(_l("Mark as reviewed"))
+
+
+class ScanForm(FlaskForm):
+    """Run the alert scan now (it also runs on a schedule)."""
+
+    submit = SubmitField(_l("Scan for new alerts"))
