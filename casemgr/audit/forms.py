@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -51,7 +52,10 @@ class EventSearchForm(SearchForm):
     )
     outcome = SelectField(
         _l("Outcome"),
-        choices=[("", _l("Any")), *[(o.value, label) for o, label in OUTCOME_LABELS.items()]],
+        choices=[
+            SelectChoice("", _l("Any")),
+            *[SelectChoice(o.value, label) for o, label in OUTCOME_LABELS.items()],
+        ],
         default="",
     )
     date_from = DateField(_l("From (date)"), validators=[Optional()])
@@ -79,14 +83,17 @@ class AlertFilterForm(SearchForm):
     status = SelectField(
         _l("Status"),
         choices=[
-            *[(s.value, label) for s, label in ALERT_STATUS_LABELS.items()],
-            ("all", _l("All")),
+            *[SelectChoice(s.value, label) for s, label in ALERT_STATUS_LABELS.items()],
+            SelectChoice("all", _l("All")),
         ],
         default=AlertStatus.OPEN.value,
     )
     kind = SelectField(
         _l("Kind"),
-        choices=[("", _l("Any")), *[(k.value, label) for k, label in ALERT_KIND_LABELS.items()]],
+        choices=[
+            SelectChoice("", _l("Any")),
+            *[SelectChoice(k.value, label) for k, label in ALERT_KIND_LABELS.items()],
+        ],
         default="",
     )
     submit = SubmitField(_l("Show"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
 from casemgr.audit.models import AuditAnchor, AuditEvent, Outcome
+from casemgr.db import utcnow
 from casemgr.extensions import db
 
 # An arbitrary constant naming the PostgreSQL advisory lock that serialises appends.
@@ -136,7 +136,7 @@ def record(
     seq, prev_mac = chain_head(session)
     event.seq = seq + 1
     # Stamped under the lock, so that time never runs backwards along the chain.
-    event.occurred_at = dt.datetime.now(dt.UTC)
+    event.occurred_at = utcnow()
     event.prev_mac = prev_mac
     event.mac = compute_mac(current_app.extensions["casemgr.keys"].audit_mac_key, prev_mac, event)
     session.add(event)

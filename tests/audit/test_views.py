@@ -1,0 +1,281 @@
+"""The auditor's workspace: search, who accessed a case, activity, export, alerts; every page
+audited; other roles refused (L7); a failed audit write shows nothing (L5)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from casemgr.audit import record, recorder
+from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, AuditEvent
+from casemgr.audit.recorder import chain_head
+from casemgr.auth.roles import Role
+
+MONDAY = dt.datetime(2030, 3, 4, 9, 0)
+
+
+def shown_seqs(body: str) -> set[int]:
+    """Sequence numbers in the events table of a page."""
+    table = body.split('data-testid="audit-events"', 1)[1].split("</table>", 1)[0]
+    return {int(seq) for seq in re.findall(r"<tr>\s*<td>(\d+)</td>", table)}
+
+
+def last_event(db, action: str) -> AuditEvent:
+    return db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq.desc())
+    )
+
+
+@pytest.fixture
+def trail(db, make, clock):
+    """Two workers' events on known cases, days and outcomes; returns their seqs by name."""
+    unit = make.unit()
+    anh, binh = make.user(unit=unit), make.user(unit=unit)
+    clock.at(MONDAY)
+    seqs = {
+        "anh_view": record("case.view", actor=anh, object_type="case", object_id=101, case_id=101),
+        "anh_denied": record(
+            "case.view", actor=anh, object_type="case", object_id=103, outcome="denied"
+        ),
+    }
+    clock.at(MONDAY + dt.timedelta(days=1))
+    seqs["binh_update"] = record(
+        "case.update", actor=binh, object_type="case", object_id=101, case_id=101, fields=["risk"]
+    )
+    seqs["binh_glass"] = record(
+        "case.view",
+        actor=binh,
+        object_type="case",
+        object_id=104,
+        case_id=104,
+        is_break_glass=True,
+        reason="=HYPERLINK(1)",
+    )
+    clock.now = dt.datetime.now(dt.UTC)  # the auditor's own events: now
+    return {"anh": anh, "binh": binh, **{k: v.seq for k, v in seqs.items()}}
+
+
+@pytest.fixture
+def auditor(client, make):
+    user = make.user(Role.AUDITOR)
+    assert client.login(user).status_code == 302
+    return user
+
+
+def search(client, **criteria) -> set[int]:
+    response = client.get("/audit/events", query_string=criteria)
+    assert response.status_code == 200
+    return shown_seqs(response.get_data(as_text=True))
+
+
+def test_search_by_each_criterion(client, auditor, trail):
+    t = trail
+    assert search(client, user=t["anh"].username) == {t["anh_view"], t["anh_denied"]}
+    assert search(client, user=str(t["binh"].id)) == {t["binh_update"], t["binh_glass"]}
+    assert search(client, case="101") == {t["anh_view"], t["binh_update"]}
+    assert search(client, action="case.update") == {t["binh_update"]}
+    assert t["anh_view"] in search(client, action="case.*")
+    assert search(client, user=t["anh"].username, outcome="denied") == {t["anh_denied"]}
+    assert search(client, break_glass="y") == {t["binh_glass"]}
+    tuesday = (MONDAY + dt.timedelta(days=1)).date().isoformat()
+    in_range = search(client, date_from=tuesday, date_to=tuesday, action="case.*")
+    assert in_range == {t["binh_update"], t["binh_glass"]}
+    assert search(client, seq_from=t["anh_denied"], seq_to=t["binh_update"]) == {
+        t["anh_denied"],
+        t["binh_update"],
+    }
+
+
+def test_search_by_client_address(client, make, db):
+    worker = make.user()
+    client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    client.login(worker)
+    client.post_form("/auth/logout")
+    client.environ_base["REMOTE_ADDR"] = "10.1.1.1"
+    client.login(make.user(Role.AUDITOR))
+    from_there = {
+        e.seq
+        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.client_addr == "10.9.8.7"))
+    }
+    assert from_there  # the sign-in was recorded with its address
+    assert search(client, client_addr="10.9.8.7") == from_there
+    assert search(client, client_addr="10.9.*") == from_there
+
+
+def test_each_search_is_audited_with_criteria_names_only(client, auditor, trail, db):
+    search(client, user=trail["anh"].username, action="case.view")
+    event = last_event(db, "audit.search")
+    assert (event.actor_id, event.fields) == (auditor.id, "action,user")
+    assert trail["anh"].username not in repr(
+        [event.object_id, event.reason, event.fields, event.object_type]
+    )
+
+
+def test_invalid_criteria_show_nothing(client, auditor, trail, db):
+    response = client.get("/audit/events", query_string={"action": "case view; drop"})
+    assert response.status_code == 200
+    assert shown_seqs(response.get_data(as_text=True)) == set()
+    assert last_event(db, "audit.search").outcome == "denied"
+
+
+def test_who_accessed_a_case(client, auditor, trail):
+    response = client.get("/audit/cases", query_string={"case": "101"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    accessors = body.split('data-testid="case-accessors"', 1)[1].split("</table>", 1)[0]
+    assert trail["anh"].username in accessors and trail["binh"].username in accessors
+    assert shown_seqs(body) == {trail["anh_view"], trail["binh_update"]}
+    unknown = client.get("/audit/cases", query_string={"case": "NO-SUCH-CASE"})
+    assert "No case has this number or id." in unknown.get_data(as_text=True)
+
+
+def test_user_activity(client, auditor, trail):
+    response = client.get(f"/audit/users/{trail['binh'].id}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert shown_seqs(body) >= {trail["binh_update"], trail["binh_glass"]}
+    assert trail["anh_view"] not in shown_seqs(body)
+    assert "Distinct cases touched: 2" in body
+
+
+def test_csv_export_is_streamed_audited_and_safe(client, auditor, trail, db):
+    before, _ = chain_head(db.session)
+    response = client.get("/audit/export.csv", query_string={"action": "case.*"})
+    assert response.status_code == 200
+    assert response.is_streamed
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    seqs = {int(row["seq"]) for row in rows}
+    assert seqs == {trail[k] for k in ("anh_view", "anh_denied", "binh_update", "binh_glass")}
+    glass = next(row for row in rows if int(row["seq"]) == trail["binh_glass"])
+    assert glass["reason"] == "'=HYPERLINK(1)"  # not a live formula in a spreadsheet
+    assert glass["is_break_glass"] == "1"
+    exported = last_event(db, "audit.export")
+    assert exported.seq > before and exported.actor_id == auditor.id
+    assert exported.fields == "action"
+
+
+def test_other_roles_are_refused_and_the_refusal_audited(client, make, db):
+    for role in (Role.SOCIAL_WORKER, Role.SUPERVISOR, Role.ADMINISTRATOR):
+        user = make.user(role)
+        client.login(user)
+        for url in ("/audit/events", "/audit/export.csv", "/audit/cases", "/audit/users/1"):
+            assert client.get(url).status_code == 403, (role, url)
+            denied = last_event(db, "access.denied")
+            assert (denied.actor_id, denied.outcome) == (user.id, "denied")
+        client.post_form("/auth/logout")
+
+
+@pytest.mark.parametrize("failure", ["append", "commit"])
+def test_a_failed_audit_write_shows_no_data(app, client, auditor, trail, db, monkeypatch, failure):
+    """L5: the page fails with 500 and none of the data it would have shown."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    name = trail["anh"].username
+    assert name in client.get("/audit/events").get_data(as_text=True)  # it is shown normally
+    before = chain_head(db.session)
+
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT INTO audit_events", {}, Exception("disk full"))
+
+    if failure == "append":
+        monkeypatch.setattr(recorder, "compute_mac", broken)
+    else:
+        monkeypatch.setattr(db.session, "commit", broken)
+    response = client.get("/audit/events")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert name not in body and "audit-events" not in body
+    monkeypatch.undo()
+    assert chain_head(db.session) == before  # nothing kept
+
+
+# Alerts pages.
+
+
+def make_alert(db, actor, kind=AlertKind.OFF_HOURS, case_id=None) -> AuditAlert:
+    now = dt.datetime.now(dt.UTC)
+    alert = AuditAlert(
+        key=f"test:{kind}:{actor.id if actor else 0}:{case_id}",
+        kind=kind,
+        actor_id=actor.id if actor else None,
+        actor_name=actor.username if actor else None,
+        case_id=case_id,
+        window_start=now,
+        window_end=now,
+        event_count=1,
+        first_seq=1,
+        last_seq=1,
+    )
+    db.session.add(alert)
+    db.session.flush()
+    return alert
+
+
+def test_auditor_lists_reviews_and_scans_alerts(client, auditor, make, db, clock):
+    worker = make.user()
+    alert = make_alert(db, worker, AlertKind.BREAK_GLASS, case_id=104)
+    listing = client.get("/audit/alerts").get_data(as_text=True)
+    assert f"/audit/alerts/{alert.id}" in listing and worker.username in listing
+    detail = client.get(f"/audit/alerts/{alert.id}")
+    assert detail.status_code == 200 and "Mark as reviewed" in detail.get_data(as_text=True)
+    assert client.post_form(f"/audit/alerts/{alert.id}/review", {"comment": ""}).status_code == 400
+    response = client.post_form(
+        f"/audit/alerts/{alert.id}/review", {"comment": "Checked with the supervisor."}
+    )
+    assert response.status_code == 302
+    alert = db.session.get(AuditAlert, alert.id)
+    assert (alert.status, alert.reviewed_by_id) == (AlertStatus.REVIEWED, auditor.id)
+    review = last_event(db, "audit.alert_review")
+    assert (review.object_id, review.reason) == (str(alert.id), None)  # the comment stays out
+    assert client.post_form(f"/audit/alerts/{alert.id}/review", {"comment": "x"}).status_code == 403
+    clock.at(MONDAY.replace(hour=23))
+    record("case.view", actor=worker, object_type="case", object_id=5, case_id=5)
+    clock.now = dt.datetime.now(dt.UTC)
+    assert client.post_form("/audit/alerts/scan").status_code == 302
+    assert any(a.actor_id == worker.id for a in db.session.scalars(select(AuditAlert)))
+
+
+def test_nobody_reviews_an_alert_about_themselves(client, auditor, db):
+    alert = make_alert(db, auditor)
+    assert "someone else must review it" in client.get(f"/audit/alerts/{alert.id}").get_data(
+        as_text=True
+    )
+    response = client.post_form(f"/audit/alerts/{alert.id}/review", {"comment": "fine"})
+    assert response.status_code == 403
+    assert db.session.get(AuditAlert, alert.id).status == AlertStatus.OPEN
+
+
+def test_supervisors_see_alerts_of_their_units_only(client, make, db):
+    office = make.unit()
+    branch = make.unit(parent=office)
+    elsewhere = make.unit()
+    supervisor = make.user(Role.SUPERVISOR, office)
+    mine = make_alert(db, make.user(unit=branch))
+    theirs = make_alert(db, make.user(unit=elsewhere))
+    system = make_alert(db, None, AlertKind.INTEGRITY)
+    client.login(supervisor)
+    listing = client.get("/audit/alerts", query_string={"status": "all"}).get_data(as_text=True)
+    assert f"/audit/alerts/{mine.id}" in listing
+    assert f"/audit/alerts/{theirs.id}" not in listing
+    assert f"/audit/alerts/{system.id}" not in listing
+    assert client.get(f"/audit/alerts/{mine.id}").status_code == 200
+    assert client.get(f"/audit/alerts/{theirs.id}").status_code == 404
+    assert (
+        client.post_form(f"/audit/alerts/{theirs.id}/review", {"comment": "x"}).status_code == 404
+    )
+    # No evidence link: supervisors do not read the audit log itself.
+    assert "/audit/events" not in client.get(f"/audit/alerts/{mine.id}").get_data(as_text=True)
+
+
+def test_workers_cannot_see_alerts(client, make, db):
+    worker = make.user()
+    alert = make_alert(db, worker)
+    client.login(worker)
+    assert client.get("/audit/alerts").status_code == 403
+    assert client.get(f"/audit/alerts/{alert.id}").status_code == 403
