@@ -2,7 +2,7 @@
 
 A data key is wrapped with AES-256-GCM under a master key, bound by associated data to the
 person id and the master key id, so a wrapped key copied to another person does not open.
-Unwrapped keys live only in a request-scoped cache (flask.g) and are never logged.
+Unwrapped keys live only in a request-scoped cache (the ORM session's) and are never logged.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app, g, has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from casemgr.crypto import ids, keycheck
@@ -38,6 +38,12 @@ class OpenKey:
     def __init__(self, key_id: int, raw: bytes) -> None:
         self.key_id = key_id
         self.aead = AESGCM(raw)
+
+    def aead_for(self, key_id: int) -> AESGCM:
+        """This key's cipher, for a value that names this key; IntegrityFailure otherwise."""
+        if key_id != self.key_id:
+            raise IntegrityFailure("value names another data key")
+        return self.aead
 
     def __repr__(self) -> str:
         return f"<OpenKey {self.key_id}>"
@@ -86,30 +92,36 @@ def unwrap(ring: KeyRing, master_key_id: str, person_id: int, wrapped: bytes) ->
 
 
 # -- the request-scoped cache ---------------------------------------------------------------
+# Unwrapped keys live in the ORM session's info dict: Flask-SQLAlchemy's session lasts one
+# request (or one CLI command) and is discarded at its end, and a rollback empties the cache.
+
+_CACHE = "casemgr.data_keys"
 
 
-def _cache() -> dict[int, Any]:
-    if not has_app_context():
-        return {}
-    cache = g.get("_casemgr_data_keys")
+def _cache(session: Session) -> dict[int, Any]:
+    cache = session.info.get(_CACHE)
     if cache is None:
-        cache = g._casemgr_data_keys = {}
+        cache = session.info[_CACHE] = {}
     return cache
 
 
-def _remember(person_id: int, value: Any) -> None:
-    cache = _cache()
+def _remember(session: Session, person_id: int, value: Any) -> None:
+    cache = _cache(session)
     if len(cache) >= CACHE_LIMIT:
         for stale in list(cache)[: CACHE_LIMIT // 2]:
             del cache[stale]
     cache[person_id] = value
 
 
-def forget(person_id: int | None = None) -> None:
-    """Drop one person's unwrapped key from the cache, or every key."""
-    if not has_app_context():
-        return
-    cache = g.get("_casemgr_data_keys")
+def forget(session: Session | None = None, person_id: int | None = None) -> None:
+    """Drop one person's unwrapped key, or every key, from the session's cache."""
+    if session is None:
+        if not has_app_context():
+            return
+        from casemgr.extensions import db
+
+        session = db.session
+    cache = session.info.get(_CACHE)
     if cache is None:
         return
     if person_id is None:
@@ -142,7 +154,7 @@ def new_data_keys(session: Session, person_ids: list[int]) -> list[dict[str, Any
                 "destroyed_at": None,
             }
         )
-        _remember(person_id, OpenKey(key_id, raw))
+        _remember(session, person_id, OpenKey(key_id, raw))
     return rows
 
 
@@ -155,8 +167,7 @@ def _open_row(ring: KeyRing, row: Any) -> OpenKey | _Destroyed:
 
 def open_key(session: Session, person_id: int) -> OpenKey | _Destroyed:
     """The person's unwrapped data key (at most one unwrap per request), or DESTROYED."""
-    cache = _cache()
-    found = cache.get(person_id)
+    found = _cache(session).get(person_id)
     if found is not None:
         return found
     with session.no_autoflush:
@@ -166,13 +177,13 @@ def open_key(session: Session, person_id: int) -> OpenKey | _Destroyed:
     if row is None:
         raise KeyUnavailable("no data key for this person")
     value = _open_row(keyring(), row)
-    _remember(person_id, value)
+    _remember(session, person_id, value)
     return value
 
 
 def preload(session: Session, person_ids: Iterable[int]) -> None:
     """Unwrap the data keys of many persons with one query (list pages, search results)."""
-    cache = _cache()
+    cache = _cache(session)
     wanted = {pid for pid in person_ids if pid is not None and pid not in cache}
     if not wanted:
         return
@@ -182,7 +193,7 @@ def preload(session: Session, person_ids: Iterable[int]) -> None:
             sa.select(_data_keys).where(_data_keys.c.person_id.in_(sorted(wanted)))
         ).all()
     for row in rows:
-        _remember(row.person_id, _open_row(ring, row))
+        _remember(session, row.person_id, _open_row(ring, row))
 
 
 def destroy(session: Session, person_id: int) -> bool:
@@ -200,6 +211,5 @@ def destroy(session: Session, person_id: int) -> bool:
         .where(_data_keys.c.person_id == person_id, _data_keys.c.destroyed_at.is_(None))
         .values(wrapped_key=None, destroyed_at=utcnow())
     )
-    forget(person_id)
-    _remember(person_id, DESTROYED)
+    _remember(session, person_id, DESTROYED)
     return result.rowcount == 1

@@ -16,6 +16,7 @@ from flask import has_app_context, has_request_context
 from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import instance_state
 
 from casemgr.crypto import blind, envelope, ids
 from casemgr.crypto.errors import IntegrityFailure, PersonErased
@@ -65,9 +66,6 @@ class EncryptedField:
         fields[name] = self
         owner.__encrypted_fields__ = fields
 
-    def context(self, obj: EncryptedModel, person_id: int) -> ValueContext:
-        return ValueContext(type(obj).__tablename__, self.column, obj.id, person_id)
-
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
             return self
@@ -76,16 +74,17 @@ class EncryptedField:
             return pending[self.name]
         blob = getattr(obj, self.column)
         person_id = obj.encryption_person_id()
-        if obj.id is None or person_id is None:
+        row_id = obj.id
+        if row_id is None or person_id is None:
             return None  # a row not flushed yet, with nothing set on this field
         key = envelope.open_key(_session(obj), person_id)
         if key is envelope.DESTROYED:
             return ERASED
         if blob is None:
             return None
-        context = self.context(obj, person_id)
+        context = ValueContext(type(obj).__tablename__, self.column, row_id, person_id)
         try:
-            plaintext = open_value(_only(key), blob, context)
+            plaintext = open_value(key.aead_for, blob, context)
             return plaintext.decode("utf-8") if self.kind is str else plaintext
         except (IntegrityFailure, UnicodeDecodeError) as exc:
             failure = IntegrityFailure(
@@ -100,8 +99,11 @@ class EncryptedField:
     def __set__(self, obj: Any, value: Any) -> None:
         if value is not None and not isinstance(value, self.kind):
             raise TypeError(f"{self.name} takes {self.kind.__name__} or None")
-        obj.__dict__.setdefault(_CHANGED, set()).add(self.name)
-        if obj.id is not None and sa.inspect(obj).has_identity:
+        changed = obj.__dict__.get(_CHANGED)
+        if changed is None:
+            changed = obj.__dict__[_CHANGED] = set()
+        changed.add(self.name)
+        if obj.id is not None and instance_state(obj).has_identity:
             person_id = obj.encryption_person_id()
             key = envelope.open_key(_session(obj), person_id)
             if key is envelope.DESTROYED:
@@ -120,20 +122,12 @@ def _session(obj: Any) -> Session:
     return session
 
 
-def _only(key: envelope.OpenKey):
-    def aead_for(key_id: int):
-        if key_id != key.key_id:
-            raise IntegrityFailure("value names another data key")
-        return key.aead
-
-    return aead_for
-
-
 def _seal(key: Any, field: EncryptedField, obj: Any, person_id: int, value: Any) -> bytes | None:
     if value is None:
         return None
     data = value.encode("utf-8") if field.kind is str else bytes(value)
-    return seal(key.aead, key.key_id, data, field.context(obj, person_id))
+    context = ValueContext(type(obj).__tablename__, field.column, obj.id, person_id)
+    return seal(key.aead, key.key_id, data, context)
 
 
 def report_integrity_failure(failure: IntegrityFailure) -> None:
@@ -275,7 +269,7 @@ def _after_flush(session: Session, flush_context: Any) -> None:
 def _after_rollback(session: Session, previous_transaction: Any) -> None:
     # Ids (and so cached keys) may be reused after a rollback on SQLite: start afresh.
     session.info.pop(_NEW_KEYS, None)
-    envelope.forget()
+    envelope.forget(session)
 
 
 def install_events() -> None:

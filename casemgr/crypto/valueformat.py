@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,31 +32,38 @@ POWER_OF_TWO_LIMIT = 1024
 _AAD_PREFIX = b"casemgr/v1"
 _U16 = struct.Struct(">H")
 _IDS = struct.Struct(">QQ")
+_BODY = HEADER_BYTES + NONCE_BYTES
 
 
-@dataclass(frozen=True, slots=True)
+_names: dict[tuple[str, str], bytes] = {}
+
+
+def _length_prefixed(table: str, column: str) -> bytes:
+    found = _names.get((table, column))
+    if found is None:
+        t, c = table.encode(), column.encode()
+        found = _names[(table, column)] = _U16.pack(len(t)) + t + _U16.pack(len(c)) + c
+    return found
+
+
 class ValueContext:
-    """Where a value lives: what its ciphertext is bound to."""
+    """Where a value lives: what its ciphertext is bound to (table, column, row, person)."""
 
-    table: str
-    column: str
-    row_id: int
-    person_id: int
+    __slots__ = ("binding", "column", "person_id", "row_id", "table")
+
+    def __init__(self, table: str, column: str, row_id: int, person_id: int) -> None:
+        self.table = table
+        self.column = column
+        self.row_id = row_id
+        self.person_id = person_id
+        # Everything of the AAD after the header, computed once per value.
+        self.binding = _length_prefixed(table, column) + _IDS.pack(row_id, person_id)
 
     def aad(self, version: int, key_id: int) -> bytes:
-        table = self.table.encode()
-        column = self.column.encode()
-        return b"".join(
-            (
-                _AAD_PREFIX,
-                _HEADER.pack(version, key_id),
-                _U16.pack(len(table)),
-                table,
-                _U16.pack(len(column)),
-                column,
-                _IDS.pack(self.row_id, self.person_id),
-            )
-        )
+        return _AAD_PREFIX + _HEADER.pack(version, key_id) + self.binding
+
+    def __repr__(self) -> str:
+        return f"<ValueContext {self.table}.{self.column} row {self.row_id}>"
 
 
 def bucket(length: int) -> int:
@@ -79,16 +85,19 @@ def bucket(length: int) -> int:
 
 def pad(data: bytes) -> bytes:
     """Append 0x80 then zeros up to the length bucket."""
-    total = bucket(len(data) + 1)
-    return data + b"\x80" + bytes(total - len(data) - 1)
+    return (data + b"\x80").ljust(bucket(len(data) + 1), b"\x00")
 
 
 def unpad(data: bytes) -> bytes:
-    """Remove the padding; a malformed one is an integrity failure."""
-    end = len(data.rstrip(b"\x00"))
-    if end == 0 or data[end - 1] != 0x80:
+    """Remove the padding: the marker is the last 0x80 byte, only zeros follow it.
+
+    Runs only on authenticated plaintexts, which pad() made; a missing marker is still an
+    integrity failure rather than a crash.
+    """
+    end = data.rfind(b"\x80")
+    if end < 0:
         raise IntegrityFailure("value padding is malformed")
-    return data[: end - 1]
+    return data[:end]
 
 
 def seal(
@@ -106,14 +115,16 @@ def seal(
     if nonce is None:
         nonce = os.urandom(NONCE_BYTES)
     header = _HEADER.pack(VERSION_1, key_id)
-    return header + nonce + aead.encrypt(nonce, pad(plaintext), context.aad(VERSION_1, key_id))
+    aad = _AAD_PREFIX + header + context.binding
+    return header + nonce + aead.encrypt(nonce, pad(plaintext), aad)
 
 
 def key_id_of(blob: bytes) -> int:
     """The data key id a stored value names; IntegrityFailure if it is not a v1 value."""
-    if not isinstance(blob, bytes | bytearray | memoryview):
-        raise IntegrityFailure("stored value is not bytes")
-    blob = bytes(blob)
+    if not isinstance(blob, bytes):
+        if not isinstance(blob, bytearray | memoryview):
+            raise IntegrityFailure("stored value is not bytes")
+        blob = bytes(blob)
     if len(blob) < MIN_BLOB_BYTES:
         raise IntegrityFailure("stored value is too short")
     version, key_id = _HEADER.unpack_from(blob)
@@ -125,13 +136,11 @@ def key_id_of(blob: bytes) -> int:
 def open_value(aead_for: Callable[[int], AESGCM], blob: bytes, context: ValueContext) -> bytes:
     """Decrypt a stored value; raise IntegrityFailure (and nothing else) if it is not genuine."""
     key_id = key_id_of(blob)
-    blob = bytes(blob)
+    view = memoryview(blob)
     aead = aead_for(key_id)
-    nonce = blob[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
+    aad = _AAD_PREFIX + view[:HEADER_BYTES].tobytes() + context.binding
     try:
-        padded = aead.decrypt(
-            nonce, blob[HEADER_BYTES + NONCE_BYTES :], context.aad(VERSION_1, key_id)
-        )
+        padded = aead.decrypt(view[HEADER_BYTES:_BODY], view[_BODY:], aad)
     except InvalidTag:
         raise IntegrityFailure() from None
     return unpad(padded)
