@@ -34,7 +34,7 @@ class BlindIndex:
     index: none (nothing to find), one (national id, whole name) or several (name tokens).
     """
 
-    name: str
+    name: str  # "<table>.<index>": unique across the database
     fields: tuple[str, ...]
     terms: Callable[..., Iterable[str]]
 
@@ -108,16 +108,15 @@ def candidates(
     values = sorted({value_of(ring.index_key(key.id, index.name), t) for t in set(terms)})
     if not values:
         return None
-    statement = (
-        sa.select(entries.c.row_id)
-        .where(
-            entries.c.index_name == index.name,
-            entries.c.key_id == key.id,
-            entries.c.table_name == table,
-            entries.c.value.in_(values),
-        )
-        .group_by(entries.c.row_id)
+    # Index names carry their table ("persons.phone"), so no table_name condition: with one,
+    # SQLite prefers the (table_name, row_id) index for the GROUP BY and scans every entry.
+    statement = sa.select(entries.c.row_id).where(
+        entries.c.index_name == index.name,
+        entries.c.key_id == key.id,
+        entries.c.value.in_(values),
     )
     if len(values) > 1:
-        statement = statement.having(sa.func.count(sa.distinct(entries.c.value)) == len(values))
+        statement = statement.group_by(entries.c.row_id).having(
+            sa.func.count(sa.distinct(entries.c.value)) == len(values)
+        )
     return statement
