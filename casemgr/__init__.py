@@ -53,8 +53,9 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.admin.views import bp as admin_bp
     from casemgr.audit.views import bp as audit_bp
     from casemgr.auth.views import bp as auth_bp
+    from casemgr.cases.views import bp as cases_bp
     from casemgr.home.views import bp as home_bp
     from casemgr.people.views import bp as people_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, people_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, people_bp, cases_bp):
         app.register_blueprint(blueprint)

@@ -23,8 +23,14 @@ def init_command(skip_areas: bool) -> None:
     """Migrate the database to head and load the administrative areas."""
     from flask_migrate import upgrade
 
+    from casemgr.extensions import db
+    from casemgr.reference.services import load_reference_data
+
     upgrade()
     click.echo("database migrated to head")
+    counts = load_reference_data()
+    db.session.commit()
+    click.echo("reference data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     if not skip_areas:
         _load_areas(None)
 

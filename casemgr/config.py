@@ -70,6 +70,8 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "BOOTSTRAP_SERVE_LOCAL": True,
         "PREFERRED_URL_SCHEME": "https",
         "PER_PAGE": 25,
+        # Cases.
+        "BREAK_GLASS_MINUTES": _env_int("BREAK_GLASS_MINUTES", 60),
     }
     config.update(overrides or {})
     return config

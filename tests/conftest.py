@@ -53,6 +53,9 @@ def app(database_url: str, keys: dict) -> Iterator[Flask]:
         from casemgr.org.areas import load_current_areas
 
         load_current_areas()
+        from casemgr.reference.services import load_reference_data
+
+        load_reference_data()
         _db.session.commit()
         _db.session.remove()
     yield app

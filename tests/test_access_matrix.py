@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from casemgr.auth.roles import Role
 from casemgr.web.access import ACCESS_ATTR
@@ -38,6 +39,27 @@ def load_matrix() -> list[Row]:
 MATRIX = load_matrix()
 
 
+# Bookkeeping that a GET may write: its own audit event and the session's last-seen time.
+BOOKKEEPING_TABLES = {"audit_events", "user_sessions", "alembic_version"}
+# Large reference data: compared by row count only, to keep the test fast.
+COUNTED_TABLES = {"areas"}
+
+
+def fingerprint(db) -> dict[str, object]:
+    """Every row of every domain table (A5: a GET must change none of them)."""
+    state: dict[str, object] = {}
+    for table in db.metadata.sorted_tables:
+        if table.name in BOOKKEEPING_TABLES:
+            continue
+        if table.name in COUNTED_TABLES:
+            state[table.name] = db.session.scalar(select(func.count()).select_from(table))
+        else:
+            state[table.name] = sorted(
+                map(tuple, db.session.execute(select(table)).all()), key=repr
+            )
+    return state
+
+
 def routes(app) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
@@ -61,18 +83,57 @@ def test_matrix_covers_every_route_and_nothing_else(app):
     assert listed - routes(app) == set(), "matrix rows for routes that do not exist"
 
 
+@dataclass
+class World:
+    """The objects URLs point at: a case and its person in one commune, another commune."""
+
+    case_unit: object
+    other_unit: object
+    owner: object
+    targets: dict
+
+
 @pytest.fixture
-def targets(make):
-    """Objects of another unit that the URLs point at."""
-    other_unit = make.unit()
-    user = make.user(Role.SOCIAL_WORKER, other_unit)
-    return {
-        "user_id": user.id,
-        "assignment_id": user.roles[0].id,
+def world(make) -> World:
+    from casemgr.people.services import register_person
+    from tests.cases.conftest import open_child_case
+
+    province = make.unit()
+    case_unit, other_unit = make.unit(province), make.unit(province)
+    owner = make.user(Role.SOCIAL_WORKER, case_unit)
+    case = open_child_case(owner, case_unit)
+    person = register_person(
+        owner,
+        sex="male",
+        given_name="Minh",
+        registered_unit_id=case_unit.id,
+        registered_by_id=owner.id,
+    )
+    target_user = make.user(Role.SOCIAL_WORKER, other_unit)
+    targets = {
+        "user_id": target_user.id,
+        "assignment_id": target_user.roles[0].id,
         "unit_id": other_unit.id,
         "change": "disable",
         "filename": "css/casemgr.css",
+        "case_id": case.id,
+        "person_id": person.id,
     }
+    return World(case_unit, other_unit, owner, targets)
+
+
+def acting_user(make, world: World, role: str, relation: str):
+    """A user of `role` standing in `relation` to the objects of the URL.
+
+    own: the user's own object (a social worker owns the case and registered the person;
+    other roles work in its unit); unit: same unit, not the user's own; other: another unit;
+    "-": no object (the user works in the case's unit).
+    """
+    if role == "social_worker" and relation == "own":
+        return world.owner
+    unit = world.other_unit if relation == "other" else world.case_unit
+    unit = make.db.session.get(type(unit), unit.id)  # requests closed the session it came from
+    return make.user(Role(role), unit, mfa_enrolled=role != "social_worker")
 
 
 def build_url(app, endpoint: str, targets: dict) -> str:
@@ -87,16 +148,17 @@ def build_url(app, endpoint: str, targets: dict) -> str:
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=lambda row: f"{row.endpoint}-{row.method}")
-def test_matrix(app, client, make, targets, row):
-    url = build_url(app, row.endpoint, targets)
-    home_unit = make.unit()
+def test_matrix(app, client, db, make, world, row):
+    url = build_url(app, row.endpoint, world.targets)
     for role in ROLES:
-        client.cookie_jar.clear() if hasattr(client, "cookie_jar") else client._cookies.clear()
+        client._cookies.clear()
         if role != "anonymous":
-            user = make.user(Role(role), home_unit, mfa_enrolled=role != "social_worker")
+            user = acting_user(make, world, role, row.relation)
             assert client.login(user).status_code == 302
         if row.method == "GET":
+            before = fingerprint(db)
             response = client.get(url)
+            assert fingerprint(db) == before, f"GET {url} changed the database ({role})"
         else:
             response = client.post_form(url)
         assert response.status_code == row.expected[role], f"{role} {row.method} {url}"

@@ -50,7 +50,7 @@ def close_unit(actor: Actor | None, unit: Unit, *, on: dt.date, successor: Unit)
     if on < unit.valid_from:
         raise UnitError("closes before it opens")
     unit.valid_to = on
-    unit.successor = successor
+    unit.successor_id = successor.id
     record(
         "unit.close",
         actor=actor,

@@ -1,11 +1,20 @@
-"""Forms for the erasure workflow."""
+"""Forms for persons: registration, relatives, consents, links, and the erasure workflow."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, SubmitField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from casemgr.people.models import ErasureReason
 
@@ -34,3 +43,110 @@ class DecisionForm(FlaskForm):
     """Confirm or cancel one pending request."""
 
     request_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+
+
+SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
+RELATIONSHIP_LABELS = {
+    "mother": _l("Mother"),
+    "father": _l("Father"),
+    "grandparent": _l("Grandparent"),
+    "sibling": _l("Brother or sister"),
+    "spouse": _l("Spouse or partner"),
+    "legal_guardian": _l("Legal guardian"),
+    "foster_carer": _l("Foster carer"),
+    "other": _l("Other"),
+}
+CONSENT_SCOPE_LABELS = {
+    "case_work": _l("Recording and using the data for support"),
+    "referral": _l("Sharing with organisations the person is referred to"),
+    "transfer": _l("Moving the case to another unit"),
+}
+CONSENT_GIVER_LABELS = {"subject": _l("The person"), "guardian": _l("Parent or guardian")}
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+class PersonForm(FlaskForm):
+    """Register or correct a person; names are optional for pseudonymous clients."""
+
+    is_pseudonymous = BooleanField(
+        _l("Register with an identifier code instead of a name (sex-work and drug programmes)")
+    )
+    surname = StringField(_l("Surname"), validators=[Optional(), Length(max=100)])
+    middle_name = StringField(_l("Middle name"), validators=[Optional(), Length(max=100)])
+    given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=100)])
+    mother_given_name = StringField(
+        _l("Mother's given name (for the identifier code only; not stored)"),
+        validators=[Optional(), Length(max=100)],
+    )
+    sex = SelectField(_l("Sex"), choices=_choices(SEX_LABELS))
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
+    birth_year = IntegerField(
+        _l("Or the estimated year of birth"),
+        validators=[Optional(), NumberRange(min=1900, max=2100)],
+    )
+    ethnicity_code = SelectField(_l("Ethnicity"), validators=[Optional()])
+    national_id = StringField(
+        _l("National ID number (12 digits, or 9 for an old ID)"),
+        validators=[
+            Optional(),
+            Regexp(r"^[\d\s.]{9,15}$", message=_l("Enter 12 digits, or 9 for an old ID.")),
+        ],
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    area_code = StringField(_l("Commune code"), validators=[Optional(), Regexp(r"^\d{1,5}$")])
+    street_address = StringField(
+        _l("Address (house, street, hamlet)"), validators=[Optional(), Length(max=300)]
+    )
+    unit_id = SelectField(_l("Registering unit"), coerce=int)
+    version = HiddenField()
+    submit = SubmitField(_l("Save"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """Named persons need a given name; everyone needs some birth information or none."""
+        ok = super().validate(extra_validators)
+        if not self.is_pseudonymous.data and not (self.given_name.data or "").strip():
+            self.given_name.errors.append(_l("Enter the given name, or register with a code."))
+            ok = False
+        if (
+            self.date_of_birth.data
+            and self.birth_year.data
+            and self.date_of_birth.data.year != self.birth_year.data
+        ):
+            self.birth_year.errors.append(_l("The year differs from the date of birth."))
+            ok = False
+        return ok
+
+
+class RelativeForm(FlaskForm):
+    """A relative or guardian."""
+
+    relationship_kind = SelectField(_l("Relationship"), choices=_choices(RELATIONSHIP_LABELS))
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    is_guardian = BooleanField(_l("Parent or legal guardian (can give consent)"))
+    submit = SubmitField(_l("Add relative"))
+
+
+class ConsentForm(FlaskForm):
+    """A consent given by the person or a guardian."""
+
+    scope = SelectField(_l("Consent to"), choices=_choices(CONSENT_SCOPE_LABELS))
+    given_by = SelectField(_l("Given by"), choices=_choices(CONSENT_GIVER_LABELS))
+    relative_id = SelectField(_l("Guardian"), coerce=int, validate_choice=False)
+    given_on = DateField(_l("Date"), validators=[DataRequired()])
+    submit = SubmitField(_l("Record consent"))
+
+
+class WithdrawConsentForm(FlaskForm):
+    """Withdraw one consent."""
+
+    consent_id = IntegerField(validators=[DataRequired()])
+
+
+class LinkForm(FlaskForm):
+    """Link this registration to another one as the same person."""
+
+    other_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])

@@ -16,6 +16,7 @@ from casemgr.crypto import normalise
 from casemgr.crypto.blind import BlindIndex
 from casemgr.crypto.fields import DataSubject, EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, UTCDateTime, intpk, timestamp, value_enum
+from casemgr.reference.models import Ethnicity
 
 
 class Sex(enum.StrEnum):
@@ -49,6 +50,7 @@ class Person(DataSubject, Base):
             "persons.national_id", ("national_id",), lambda v: _one(normalise.national_id(v))
         ),
         BlindIndex("persons.phone", ("phone",), lambda v: _one(normalise.phone(v))),
+        BlindIndex("persons.uic", ("uic",), lambda v: _one(v.strip().upper() if v else None)),
     )
 
     id: Mapped[intpk]
@@ -58,6 +60,16 @@ class Person(DataSubject, Base):
     created_at: Mapped[timestamp]
     # Tombstone: set when the person's data key was destroyed.
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Plain facts for reports and duplicate checks (DESIGN.md §3): no name, no exact date.
+    birth_year_is_estimated: Mapped[bool] = mapped_column(default=False)
+    ethnicity_code: Mapped[str | None] = mapped_column(ForeignKey("ethnicities.code"))
+    # Registered under a unique identifier code instead of a name (sex-work, drug programmes).
+    is_pseudonymous: Mapped[bool] = mapped_column(default=False)
+    registered_unit_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("units.id"), index=True
+    )
+    registered_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     surname_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     middle_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -66,6 +78,8 @@ class Person(DataSubject, Base):
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     street_address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    date_of_birth_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    uic_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     surname = EncryptedField("surname_enc")
     middle_name = EncryptedField("middle_name_enc")
@@ -74,6 +88,12 @@ class Person(DataSubject, Base):
     phone = EncryptedField("phone_enc")
     street_address = EncryptedField("street_address_enc")
     note = EncryptedField("note_enc")
+    date_of_birth = EncryptedField("date_of_birth_enc")  # ISO yyyy-mm-dd
+    uic = EncryptedField("uic_enc")
+
+    ethnicity: Mapped[Ethnicity | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
     ENCRYPTED_COLUMNS = (
         "surname_enc",
@@ -83,6 +103,8 @@ class Person(DataSubject, Base):
         "phone_enc",
         "street_address_enc",
         "note_enc",
+        "date_of_birth_enc",
+        "uic_enc",
     )
 
     @property
@@ -93,6 +115,18 @@ class Person(DataSubject, Base):
         """Surname, middle name, given name, as written (reads three encrypted fields)."""
         parts = (self.surname, self.middle_name, self.given_name)
         return " ".join(str(p) for p in parts if p)
+
+    def display_name(self) -> str:
+        """What screens call the person: the name, or the identifier code if pseudonymous."""
+        if self.is_erased:
+            return str(self.surname)  # the explicit "erased" marker
+        if self.is_pseudonymous:
+            return str(self.uic or f"#{self.id}")
+        return self.full_name() or f"#{self.id}"
+
+    def age_in(self, year: int) -> int | None:
+        """Age reached in the given year (from the birth year, exact or estimated)."""
+        return None if self.birth_year is None else year - self.birth_year
 
     def __repr__(self) -> str:  # never a value
         return f"<Person {self.id}>"
@@ -105,8 +139,7 @@ class Attachment(EncryptedModel, Base):
 
     id: Mapped[intpk]
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
-    # The cases issue adds the foreign key when the cases table exists.
-    case_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    case_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("cases.id"), index=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     created_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))

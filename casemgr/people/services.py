@@ -23,8 +23,25 @@ from casemgr.people.models import (
 )
 
 NAME_FIELDS = ("surname", "middle_name", "given_name")
-SENSITIVE_FIELDS = (*NAME_FIELDS, "national_id", "phone", "street_address", "note")
-PLAIN_FIELDS = ("sex", "birth_year", "area_id")
+SENSITIVE_FIELDS = (
+    *NAME_FIELDS,
+    "national_id",
+    "phone",
+    "street_address",
+    "note",
+    "date_of_birth",
+    "uic",
+)
+PLAIN_FIELDS = (
+    "sex",
+    "birth_year",
+    "area_id",
+    "birth_year_is_estimated",
+    "ethnicity_code",
+    "is_pseudonymous",
+    "registered_unit_id",
+    "registered_by_id",
+)
 DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 # Accepted attachment types, recognised by their first bytes (never by name or header alone).
 SIGNATURES = {

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from casemgr.auth.roles import Action
+from casemgr.cases.models import Case
 from casemgr.extensions import db
-from casemgr.people import queries, services
-from casemgr.people.forms import REASON_LABELS, DecisionForm, ErasureRequestForm
+from casemgr.org.models import Unit
+from casemgr.people import access, identity, queries, registration, services
+from casemgr.people.forms import (
+    CONSENT_GIVER_LABELS,
+    CONSENT_SCOPE_LABELS,
+    REASON_LABELS,
+    RELATIONSHIP_LABELS,
+    SEX_LABELS,
+    ConsentForm,
+    DecisionForm,
+    ErasureRequestForm,
+    LinkForm,
+    PersonForm,
+    RelativeForm,
+    WithdrawConsentForm,
+)
 from casemgr.people.models import ErasureRequest, Person
+from casemgr.people.relations import Consent, ConsentScope, Relative
 from casemgr.web.access import requires
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -89,3 +108,230 @@ def confirm_erasure():
 @requires(Action.CONFIRM_ERASURE)
 def cancel_erasure():
     return _decide(confirm=False)
+
+
+# -- registration and the person page ----------------------------------------------------------
+
+PERSON_ERRORS = {
+    "not your unit": _l("You can only register people in a unit where you work."),
+    "guardian consent needs a guardian": _l("Choose the guardian who gave consent."),
+    "same record": _l("A registration cannot be linked to itself."),
+    "person erased": _l("This person was erased."),
+}
+
+
+def _person_error(exc: services.PersonError) -> str:
+    return str(PERSON_ERRORS.get(str(exc), _l("Check the highlighted fields.")))
+
+
+def _prepare_person_form(form: PersonForm) -> None:
+    from casemgr.reference.queries import ethnicities
+
+    form.ethnicity_code.choices = [SelectChoice("", "—")] + [
+        SelectChoice(e.code, e.label) for e in ethnicities()
+    ]
+    form.unit_id.choices = [
+        SelectChoice(a.unit_id, a.unit.name)
+        for a in current_user.roles
+        if a.role in ("social_worker", "supervisor")
+    ]
+
+
+def _area_id(code: str | None) -> int | None:
+    if not code:
+        return None
+    from casemgr.org.models import AreaLevel
+    from casemgr.org.queries import areas_by_codes
+
+    found = areas_by_codes(AreaLevel.COMMUNE, [code.zfill(5)])
+    return found[0].id if found else -1
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def register():
+    form = PersonForm()
+    _prepare_person_form(form)
+    duplicates = None
+    if form.validate_on_submit():
+        area_id = _area_id(form.area_code.data)
+        if area_id == -1:
+            form.area_code.errors.append(_("No commune has this code."))
+        else:
+            if not request.form.get("confirmed_new") and not form.is_pseudonymous.data:
+                duplicates = registration.find_duplicates(
+                    current_user,
+                    surname=form.surname.data,
+                    middle_name=form.middle_name.data,
+                    given_name=form.given_name.data,
+                    sex=form.sex.data,
+                    area_id=area_id,
+                    birth_year=form.date_of_birth.data.year
+                    if form.date_of_birth.data
+                    else form.birth_year.data,
+                )
+            if duplicates is None or not (duplicates.visible or duplicates.elsewhere):
+                return _register(form, area_id)
+    return render_template("people/register.html", form=form, duplicates=duplicates)
+
+
+def _register(form: PersonForm, area_id: int | None):
+    try:
+        person = registration.register(
+            current_user,
+            db.get_or_404(Unit, form.unit_id.data),
+            surname=form.surname.data,
+            middle_name=form.middle_name.data,
+            given_name=form.given_name.data,
+            sex=form.sex.data,
+            date_of_birth=form.date_of_birth.data,
+            birth_year=form.birth_year.data,
+            ethnicity_code=form.ethnicity_code.data or None,
+            national_id=form.national_id.data,
+            phone=form.phone.data,
+            area_id=area_id,
+            street_address=form.street_address.data,
+            is_pseudonymous=form.is_pseudonymous.data,
+            mother_given_name=form.mother_given_name.data,
+        )
+    except services.PersonError as exc:
+        flash(_person_error(exc), "danger")
+        return render_template("people/register.html", form=form, duplicates=None)
+    for warning in identity.national_id_warnings(
+        form.national_id.data, person.birth_year, person.sex
+    ):
+        flash(str(ID_WARNINGS[warning]), "warning")
+    flash(_("Registered. Record consent and relatives, then open a case."), "success")
+    return redirect(url_for("people.detail", person_id=person.id))
+
+
+ID_WARNINGS = {
+    "birth year differs from the ID number": _l(
+        "Check the ID number: its digits 5-6 do not match the year of birth."
+    ),
+    "sex differs from the ID number": _l(
+        "Check the ID number: its 4th digit does not match the recorded sex."
+    ),
+}
+
+
+@bp.route("/<int:person_id>")
+@requires(Action.VIEW_CASES)
+def detail(person_id: int):
+    from casemgr.cases.queries import visible_cases
+
+    person = access.load_person(current_user, person_id)
+    relatives = registration.relatives_of(person)
+    consents = registration.consents_of(person)
+    consent_form = ConsentForm(formdata=None, given_on=dt.date.today())
+    consent_form.relative_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(r.id, r.name) for r in relatives if r.is_guardian
+    ]
+    age = person.age_in(dt.date.today().year)
+    missing = {
+        scope: identity.missing_consents(consents, scope, age, dt.date.today())
+        for scope in ConsentScope
+    }
+    cases = db.session.scalars(
+        visible_cases(current_user)
+        .where(Case.person_id == person.id)
+        .order_by(Case.opened_at.desc())
+    ).all()
+    return render_template(
+        "people/detail.html",
+        person=person,
+        relatives=relatives,
+        consents=consents,
+        missing=missing,
+        cases=cases,
+        linked=registration.linked_ids(person),
+        relative_form=RelativeForm(formdata=None),
+        consent_form=consent_form,
+        withdraw_form=WithdrawConsentForm(),
+        link_form=LinkForm(formdata=None),
+        today=dt.date.today(),
+        relationship_labels=RELATIONSHIP_LABELS,
+        scope_labels=CONSENT_SCOPE_LABELS,
+        giver_labels=CONSENT_GIVER_LABELS,
+        sex_labels=SEX_LABELS,
+    )
+
+
+@bp.route("/<int:person_id>/relatives", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def add_relative(person_id: int):
+    person = access.load_person(current_user, person_id)
+    form = RelativeForm()
+    if form.validate_on_submit():
+        registration.add_relative(
+            current_user,
+            person,
+            relationship_kind=form.relationship_kind.data,
+            is_guardian=form.is_guardian.data,
+            name=form.name.data,
+            phone=form.phone.data,
+        )
+        flash(_("Relative added."), "success")
+    else:
+        flash(_("Enter the relative's name and relationship."), "danger")
+    return redirect(url_for("people.detail", person_id=person.id))
+
+
+@bp.route("/<int:person_id>/consents", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def add_consent(person_id: int):
+    person = access.load_person(current_user, person_id)
+    form = ConsentForm()
+    form.relative_id.choices = []
+    if form.validate_on_submit():
+        relative = (
+            db.session.get(Relative, form.relative_id.data) if form.relative_id.data else None
+        )
+        try:
+            registration.record_consent(
+                current_user,
+                person,
+                scope=form.scope.data,
+                given_by=form.given_by.data,
+                given_on=form.given_on.data,
+                relative=relative,
+            )
+        except services.PersonError as exc:
+            flash(_person_error(exc), "danger")
+        else:
+            flash(_("Consent recorded."), "success")
+    else:
+        flash(_("Choose what the consent covers, who gave it and when."), "danger")
+    return redirect(url_for("people.detail", person_id=person.id))
+
+
+@bp.route("/<int:person_id>/consents/withdraw", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def withdraw_consent(person_id: int):
+    person = access.load_person(current_user, person_id)
+    form = WithdrawConsentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    consent = db.session.get(Consent, form.consent_id.data)
+    if consent is None or consent.person_id != person.id:
+        abort(404)
+    registration.withdraw_consent(current_user, consent, dt.date.today())
+    flash(_("Consent withdrawn."), "success")
+    return redirect(url_for("people.detail", person_id=person.id))
+
+
+@bp.route("/<int:person_id>/links", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def link(person_id: int):
+    person = access.load_person(current_user, person_id)
+    form = LinkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    other = access.load_person(current_user, form.other_id.data)
+    try:
+        registration.link_same_person(current_user, person, other)
+    except services.PersonError as exc:
+        flash(_person_error(exc), "danger")
+    else:
+        flash(_("Linked as the same person; both records are kept."), "success")
+    return redirect(url_for("people.detail", person_id=person.id))

@@ -23,6 +23,7 @@ class NavItem:
 
 # (label, endpoint, action needed); later modules add their entries here.
 MENU = (
+    (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
     (_l("Users"), "admin.users", Action.MANAGE_USERS),
     (_l("Units"), "admin.units", Action.MANAGE_UNITS),
     (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
@@ -39,8 +40,14 @@ def nav_items() -> list[NavItem]:
     ]
 
 
+def without_page(args) -> dict[str, str]:
+    """The current query arguments without `page`, for the pager's links."""
+    return {key: value for key, value in args.items() if key != "page"}
+
+
 def init_app(app: Flask) -> None:
     """Expose the layout helpers to templates."""
+    app.jinja_env.filters["without_page"] = without_page
     app.jinja_env.globals.update(
         nav_items=nav_items,
         language_form=LanguageForm,

@@ -26,6 +26,8 @@ def person(i: int = 0, **extra) -> Person:
         "phone": f"09{12345000 + i:08d}",
         "street_address": f"{i} Đường Lê Lợi",
         "note": f"ghi chú {i}",
+        "date_of_birth": f"2010-01-{1 + i % 28:02d}",
+        "uic": f"NAN2{i:06d}X",
         **extra,
     }
     return services.register_person(None, **values)

@@ -1,0 +1,1 @@
+"""Cases: the workflow, notes, assessments, plans, access and search."""

@@ -1,0 +1,221 @@
+"""Forms for cases: opening, editing, workflow moves, notes, assessments, plans, break-glass."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from casemgr.cases.models import (
+    AssessmentKind,
+    BreakGlassReason,
+    NoteKind,
+    ProtectionLevel,
+    RiskLevel,
+)
+
+PROTECTION_LABELS = {
+    ProtectionLevel.PREVENTION: _l("Prevention"),
+    ProtectionLevel.SUPPORT: _l("Support"),
+    ProtectionLevel.INTERVENTION: _l("Intervention"),
+}
+RISK_LABELS = {
+    RiskLevel.UNKNOWN: _l("Not assessed"),
+    RiskLevel.LOW: _l("Low"),
+    RiskLevel.MEDIUM: _l("Medium"),
+    RiskLevel.HIGH: _l("High"),
+}
+NOTE_LABELS = {
+    NoteKind.VISIT: _l("Home visit"),
+    NoteKind.MEETING: _l("Meeting"),
+    NoteKind.PHONE: _l("Phone call"),
+    NoteKind.CASE_CONFERENCE: _l("Case conference"),
+    NoteKind.OTHER: _l("Other contact"),
+}
+ASSESSMENT_LABELS = {
+    AssessmentKind.INITIAL: _l("Initial risk assessment"),
+    AssessmentKind.DETAILED: _l("Detailed assessment"),
+    AssessmentKind.REVIEW: _l("Review"),
+}
+BREAK_GLASS_LABELS = {
+    BreakGlassReason.EMERGENCY: _l("Emergency: a person is in danger now (read and record)"),
+    BreakGlassReason.COVERING: _l("Covering for an absent colleague (read only)"),
+    BreakGlassReason.REFERRAL: _l("Checking a referral or a possible duplicate (read only)"),
+}
+# The questions of the assessment forms (answers are encrypted; codes are stable).
+ASSESSMENT_QUESTIONS = (
+    ("safety", _l("Immediate safety: where is the person now, and are they safe?")),
+    ("harm", _l("Harm: what happened, and what injuries or effects are there?")),
+    ("carers", _l("Carers: who looks after the person, and can they protect them?")),
+    ("needs", _l("Needs: health, schooling, income, shelter, legal help")),
+    ("strengths", _l("Strengths and supports in the family and community")),
+)
+
+
+def choices(labels: dict) -> list[SelectChoice]:
+    """Select choices from a {value: label} mapping."""
+    return [SelectChoice(str(value), label) for value, label in labels.items()]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (sub-groups)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class VersionedForm(FlaskForm):
+    """A form that edits a case carries the version it was loaded at."""
+
+    version = HiddenField(validators=[InputRequired()])
+
+
+class CaseForm(FlaskForm):
+    """Open a case for a person."""
+
+    group_code = SelectField(_l("Target group"), validators=[DataRequired()])
+    sub_group_ids = MultiCheckboxField(_l("Sub-groups"), coerce=int, validate_choice=True)
+    protection_level = SelectField(_l("Protection level"), choices=choices(PROTECTION_LABELS))
+    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_LABELS))
+    unit_id = SelectField(_l("Unit"), coerce=int)
+    summary = TextAreaField(
+        _l("How the case came in and what happened"),
+        validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 6},
+    )
+    submit = SubmitField(_l("Open case"))
+
+
+class CaseEditForm(VersionedForm):
+    """Change a case's classification and summary."""
+
+    sub_group_ids = MultiCheckboxField(_l("Sub-groups"), coerce=int, validate_choice=True)
+    protection_level = SelectField(_l("Protection level"), choices=choices(PROTECTION_LABELS))
+    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_LABELS))
+    summary = TextAreaField(
+        _l("How the case came in and what happened"),
+        validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": 6},
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class TransitionForm(VersionedForm):
+    """One workflow move (the transition name comes from the button pressed)."""
+
+    transition = HiddenField(validators=[DataRequired(), Regexp(r"^[a-z_]+$")])
+
+
+class NoteForm(FlaskForm):
+    """A contact or visit note."""
+
+    kind = SelectField(_l("Kind of contact"), choices=choices(NOTE_LABELS))
+    occurred_on = DateField(_l("Date"), validators=[DataRequired()])
+    body = TextAreaField(
+        _l("Note"), validators=[DataRequired(), Length(max=20000)], render_kw={"rows": 5}
+    )
+    submit = SubmitField(_l("Save note"))
+
+
+class AssessmentForm(FlaskForm):
+    """Structured assessment answers and the resulting risk rating."""
+
+    kind = SelectField(_l("Assessment"), choices=choices(ASSESSMENT_LABELS))
+    safety = TextAreaField(ASSESSMENT_QUESTIONS[0][1], validators=[Optional(), Length(max=5000)])
+    harm = TextAreaField(ASSESSMENT_QUESTIONS[1][1], validators=[Optional(), Length(max=5000)])
+    carers = TextAreaField(ASSESSMENT_QUESTIONS[2][1], validators=[Optional(), Length(max=5000)])
+    needs = TextAreaField(ASSESSMENT_QUESTIONS[3][1], validators=[Optional(), Length(max=5000)])
+    strengths = TextAreaField(ASSESSMENT_QUESTIONS[4][1], validators=[Optional(), Length(max=5000)])
+    risk_rating = SelectField(
+        _l("Risk rating"),
+        validators=[DataRequired()],
+        choices=choices({k: v for k, v in RISK_LABELS.items() if k != RiskLevel.UNKNOWN}),
+    )
+    submit = SubmitField(_l("Save assessment"))
+
+    def answers(self) -> dict[str, str]:
+        """The non-empty answers by question code."""
+        return {
+            code: getattr(self, code).data.strip()
+            for code, _label in ASSESSMENT_QUESTIONS
+            if (getattr(self, code).data or "").strip()
+        }
+
+
+class PlanActionForm(FlaskForm):
+    """One goal and action of the plan."""
+
+    goal = StringField(_l("Goal"), validators=[DataRequired(), Length(max=1000)])
+    action = TextAreaField(
+        _l("Action"), validators=[DataRequired(), Length(max=5000)], render_kw={"rows": 2}
+    )
+    responsible = StringField(_l("Responsible"), validators=[DataRequired(), Length(max=300)])
+    due_on = DateField(_l("Due date"), validators=[Optional()])
+    submit = SubmitField(_l("Add to plan"))
+
+
+class ActionDoneForm(FlaskForm):
+    """Mark a plan action as done."""
+
+    action_id = IntegerField(validators=[DataRequired()])
+
+
+class BreakGlassForm(FlaskForm):
+    """Open a case outside one's scope, for a limited time, with a reason."""
+
+    case_number = StringField(_l("Case number"), validators=[DataRequired(), Length(max=40)])
+    reason_type = SelectField(_l("Reason"), choices=choices(BREAK_GLASS_LABELS))
+    reason = TextAreaField(
+        _l("Why do you need this case now? (at least one full sentence)"),
+        validators=[
+            DataRequired(),
+            Length(min=20, max=1000, message=_l("Write at least one full sentence.")),
+        ],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Open the case"))
+
+
+class CaseFilterForm(FlaskForm):
+    """Caseload filters (GET, no CSRF needed: nothing changes)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), validators=[Optional()])
+    group = SelectField(_l("Group"), validators=[Optional()])
+    risk = SelectField(
+        _l("Risk"), validators=[Optional()], choices=[SelectChoice("", "—"), *choices(RISK_LABELS)]
+    )
+    sort = SelectField(
+        _l("Sort by"),
+        validators=[Optional()],
+        choices=[
+            SelectChoice("updated", _l("Last change")),
+            SelectChoice("number", _l("Case number")),
+            SelectChoice("risk", _l("Risk")),
+            SelectChoice("opened", _l("Opened")),
+        ],
+    )
+
+
+class SearchForm(FlaskForm):
+    """Search by case number, national ID, phone or name: a POST, so no term reaches a URL."""
+
+    q = StringField(
+        _l("Case number, ID number, phone or name"),
+        validators=[DataRequired(), Length(min=2, max=100)],
+    )
+    submit = SubmitField(_l("Search"))

@@ -1,0 +1,208 @@
+"""Reads over cases: the scoped list, the loader that decides 404 vs 403, timelines, search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Select, or_, select
+from werkzeug.exceptions import Forbidden, NotFound
+
+from casemgr.audit import record
+from casemgr.auth.models import User
+from casemgr.auth.policy import case_scope
+from casemgr.cases.models import (
+    Assessment,
+    BreakGlassGrant,
+    Case,
+    CaseNote,
+    CaseTransitionLog,
+    CaseWorker,
+    PlanAction,
+)
+from casemgr.cases.policy import CaseAccess, case_access
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+
+
+class Need(StrEnum):
+    """What the caller is about to do with the case it loads."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+def own_case_clause(user: User):
+    """SQL: the user owns or co-works the case."""
+    return or_(
+        Case.owner_id == user.id,
+        Case.id.in_(select(CaseWorker.case_id).where(CaseWorker.user_id == user.id)),
+    )
+
+
+def visible_cases(user: User) -> Select:
+    """Every case the user's roles let them see (no break-glass), as a select to refine."""
+    scope = case_scope(user)
+    return (
+        select(Case)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(scope.condition(Unit.path, own_case_clause(user)))
+    )
+
+
+def live_grant(user: User, case_id: int, now: dt.datetime | None = None) -> BreakGlassGrant | None:
+    """The user's break-glass grant on the case that is in force now, if any."""
+    now = now or utcnow()
+    return db.session.scalar(
+        select(BreakGlassGrant)
+        .where(
+            BreakGlassGrant.user_id == user.id,
+            BreakGlassGrant.case_id == case_id,
+            BreakGlassGrant.started_at <= now,
+            BreakGlassGrant.expires_at > now,
+        )
+        .order_by(BreakGlassGrant.expires_at.desc())
+        .limit(1)
+    )
+
+
+def load_case(user: User, case_id: int, need: Need = Need.READ) -> tuple[Case, CaseAccess]:
+    """Load a case for a user: 404 outside their scope, 403 when seen but not changeable.
+
+    Every outcome is audited: a read, or a refusal with its reason.
+    """
+    case = db.session.get(Case, case_id)
+    access = case_access(user, case, live_grant(user, case_id), utcnow()) if case else None
+    if case is None or not access.can_read:
+        record(
+            "case.view",
+            actor=user,
+            object_type="case",
+            object_id=case_id,
+            case_id=case.id if case else None,
+            outcome="denied",
+            reason="out of scope",
+        )
+        raise NotFound()
+    if need == Need.WRITE and not access.can_write:
+        record(
+            "case.view",
+            actor=user,
+            object_type="case",
+            object_id=case.id,
+            case_id=case.id,
+            outcome="denied",
+            reason="read only",
+            is_break_glass=access.is_break_glass,
+        )
+        raise Forbidden()
+    record(
+        "case.view",
+        actor=user,
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        is_break_glass=access.is_break_glass,
+    )
+    return case, access
+
+
+def find_case_for_break_glass(user: User, case_number: str) -> Case | None:
+    """A case by its exact number (break-glass starts from a number the user was given).
+
+    Looking a number up tells whether it exists, so every look-up is audited.
+    """
+    case = db.session.scalar(select(Case).where(Case.number == case_number.strip().upper()))
+    if case is None:
+        record(
+            "case.break_glass",
+            actor=user,
+            object_type="case",
+            outcome="denied",
+            reason="unknown number",
+            is_break_glass=True,
+        )
+    return case
+
+
+def live_grants(user: User) -> list[BreakGlassGrant]:
+    """The user's break-glass grants in force now, soonest to expire first."""
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            select(BreakGlassGrant)
+            .where(BreakGlassGrant.user_id == user.id, BreakGlassGrant.expires_at > now)
+            .order_by(BreakGlassGrant.expires_at)
+        )
+    )
+
+
+SORTS = {
+    "updated": Case.updated_at.desc(),
+    "opened": Case.opened_at.desc(),
+    "number": Case.number,
+}
+
+
+def filtered_caseload(
+    user: User, *, status: str | None, group: str | None, risk: str | None, sort: str
+) -> Select:
+    """The user's visible cases with the caseload filters and sort applied."""
+    from sqlalchemy import case as sql_case
+
+    statement = visible_cases(user)
+    if status:
+        statement = statement.where(Case.status == status)
+    if group:
+        statement = statement.where(Case.group_code == group)
+    if risk:
+        statement = statement.where(Case.risk_level == risk)
+    if sort == "risk":
+        order = sql_case({"high": 0, "medium": 1, "low": 2}, value=Case.risk_level, else_=3)
+        return statement.order_by(order, Case.updated_at.desc())
+    return statement.order_by(SORTS.get(sort, SORTS["updated"]), Case.id.desc())
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One dated thing that happened on a case."""
+
+    at: dt.datetime
+    kind: str
+    item: object
+
+
+def timeline(case: Case) -> list[TimelineEntry]:
+    """Notes, assessments, plan actions and workflow moves, newest first (4 queries)."""
+    entries = [
+        TimelineEntry(n.created_at, "note", n)
+        for n in db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id))
+    ]
+    entries += [
+        TimelineEntry(a.created_at, "assessment", a)
+        for a in db.session.scalars(select(Assessment).where(Assessment.case_id == case.id))
+    ]
+    entries += [
+        TimelineEntry(p.created_at, "plan_action", p)
+        for p in db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id))
+    ]
+    entries += [
+        TimelineEntry(t.occurred_at, "transition", t)
+        for t in db.session.scalars(
+            select(CaseTransitionLog).where(CaseTransitionLog.case_id == case.id)
+        )
+    ]
+    return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def plan_actions(case: Case) -> list[PlanAction]:
+    """The actions of the case's current plan cycle, by due date."""
+    return list(
+        db.session.scalars(
+            select(PlanAction)
+            .where(PlanAction.case_id == case.id, PlanAction.plan_cycle == case.plan_cycle)
+            .order_by(PlanAction.due_on.is_(None), PlanAction.due_on, PlanAction.id)
+        )
+    )

@@ -1,0 +1,355 @@
+"""Verbs on cases: open, move through the workflow, record notes, assessments and plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
+
+from casemgr.audit import record
+from casemgr.auth.models import User
+from casemgr.cases.models import (
+    Assessment,
+    AssessmentKind,
+    BreakGlassGrant,
+    BreakGlassReason,
+    Case,
+    CaseNote,
+    CaseNumberCounter,
+    CaseTransitionLog,
+    NoteKind,
+    PlanAction,
+    ProtectionLevel,
+    RiskLevel,
+)
+from casemgr.cases.policy import CaseAccess, may_take
+from casemgr.cases.workflow import BY_NAME, Status
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.people.models import Person
+from casemgr.reference.models import SubGroup
+
+
+class CaseError(ValueError):
+    """A case change that breaks a rule; the code (str) names which, for the view to translate."""
+
+
+class StaleCase(CaseError):
+    """The case changed since the user loaded it; `current` is the case as it is now."""
+
+    def __init__(self, current: Case):
+        super().__init__("stale")
+        self.current = current
+
+
+def next_case_number(unit: Unit, year: int) -> str:
+    """The unit's next number for the year, e.g. C01-2026-0007 (safe under concurrent opens)."""
+    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before the read.
+    bumped = db.session.execute(
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.unit_id == unit.id, CaseNumberCounter.year == year)
+        .values(last=CaseNumberCounter.last + 1)
+    ).rowcount
+    if not bumped:
+        db.session.add(CaseNumberCounter(unit_id=unit.id, year=year, last=1))
+        db.session.flush()
+    last = db.session.scalar(
+        select(CaseNumberCounter.last).where(
+            CaseNumberCounter.unit_id == unit.id, CaseNumberCounter.year == year
+        )
+    )
+    return f"{unit.code}-{year}-{last:04d}"
+
+
+def _audit(
+    action: str,
+    actor: User,
+    case: Case,
+    access: CaseAccess | None = None,
+    fields: Iterable[str] = (),
+    object_type: str = "case",
+    object_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    record(
+        action,
+        actor=actor,
+        object_type=object_type,
+        object_id=case.id if object_id is None else object_id,
+        case_id=case.id,
+        fields=fields,
+        reason=reason,
+        is_break_glass=bool(access and access.is_break_glass),
+    )
+
+
+def open_case(
+    actor: User,
+    *,
+    person: Person,
+    group_code: str,
+    sub_groups: list[SubGroup],
+    protection_level: ProtectionLevel,
+    risk_level: RiskLevel,
+    unit: Unit,
+    summary: str | None,
+) -> Case:
+    """Open a case at intake, owned by the actor, in a unit where the actor works."""
+    if any(s.group_code != group_code for s in sub_groups):
+        raise CaseError("sub-group of another group")
+    if unit.id not in {a.unit_id for a in actor.roles}:
+        raise CaseError("not your unit")
+    now = utcnow()
+    case = Case(
+        number=next_case_number(unit, now.year),
+        person_id=person.id,
+        group_code=group_code,
+        sub_groups=list(sub_groups),
+        protection_level=protection_level,
+        risk_level=risk_level,
+        unit_id=unit.id,
+        owner_id=actor.id,
+        status=Status.INTAKE,
+        opened_at=now,
+        updated_at=now,
+    )
+    case.summary = summary
+    db.session.add(case)
+    db.session.flush()
+    _audit("case.open", actor, case, fields=["summary"] if summary else [])
+    return case
+
+
+def check_version(case: Case, expected_version: int) -> None:
+    """Refuse a change made on a stale copy of the case (optimistic locking)."""
+    if case.version != expected_version:
+        raise StaleCase(case)
+
+
+def update_case(
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    *,
+    expected_version: int,
+    risk_level: RiskLevel,
+    protection_level: ProtectionLevel,
+    sub_groups: list[SubGroup],
+    summary: str | None,
+) -> list[str]:
+    """Change the case's classification and summary; return the names of changed fields."""
+    if not access.can_write:
+        raise CaseError("read only")
+    check_version(case, expected_version)
+    if any(s.group_code != case.group_code for s in sub_groups):
+        raise CaseError("sub-group of another group")
+    changed = []
+    if case.risk_level != risk_level:
+        case.risk_level, changed = risk_level, [*changed, "risk_level"]
+    if case.protection_level != protection_level:
+        case.protection_level, changed = protection_level, [*changed, "protection_level"]
+    if {s.id for s in case.sub_groups} != {s.id for s in sub_groups}:
+        case.sub_groups, changed = list(sub_groups), [*changed, "sub_groups"]
+    if (case.summary or "") != (summary or ""):
+        case.summary, changed = summary, [*changed, "summary"]
+    if changed:
+        case.updated_at = utcnow()
+        db.session.flush()
+        _audit("case.update", actor, case, access, fields=changed)
+    return changed
+
+
+def take_transition(
+    actor: User, case: Case, access: CaseAccess, name: str, *, expected_version: int
+) -> Status:
+    """Move the case along the named transition if the workflow and policy allow it."""
+    transition = BY_NAME.get(name)
+    if transition is None or not may_take(actor, case, access, transition):
+        _audit("case.transition", actor, case, access, reason=name)
+        raise CaseError("transition not allowed")
+    check_version(case, expected_version)
+    source = case.status
+    case.status = transition.target
+    case.updated_at = utcnow()
+    if transition.submits:
+        case.submitted_by_id = actor.id
+    elif transition.approval:
+        case.submitted_by_id = None
+    if transition.name == "new_plan_cycle":
+        case.plan_cycle += 1
+    if transition.target == Status.CLOSED:
+        case.closed_at = case.updated_at
+    elif source == Status.CLOSED:
+        case.closed_at = None
+    db.session.add(
+        CaseTransitionLog(
+            case_id=case.id,
+            transition=name,
+            from_status=source,
+            to_status=transition.target,
+            actor_id=actor.id,
+            is_break_glass=access.is_break_glass,
+        )
+    )
+    db.session.flush()
+    _audit("case.transition", actor, case, access, reason=name)
+    return case.status
+
+
+def add_note(
+    actor: User, case: Case, access: CaseAccess, *, kind: NoteKind, occurred_on: dt.date, body: str
+) -> CaseNote:
+    """Record a contact or visit note."""
+    if not access.can_write:
+        raise CaseError("read only")
+    note = CaseNote(
+        case_id=case.id,
+        person_id=case.person_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        author_id=actor.id,
+        is_break_glass=access.is_break_glass,
+    )
+    note.body = body
+    db.session.add(note)
+    db.session.flush()
+    _audit(
+        "case.note_add",
+        actor,
+        case,
+        access,
+        fields=["body"],
+        object_type="case_note",
+        object_id=note.id,
+    )
+    return note
+
+
+def record_assessment(
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    *,
+    kind: AssessmentKind,
+    risk_rating: RiskLevel,
+    answers: dict[str, str],
+) -> Assessment:
+    """Record an assessment; its risk rating becomes the case's risk level."""
+    if not access.can_write:
+        raise CaseError("read only")
+    assessment = Assessment(
+        case_id=case.id,
+        person_id=case.person_id,
+        kind=kind,
+        risk_rating=risk_rating,
+        author_id=actor.id,
+    )
+    assessment.answers_json = json.dumps(answers, ensure_ascii=False, sort_keys=True)
+    db.session.add(assessment)
+    case.risk_level = risk_rating
+    case.updated_at = utcnow()
+    db.session.flush()
+    _audit(
+        "case.assessment_add",
+        actor,
+        case,
+        access,
+        fields=sorted(answers),
+        object_type="assessment",
+        object_id=assessment.id,
+    )
+    return assessment
+
+
+def add_plan_action(
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    *,
+    goal: str,
+    action: str,
+    responsible: str,
+    due_on: dt.date | None,
+) -> PlanAction:
+    """Add a goal and action to the plan of the current cycle (only while it is being drafted)."""
+    if not access.can_write:
+        raise CaseError("read only")
+    if case.status not in (Status.DETAILED_ASSESSMENT, Status.INITIAL_ASSESSMENT):
+        raise CaseError("plan locked")
+    item = PlanAction(
+        case_id=case.id,
+        person_id=case.person_id,
+        plan_cycle=case.plan_cycle,
+        due_on=due_on,
+        author_id=actor.id,
+    )
+    item.goal, item.action, item.responsible = goal, action, responsible
+    db.session.add(item)
+    db.session.flush()
+    _audit(
+        "case.plan_action_add",
+        actor,
+        case,
+        access,
+        fields=["goal", "action", "responsible"],
+        object_type="plan_action",
+        object_id=item.id,
+    )
+    return item
+
+
+def mark_action_done(
+    actor: User, case: Case, access: CaseAccess, item: PlanAction, done_on: dt.date
+) -> None:
+    """Mark a plan action as done."""
+    if not access.can_write or item.case_id != case.id:
+        raise CaseError("read only")
+    item.done_on = done_on
+    _audit(
+        "case.plan_action_done",
+        actor,
+        case,
+        access,
+        object_type="plan_action",
+        object_id=item.id,
+        fields=["done_on"],
+    )
+
+
+def break_glass(
+    actor: User, case: Case, *, reason_type: str, reason: str, minutes: int
+) -> BreakGlassGrant:
+    """Open a case outside the actor's scope for a limited time; the reason is sealed, the
+    event flagged, and the owner's supervisor and the auditors are alerted from the trail."""
+    from casemgr.auth.roles import Action
+    from casemgr.web.access import user_may
+
+    if not user_may(actor, Action.BREAK_GLASS):
+        raise CaseError("not allowed")
+    if len(reason.split()) < 5:
+        raise CaseError("reason too short")
+    now = utcnow()
+    grant = BreakGlassGrant(
+        case_id=case.id,
+        person_id=case.person_id,
+        user_id=actor.id,
+        reason_type=BreakGlassReason(reason_type),
+        started_at=now,
+        expires_at=now + dt.timedelta(minutes=minutes),
+    )
+    grant.reason = reason
+    db.session.add(grant)
+    db.session.flush()
+    record(
+        "case.break_glass",
+        actor=actor,
+        object_type="break_glass_grant",
+        object_id=grant.id,
+        case_id=case.id,
+        reason=str(grant.reason_type),
+        is_break_glass=True,
+    )
+    return grant

@@ -1,0 +1,351 @@
+"""Case pages: caseload, opening cases, the case page, workflow, notes, assessments, plans;
+emergency access (break-glass)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from casemgr.auth.roles import Action
+from casemgr.cases import queries, search, services
+from casemgr.cases.forms import (
+    ASSESSMENT_LABELS,
+    ASSESSMENT_QUESTIONS,
+    BREAK_GLASS_LABELS,
+    NOTE_LABELS,
+    PROTECTION_LABELS,
+    RISK_LABELS,
+    ActionDoneForm,
+    AssessmentForm,
+    BreakGlassForm,
+    CaseEditForm,
+    CaseFilterForm,
+    CaseForm,
+    NoteForm,
+    PlanActionForm,
+    SearchForm,
+    TransitionForm,
+)
+from casemgr.cases.models import AssessmentKind, NoteKind, PlanAction, ProtectionLevel, RiskLevel
+from casemgr.cases.policy import may_take
+from casemgr.cases.queries import Need
+from casemgr.cases.workflow import STATUS_LABELS, Status, transitions_from
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.people.access import load_person
+from casemgr.reference import queries as reference
+from casemgr.web.access import requires
+from casemgr.web.pagination import paginate
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+CASE_ERRORS = {
+    "read only": _l("You can read this case but not change it."),
+    "transition not allowed": _l("This step is not allowed now, or not for you."),
+    "plan locked": _l("The plan can only be changed while it is being drafted."),
+    "sub-group of another group": _l("Choose sub-groups of the case's own target group."),
+    "not your unit": _l("You can only open cases in a unit where you work."),
+    "reason too short": _l("Write at least one full sentence."),
+    "not allowed": _l("Your role does not allow this action."),
+}
+
+
+@bp.app_context_processor
+def labels():
+    return {
+        "status_labels": STATUS_LABELS,
+        "risk_labels": RISK_LABELS,
+        "question_labels": dict(ASSESSMENT_QUESTIONS),
+        "protection_labels": PROTECTION_LABELS,
+        "note_labels": NOTE_LABELS,
+        "assessment_labels": ASSESSMENT_LABELS,
+        "break_glass_labels": BREAK_GLASS_LABELS,
+    }
+
+
+def _error(exc: services.CaseError) -> str:
+    return str(CASE_ERRORS.get(str(exc), _l("The request could not be completed.")))
+
+
+@bp.route("/")
+@requires(Action.VIEW_CASES)
+def caseload():
+    form = CaseFilterForm(request.args)
+    form.status.choices = [SelectChoice("", "—")] + [
+        SelectChoice(s.value, STATUS_LABELS[s]) for s in Status
+    ]
+    form.group.choices = [SelectChoice("", "—")] + [
+        SelectChoice(g.code, g.label) for g in reference.target_groups()
+    ]
+    statement = queries.filtered_caseload(
+        current_user,
+        status=form.status.data or None,
+        group=form.group.data or None,
+        risk=form.risk.data or None,
+        sort=form.sort.data or "updated",
+    )
+    page = paginate(statement)
+    return render_template(
+        "cases/caseload.html",
+        form=form,
+        page=page,
+        search=SearchForm(),
+        grants=queries.live_grants(current_user),
+    )
+
+
+@bp.route("/search", methods=["POST"])
+@requires(Action.VIEW_CASES)
+def search_cases():
+    form = SearchForm()
+    results = search.search_cases(current_user, form.q.data) if form.validate_on_submit() else None
+    return render_template("cases/search.html", form=form, results=results)
+
+
+@bp.route("/new/<int:person_id>", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def new_case(person_id: int):
+    person = load_person(current_user, person_id)
+    form = CaseForm()
+    form.group_code.choices = [SelectChoice(g.code, g.label) for g in reference.target_groups()]
+    form.sub_group_ids.choices = [
+        SelectChoice(s.id, f"{s.code}) {s.label}")
+        for s in reference.sub_groups(form.group_code.data or "child")
+    ]
+    form.unit_id.choices = [
+        SelectChoice(a.unit_id, a.unit.name)
+        for a in current_user.roles
+        if a.role in ("social_worker", "supervisor")
+    ]
+    if form.validate_on_submit():
+        try:
+            case = services.open_case(
+                current_user,
+                person=person,
+                group_code=form.group_code.data,
+                sub_groups=reference.sub_groups_by_ids(form.sub_group_ids.data),
+                protection_level=ProtectionLevel(form.protection_level.data),
+                risk_level=RiskLevel(form.risk_level.data),
+                unit=db.get_or_404(Unit, form.unit_id.data),
+                summary=form.summary.data or None,
+            )
+        except services.CaseError as exc:
+            flash(_error(exc), "danger")
+        else:
+            flash(_("Case %(number)s opened.", number=case.number), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template(
+        "cases/new.html", form=form, person=person, groups=reference.sub_groups_by_group()
+    )
+
+
+@bp.route("/<int:case_id>")
+@requires(Action.VIEW_CASES)
+def detail(case_id: int):
+    case, access = queries.load_case(current_user, case_id)
+    moves = [t for t in transitions_from(case.status) if may_take(current_user, case, access, t)]
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        access=access,
+        moves=moves,
+        timeline=queries.timeline(case),
+        actions=queries.plan_actions(case),
+        transition_form=TransitionForm(version=case.version),
+        note_form=NoteForm(formdata=None, occurred_on=dt.date.today()),
+        plan_form=PlanActionForm(formdata=None),
+        done_form=ActionDoneForm(),
+        plan_open=case.status in (Status.INITIAL_ASSESSMENT, Status.DETAILED_ASSESSMENT),
+    )
+
+
+@bp.route("/<int:case_id>/summary")
+@requires(Action.VIEW_CASES)
+def summary(case_id: int):
+    case, access = queries.load_case(current_user, case_id)
+    return render_template(
+        "cases/summary.html",
+        case=case,
+        access=access,
+        timeline=queries.timeline(case),
+        actions=queries.plan_actions(case),
+        printed_at=dt.datetime.now(dt.UTC),
+    )
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def edit(case_id: int):
+    case, access = queries.load_case(current_user, case_id, Need.WRITE)
+    form = CaseEditForm(obj=None if request.method == "POST" else case)
+    if request.method == "GET":
+        form.sub_group_ids.data = [s.id for s in case.sub_groups]
+        form.summary.data = case.summary
+        form.version.data = case.version
+    form.sub_group_ids.choices = [
+        SelectChoice(s.id, f"{s.code}) {s.label}") for s in reference.sub_groups(case.group_code)
+    ]
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            services.update_case(
+                current_user,
+                case,
+                access,
+                expected_version=int(form.version.data),
+                risk_level=RiskLevel(form.risk_level.data),
+                protection_level=ProtectionLevel(form.protection_level.data),
+                sub_groups=reference.sub_groups_by_ids(form.sub_group_ids.data),
+                summary=form.summary.data or None,
+            )
+        except services.StaleCase as exc:
+            conflict = exc.current
+            form.version.data = conflict.version  # saving again now overwrites, knowingly
+            flash(
+                _(
+                    "Someone else saved this case while you were editing. Your changes are "
+                    "kept below; compare them with the saved values and save again."
+                ),
+                "warning",
+            )
+        except services.CaseError as exc:
+            flash(_error(exc), "danger")
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/edit.html", case=case, form=form, conflict=conflict)
+
+
+@bp.route("/<int:case_id>/transition", methods=["POST"])
+@requires(Action.VIEW_CASES)
+def transition(case_id: int):
+    case, access = queries.load_case(current_user, case_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.take_transition(
+            current_user,
+            case,
+            access,
+            form.transition.data,
+            expected_version=int(form.version.data),
+        )
+    except services.StaleCase:
+        flash(
+            _("Someone else changed this case a moment ago. Check its status and try again."),
+            "warning",
+        )
+    except services.CaseError as exc:
+        flash(_error(exc), "danger")
+        return redirect(url_for("cases.detail", case_id=case.id)), 403
+    else:
+        flash(_("The case is now at: %(status)s.", status=STATUS_LABELS[case.status]), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/notes", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def add_note(case_id: int):
+    case, access = queries.load_case(current_user, case_id, Need.WRITE)
+    form = NoteForm()
+    if form.validate_on_submit():
+        services.add_note(
+            current_user,
+            case,
+            access,
+            kind=NoteKind(form.kind.data),
+            occurred_on=form.occurred_on.data,
+            body=form.body.data,
+        )
+        flash(_("Note saved."), "success")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/note_form.html", case=case, form=form), 400
+
+
+@bp.route("/<int:case_id>/assessments/new", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def new_assessment(case_id: int):
+    case, access = queries.load_case(current_user, case_id, Need.WRITE)
+    form = AssessmentForm()
+    if form.validate_on_submit():
+        services.record_assessment(
+            current_user,
+            case,
+            access,
+            kind=AssessmentKind(form.kind.data),
+            risk_rating=RiskLevel(form.risk_rating.data),
+            answers=form.answers(),
+        )
+        flash(_("Assessment saved."), "success")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/assessment_form.html", case=case, form=form)
+
+
+@bp.route("/<int:case_id>/plan", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def add_plan_action(case_id: int):
+    case, access = queries.load_case(current_user, case_id, Need.WRITE)
+    form = PlanActionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_plan_action(
+                current_user,
+                case,
+                access,
+                goal=form.goal.data,
+                action=form.action.data,
+                responsible=form.responsible.data,
+                due_on=form.due_on.data,
+            )
+        except services.CaseError as exc:
+            flash(_error(exc), "danger")
+        else:
+            flash(_("Added to the plan."), "success")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/plan_form.html", case=case, form=form), 400
+
+
+@bp.route("/<int:case_id>/plan/done", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def plan_action_done(case_id: int):
+    case, access = queries.load_case(current_user, case_id, Need.WRITE)
+    form = ActionDoneForm()
+    if not form.validate_on_submit():
+        abort(400)
+    item = db.session.get(PlanAction, form.action_id.data)
+    if item is None or item.case_id != case.id:
+        abort(404)
+    services.mark_action_done(current_user, case, access, item, dt.date.today())
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/break-glass", methods=["GET", "POST"])
+@requires(Action.BREAK_GLASS)
+def break_glass():
+    form = BreakGlassForm()
+    if form.validate_on_submit():
+        case = queries.find_case_for_break_glass(current_user, form.case_number.data)
+        if case is None:
+            form.case_number.errors = [_("No case has this number.")]
+        else:
+            try:
+                services.break_glass(
+                    current_user,
+                    case,
+                    reason_type=form.reason_type.data,
+                    reason=form.reason.data,
+                    minutes=current_app.config["BREAK_GLASS_MINUTES"],
+                )
+            except services.CaseError as exc:
+                form.reason.errors = [_error(exc)]
+            else:
+                return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template(
+        "cases/break_glass.html", form=form, minutes=current_app.config["BREAK_GLASS_MINUTES"]
+    )

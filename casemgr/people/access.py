@@ -1,0 +1,61 @@
+"""Who may see a person: the one who registered them, their unit's supervisors, or anyone who
+may see one of the person's cases. The loader answers 404 for everyone else."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from werkzeug.exceptions import NotFound
+
+from casemgr.audit import record
+from casemgr.auth.models import User
+from casemgr.auth.policy import case_scope
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.people.models import Person
+
+
+def visible_persons_condition(user: User):
+    """SQL: persons the user may see (used by lists and the loader alike)."""
+    from casemgr.cases.models import Case
+    from casemgr.cases.queries import visible_cases
+
+    scope = case_scope(user)
+    registered_here = select(Unit.id).where(scope.units_condition(Unit.path))
+    case_seen = visible_cases(user).where(Case.person_id == Person.id).with_only_columns(Case.id)
+    return or_(
+        Person.registered_by_id == user.id,
+        Person.registered_unit_id.in_(registered_here),
+        exists(case_seen),
+    )
+
+
+def load_person(user: User, person_id: int) -> Person:
+    """The person, if the user may see them (audited); otherwise 404, also audited."""
+    person = db.session.scalar(
+        select(Person).where(Person.id == person_id, visible_persons_condition(user))
+    )
+    if person is None:
+        record(
+            "person.view",
+            actor=user,
+            object_type="person",
+            object_id=person_id,
+            outcome="denied",
+            reason="out of scope",
+        )
+        raise NotFound()
+    record("person.view", actor=user, object_type="person", object_id=person.id)
+    return person
+
+
+def partition_by_visibility(user: User, persons: list[Person]) -> tuple[list[Person], int]:
+    """Split candidates into those the user may see and a count of the others."""
+    if not persons:
+        return [], 0
+    ids = [p.id for p in persons]
+    visible_ids = set(
+        db.session.scalars(
+            select(Person.id).where(Person.id.in_(ids), visible_persons_condition(user))
+        )
+    )
+    return [p for p in persons if p.id in visible_ids], len(ids) - len(visible_ids)

@@ -1,0 +1,244 @@
+"""Registering a person with their relatives and consents, finding duplicates, linking them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from casemgr.audit import record
+from casemgr.auth.models import User
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.people import access, identity
+from casemgr.people.models import Person, Sex
+from casemgr.people.queries import find_persons_by
+from casemgr.people.relations import (
+    Consent,
+    ConsentGiver,
+    ConsentScope,
+    PersonLink,
+    Relationship,
+    Relative,
+)
+from casemgr.people.services import PersonError, register_person
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Possible earlier registrations: those the user may open, and how many others exist."""
+
+    visible: list[Person]
+    elsewhere: int
+
+
+def find_duplicates(
+    user: User,
+    *,
+    surname: str | None,
+    middle_name: str | None,
+    given_name: str | None,
+    birth_year: int | None,
+    sex: str | None,
+    area_id: int | None = None,
+) -> Duplicates:
+    """Candidates by folded whole name + birth year + sex (+ area); out-of-scope ones are only
+    counted, so that registering reveals nothing beyond "a possible match exists elsewhere"."""
+    name = " ".join(p for p in (surname, middle_name, given_name) if p)
+    if not name.strip():
+        return Duplicates([], 0)
+    candidates = find_persons_by(
+        user,
+        name=name,
+        whole_name=True,
+        birth_year=birth_year,
+        sex=Sex(sex) if sex in (Sex.MALE, Sex.FEMALE) else None,
+    )
+    if area_id is not None:
+        same_area = [p for p in candidates if p.area_id in (None, area_id)]
+        candidates = same_area
+    visible, elsewhere = access.partition_by_visibility(user, candidates)
+    return Duplicates(visible, elsewhere)
+
+
+def register(
+    user: User,
+    unit: Unit,
+    *,
+    surname: str | None,
+    middle_name: str | None,
+    given_name: str | None,
+    sex: str,
+    date_of_birth: dt.date | None,
+    birth_year: int | None,
+    ethnicity_code: str | None,
+    national_id: str | None,
+    phone: str | None,
+    area_id: int | None,
+    street_address: str | None,
+    is_pseudonymous: bool = False,
+    mother_given_name: str | None = None,
+) -> Person:
+    """Register a person in a unit where the user works; a pseudonymous client gets a UIC."""
+    if unit.id not in {a.unit_id for a in user.roles}:
+        raise PersonError("not your unit")
+    if date_of_birth is not None:
+        birth_year = date_of_birth.year
+    values = dict(
+        sex=sex,
+        birth_year=birth_year,
+        birth_year_is_estimated=date_of_birth is None and birth_year is not None,
+        ethnicity_code=ethnicity_code,
+        area_id=area_id,
+        phone=phone or None,
+        street_address=street_address or None,
+        registered_unit_id=unit.id,
+        registered_by_id=user.id,
+        is_pseudonymous=is_pseudonymous,
+        date_of_birth=date_of_birth.isoformat() if date_of_birth else None,
+    )
+    if is_pseudonymous:
+        values["uic"] = identity.unique_identifier_code(
+            surname=surname,
+            given_name=given_name,
+            sex=sex,
+            date_of_birth=date_of_birth,
+            birth_year=birth_year,
+            mother_given_name=mother_given_name,
+        )
+    else:
+        values.update(
+            surname=surname,
+            middle_name=middle_name,
+            given_name=given_name,
+            national_id=national_id or None,
+        )
+    return register_person(user, **values)
+
+
+def add_relative(
+    user: User,
+    person: Person,
+    *,
+    relationship_kind: str,
+    is_guardian: bool,
+    name: str,
+    phone: str | None,
+) -> Relative:
+    """Record a relative or guardian of the person."""
+    relative = Relative(
+        person_id=person.id,
+        relationship_kind=Relationship(relationship_kind),
+        is_guardian=is_guardian,
+    )
+    relative.name, relative.phone = name.strip(), (phone or "").strip() or None
+    db.session.add(relative)
+    db.session.flush()
+    record(
+        "person.relative_add",
+        actor=user,
+        object_type="relative",
+        object_id=relative.id,
+        fields=["name", "phone"] if phone else ["name"],
+    )
+    return relative
+
+
+def record_consent(
+    user: User,
+    person: Person,
+    *,
+    scope: str,
+    given_by: str,
+    given_on: dt.date,
+    relative: Relative | None = None,
+) -> Consent:
+    """Record a consent given by the person or by a guardian (who must be on record)."""
+    if ConsentGiver(given_by) == ConsentGiver.GUARDIAN and (
+        relative is None or relative.person_id != person.id or not relative.is_guardian
+    ):
+        raise PersonError("guardian consent needs a guardian")
+    consent = Consent(
+        person_id=person.id,
+        scope=ConsentScope(scope),
+        given_by=ConsentGiver(given_by),
+        relative_id=relative.id if relative else None,
+        given_on=given_on,
+        recorded_by_id=user.id,
+    )
+    db.session.add(consent)
+    db.session.flush()
+    record(
+        "person.consent_add",
+        actor=user,
+        object_type="consent",
+        object_id=consent.id,
+        reason=f"{consent.scope}:{consent.given_by}",
+    )
+    return consent
+
+
+def withdraw_consent(user: User, consent: Consent, on: dt.date) -> None:
+    """Record that a consent was withdrawn (it stays on file, no longer in force)."""
+    consent.withdrawn_on = on
+    record(
+        "person.consent_withdraw",
+        actor=user,
+        object_type="consent",
+        object_id=consent.id,
+        reason=str(consent.scope),
+    )
+
+
+def consents_of(person: Person) -> list[Consent]:
+    """The person's consent records, newest first."""
+    return list(
+        db.session.scalars(
+            select(Consent)
+            .where(Consent.person_id == person.id)
+            .order_by(Consent.given_on.desc(), Consent.id.desc())
+        )
+    )
+
+
+def relatives_of(person: Person) -> list[Relative]:
+    """The person's relatives and guardians."""
+    return list(
+        db.session.scalars(
+            select(Relative).where(Relative.person_id == person.id).order_by(Relative.id)
+        )
+    )
+
+
+def link_same_person(user: User, person: Person, other: Person) -> PersonLink:
+    """Record that two registrations are the same person, keeping both (no merge)."""
+    if person.id == other.id:
+        raise PersonError("same record")
+    low, high = sorted((person.id, other.id))
+    link = db.session.scalar(
+        select(PersonLink).where(PersonLink.person_id == low, PersonLink.same_as_id == high)
+    )
+    if link is None:
+        link = PersonLink(person_id=low, same_as_id=high, linked_by_id=user.id, created_at=utcnow())
+        db.session.add(link)
+        db.session.flush()
+        record(
+            "person.link",
+            actor=user,
+            object_type="person",
+            object_id=person.id,
+            reason=f"same_as:{other.id}",
+        )
+    return link
+
+
+def linked_ids(person: Person) -> list[int]:
+    """Ids of registrations linked to this person as the same person."""
+    rows = db.session.execute(
+        select(PersonLink.person_id, PersonLink.same_as_id).where(
+            (PersonLink.person_id == person.id) | (PersonLink.same_as_id == person.id)
+        )
+    ).all()
+    return sorted({a if b == person.id else b for a, b in rows})

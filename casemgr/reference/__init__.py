@@ -1,0 +1,1 @@
+"""Reference data: ethnic groups, target groups and their sub-groups, in Vietnamese and English."""
