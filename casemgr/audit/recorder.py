@@ -8,16 +8,22 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
-from casemgr.audit.models import AuditAnchor, AuditEvent, Outcome
+from casemgr.audit.models import AuditEvent, Outcome
 from casemgr.db import utcnow
 from casemgr.extensions import db
 
 # An arbitrary constant naming the PostgreSQL advisory lock that serialises appends.
 APPEND_LOCK_ID = 0x43A5E_A0D17
+_LOCK_STATEMENTS = {
+    "postgresql": f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})",
+    "sqlite": "UPDATE audit_events SET seq = seq WHERE 0 = 1",
+}
+_HEAD = "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1"
+_ANCHOR = "SELECT seq, mac FROM audit_anchors ORDER BY seq DESC LIMIT 1"
+_INSERT = AuditEvent.__table__.insert()
 
 # A reason is a code ("bad credentials", "view_audit") or a short justification typed by a
 # user (break-glass, approvals). Forms that take one must cap it at this length and tell users
@@ -56,23 +62,19 @@ def lock_chain(session: Session) -> None:
     our insert. Done with a statement rather than BEGIN IMMEDIATE so that it works inside an
     open transaction or savepoint (the test fixture's) as well as at the start of one.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": APPEND_LOCK_ID})
-    elif dialect == "sqlite":
-        session.execute(text("UPDATE audit_events SET seq = seq WHERE 0 = 1"))
+    connection = session.connection()
+    statement = _LOCK_STATEMENTS.get(connection.dialect.name)
+    if statement is not None:
+        connection.exec_driver_sql(statement)
 
 
 def chain_head(session: Session) -> tuple[int, bytes]:
     """The last sequence number and MAC (the archive anchor if the table is empty, or genesis)."""
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    if last is None:
-        last = session.execute(
-            select(AuditAnchor.seq, AuditAnchor.mac).order_by(AuditAnchor.seq.desc()).limit(1)
-        ).first()
-    return (last.seq, bytes(last.mac)) if last else (0, GENESIS_MAC)
+    connection = session.connection()
+    # Plain driver SQL: this runs on every request, and SQLAlchemy's statement layer would
+    # cost more than the query itself.
+    last = connection.exec_driver_sql(_HEAD).first() or connection.exec_driver_sql(_ANCHOR).first()
+    return (last[0], bytes(last[1])) if last else (0, GENESIS_MAC)
 
 
 def _identifier(value: str, what: str) -> str:
@@ -139,6 +141,9 @@ def record(
     event.occurred_at = utcnow()
     event.prev_mac = prev_mac
     event.mac = compute_mac(current_app.extensions["casemgr.keys"].audit_mac_key, prev_mac, event)
-    session.add(event)
-    session.flush()
+    # A Core insert (the statement is compiled once and cached): half the cost of an ORM flush.
+    # The event returned is not attached to the session; it is never changed anyway.
+    session.connection().execute(
+        _INSERT, {column.key: getattr(event, column.key) for column in _INSERT.table.columns}
+    )
     return event
