@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casemgr.auth.roles import Role
+from casemgr.db import utcnow
 from casemgr.web.access import ACCESS_ATTR
 
 MATRIX_FILE = Path(__file__).with_name("access_matrix.txt")
@@ -118,8 +119,21 @@ def world(make) -> World:
         "filename": "css/casemgr.css",
         "case_id": case.id,
         "person_id": person.id,
+        "alert_id": alert_about(make, target_user),
     }
     return World(case_unit, other_unit, owner, targets)
+
+
+def alert_about(make, user) -> int:
+    """An open audit alert about `user` (the alert routes' target)."""
+    from casemgr.audit.models import AlertKind, AuditAlert
+
+    now = utcnow()
+    alert = AuditAlert(key="matrix", kind=AlertKind.OFF_HOURS, actor_id=user.id, window_start=now,
+                       window_end=now, event_count=1, first_seq=1, last_seq=1)  # fmt: skip
+    make.db.session.add(alert)
+    make.db.session.flush()
+    return alert.id
 
 
 def acting_user(make, world: World, role: str, relation: str):

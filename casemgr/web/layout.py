@@ -27,6 +27,7 @@ MENU = (
     (_l("Users"), "admin.users", Action.MANAGE_USERS),
     (_l("Units"), "admin.units", Action.MANAGE_UNITS),
     (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
+    (_l("Alerts"), "audit.alerts", Action.REVIEW_ALERTS),
     (_l("Erasure requests"), "people.erasure_requests", Action.CONFIRM_ERASURE),
 )
 
