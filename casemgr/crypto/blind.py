@@ -102,21 +102,32 @@ def candidates(
 ) -> sa.Select | None:
     """A select of row ids whose entries hold *every* term (under the active index key).
 
+    The last term drives the lookup and the others are checked per candidate row: callers pass
+    the most selective term last (for names as typed in Vietnamese order, the given name).
     None when there is no term to look for.
     """
     key = ring.active_index
-    values = sorted({value_of(ring.index_key(key.id, index.name), t) for t in set(terms)})
+    derived = ring.index_key(key.id, index.name)
+    values = list(dict.fromkeys(value_of(derived, t) for t in terms))
     if not values:
         return None
-    # Index names carry their table ("persons.phone"), so no table_name condition: with one,
-    # SQLite prefers the (table_name, row_id) index for the GROUP BY and scans every entry.
-    statement = sa.select(entries.c.row_id).where(
-        entries.c.index_name == index.name,
-        entries.c.key_id == key.id,
-        entries.c.value.in_(values),
+    driver = entries.alias("driver")
+    # Index names carry their table ("persons.phone"): the driver needs no table_name
+    # condition, and so uses the (index_name, key_id, value) index alone.
+    statement = sa.select(driver.c.row_id).where(
+        driver.c.index_name == index.name,
+        driver.c.key_id == key.id,
+        driver.c.value == values[-1],
     )
-    if len(values) > 1:
-        statement = statement.group_by(entries.c.row_id).having(
-            sa.func.count(sa.distinct(entries.c.value)) == len(values)
+    for value in values[:-1]:
+        other = entries.alias()
+        statement = statement.where(
+            sa.exists().where(
+                other.c.table_name == table,
+                other.c.row_id == driver.c.row_id,
+                other.c.index_name == index.name,
+                other.c.key_id == key.id,
+                other.c.value == value,
+            )
         )
     return statement

@@ -240,8 +240,11 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in new:
         if obj.id is None:
             without_id[type(obj).__table__].append(obj)
-    # Persons first: other new rows may belong to a person created in the same flush.
-    for table, objs in sorted(without_id.items(), key=lambda item: item[0].name != "persons"):
+    # Data subjects first: other new rows may belong to a person created in the same flush.
+    subjects_first = sorted(
+        without_id.items(), key=lambda item: not isinstance(item[1][0], DataSubject)
+    )
+    for table, objs in subjects_first:
         for obj, new_id in zip(objs, ids.allocate(session, table, len(objs)), strict=True):
             obj.id = new_id
     subjects = [obj.id for obj in new if isinstance(obj, DataSubject)]

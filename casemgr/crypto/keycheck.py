@@ -31,8 +31,8 @@ class DatabaseKeys:
         return not self.checks and not self.holds_data
 
 
-def _count(conn: sa.Connection, table: str) -> int:
-    return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+def _has_rows(conn: sa.Connection, table: str) -> bool:
+    return conn.execute(sa.text(f"SELECT 1 FROM {table} LIMIT 1")).first() is not None  # noqa: S608
 
 
 def read_database(uri: str) -> DatabaseKeys:
@@ -47,7 +47,7 @@ def read_database(uri: str) -> DatabaseKeys:
                 state.checks = {row.key_id: row for row in rows}
             # Users hold TOTP secrets sealed under secret_key; data keys under a master key.
             state.holds_data = any(
-                name in tables and _count(conn, name) > 0 for name in ("users", "data_keys")
+                name in tables and _has_rows(conn, name) for name in ("users", "data_keys")
             )
             return state
     finally:

@@ -89,5 +89,10 @@ def whole_name(*parts: str | None) -> str | None:
 
 def name_tokens(*parts: str | None) -> set[str]:
     """The distinct folded words of a name."""
+    return set(typed_tokens(*parts))
+
+
+def typed_tokens(*parts: str | None) -> list[str]:
+    """The distinct folded words of a name, in the order written."""
     folded = whole_name(*parts)
-    return set(folded.split(" ")) if folded else set()
+    return list(dict.fromkeys(folded.split(" "))) if folded else []

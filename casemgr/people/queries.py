@@ -12,6 +12,7 @@ from casemgr.extensions import db
 from casemgr.people.models import ErasureRequest, ErasureStatus, Person, Sex
 
 INDEXES = {index.name: index for index in Person.__blind_indexes__}
+CANDIDATE_CAP = 1000
 
 
 def _name_parts(person: Person) -> tuple[str | None, ...]:
@@ -61,7 +62,8 @@ def find_persons_by(
         if whole_name:
             criteria.append(("persons.name", [normalise.whole_name(name)]))
         else:
-            criteria.append(("persons.name_token", sorted(normalise.name_tokens(name))))
+            # Typed order: the given name comes last and is the most selective word.
+            criteria.append(("persons.name_token", normalise.typed_tokens(name)))
     if not criteria:
         raise ValueError("find_persons_by needs a name, national id or phone")
     record(
@@ -82,8 +84,9 @@ def find_persons_by(
         statement = statement.where(Person.birth_year == birth_year)
     if sex is not None:
         statement = statement.where(Person.sex == Sex(sex))
-    # Room for the rare false candidate that confirmation below drops.
-    rows = list(db.session.scalars(statement.order_by(Person.id).limit(limit + 16)))
+    # Ranking needs the plaintexts, so up to CANDIDATE_CAP candidates are decrypted; a name so
+    # common that it matches more should be narrowed (birth year, sex, id or phone).
+    rows = list(db.session.scalars(statement.order_by(Person.id).limit(CANDIDATE_CAP)))
     envelope.preload(db.session, [p.id for p in rows])
     confirmed = [p for p in rows if all(_confirms(p, i, t) for i, t in checks)]
     confirmed.sort(key=lambda p: (_rank(p, name), p.id))
