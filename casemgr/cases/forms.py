@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -166,6 +167,13 @@ class PlanActionForm(FlaskForm):
     submit = SubmitField(_l("Add to plan"))
 
 
+class CoWorkerForm(FlaskForm):
+    """Add or remove a co-worker."""
+
+    user_id = SelectField(_l("Social worker"), coerce=int)
+    change = HiddenField(validators=[DataRequired(), Regexp(r"^(add|remove)$")])
+
+
 class ActionDoneForm(FlaskForm):
     """Mark a plan action as done."""
 
@@ -199,6 +207,7 @@ class CaseFilterForm(FlaskForm):
     risk = SelectField(
         _l("Risk"), validators=[Optional()], choices=[SelectChoice("", "—"), *choices(RISK_LABELS)]
     )
+    overdue = BooleanField(_l("Overdue plan actions only"))
     sort = SelectField(
         _l("Sort by"),
         validators=[Optional()],

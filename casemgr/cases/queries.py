@@ -147,7 +147,13 @@ SORTS = {
 
 
 def filtered_caseload(
-    user: User, *, status: str | None, group: str | None, risk: str | None, sort: str
+    user: User,
+    *,
+    status: str | None,
+    group: str | None,
+    risk: str | None,
+    sort: str,
+    overdue: bool = False,
 ) -> Select:
     """The user's visible cases with the caseload filters and sort applied."""
     from sqlalchemy import case as sql_case
@@ -159,6 +165,13 @@ def filtered_caseload(
         statement = statement.where(Case.group_code == group)
     if risk:
         statement = statement.where(Case.risk_level == risk)
+    if overdue:
+        late = select(PlanAction.case_id).where(
+            PlanAction.due_on < dt.date.today(),
+            PlanAction.done_on.is_(None),
+            PlanAction.plan_cycle == Case.plan_cycle,
+        )
+        statement = statement.where(Case.id.in_(late), Case.status != "closed")
     if sort == "risk":
         order = sql_case({"high": 0, "medium": 1, "low": 2}, value=Case.risk_level, else_=3)
         return statement.order_by(order, Case.updated_at.desc())
@@ -195,6 +208,26 @@ def timeline(case: Case) -> list[TimelineEntry]:
         )
     ]
     return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def unit_workers(case: Case) -> list[User]:
+    """Social workers of the case's unit who could share it (not the owner)."""
+    from casemgr.auth.models import RoleAssignment
+
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.unit_id == case.unit_id,
+                RoleAssignment.role == "social_worker",
+                User.is_enabled,
+                User.id != case.owner_id,
+            )
+            .order_by(User.display_name)
+            .distinct()
+        )
+    )
 
 
 def plan_actions(case: Case) -> list[PlanAction]:

@@ -353,3 +353,31 @@ def break_glass(
         is_break_glass=True,
     )
     return grant
+
+
+def set_co_worker(actor: User, case: Case, access: CaseAccess, worker: User, *, on: bool) -> None:
+    """Add or remove a co-worker: a social worker of the case's unit who shares the case."""
+    if not access.can_write or access.is_break_glass:
+        raise CaseError("read only")
+    if on and not any(
+        a.unit_id == case.unit_id and a.role == "social_worker" for a in worker.roles
+    ):
+        raise CaseError("not a worker of the unit")
+    if worker.id == case.owner_id:
+        raise CaseError("already the owner")
+    current = {u.id for u in case.co_workers}
+    if on and worker.id not in current:
+        case.co_workers.append(worker)
+    elif not on and worker.id in current:
+        case.co_workers.remove(worker)
+    else:
+        return
+    db.session.flush()
+    _audit(
+        "case.co_worker_add" if on else "case.co_worker_remove",
+        actor,
+        case,
+        access,
+        fields=["co_workers"],
+        reason=f"user:{worker.id}",
+    )

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from casemgr.auth.models import User
 from casemgr.auth.roles import Action
 from casemgr.cases import queries, search, services
 from casemgr.cases.forms import (
@@ -26,6 +27,7 @@ from casemgr.cases.forms import (
     CaseEditForm,
     CaseFilterForm,
     CaseForm,
+    CoWorkerForm,
     NoteForm,
     PlanActionForm,
     SearchForm,
@@ -52,6 +54,8 @@ CASE_ERRORS = {
     "not your unit": _l("You can only open cases in a unit where you work."),
     "reason too short": _l("Write at least one full sentence."),
     "not allowed": _l("Your role does not allow this action."),
+    "not a worker of the unit": _l("Choose a social worker of the case's unit."),
+    "already the owner": _l("This worker already owns the case."),
 }
 
 
@@ -88,6 +92,7 @@ def caseload():
         group=form.group.data or None,
         risk=form.risk.data or None,
         sort=form.sort.data or "updated",
+        overdue=bool(form.overdue.data),
     )
     page = paginate(statement)
     return render_template(
@@ -160,6 +165,8 @@ def detail(case_id: int):
         note_form=NoteForm(formdata=None, occurred_on=dt.date.today()),
         plan_form=PlanActionForm(formdata=None),
         done_form=ActionDoneForm(),
+        worker_form=CoWorkerForm(formdata=None),
+        unit_workers=queries.unit_workers(case),
         plan_open=case.status in (Status.INITIAL_ASSESSMENT, Status.DETAILED_ASSESSMENT),
     )
 
@@ -322,6 +329,29 @@ def plan_action_done(case_id: int):
     if item is None or item.case_id != case.id:
         abort(404)
     services.mark_action_done(current_user, case, access, item, dt.date.today())
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/workers", methods=["POST"])
+@requires(Action.EDIT_CASES)
+def co_workers(case_id: int):
+    case, access = queries.load_case(current_user, case_id, Need.WRITE)
+    form = CoWorkerForm()
+    form.user_id.choices = [SelectChoice(u.id, u.display_name) for u in queries.unit_workers(case)]
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.set_co_worker(
+            current_user,
+            case,
+            access,
+            db.get_or_404(User, form.user_id.data),
+            on=form.change.data == "add",
+        )
+    except services.CaseError as exc:
+        flash(_error(exc), "danger")
+    else:
+        flash(_("Saved."), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

@@ -107,7 +107,9 @@ class PersonForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         """Named persons need a given name; everyone needs some birth information or none."""
         ok = super().validate(extra_validators)
-        if not self.is_pseudonymous.data and not (self.given_name.data or "").strip():
+        pseudonymous = getattr(self, "is_pseudonymous", None)
+        named = hasattr(self, "given_name") and not (pseudonymous and pseudonymous.data)
+        if named and not (self.given_name.data or "").strip():
             self.given_name.errors.append(_l("Enter the given name, or register with a code."))
             ok = False
         if (

@@ -16,6 +16,7 @@ from casemgr.crypto import normalise
 from casemgr.crypto.blind import BlindIndex
 from casemgr.crypto.fields import DataSubject, EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, UTCDateTime, intpk, timestamp, value_enum
+from casemgr.org.models import Area
 from casemgr.reference.models import Ethnicity
 
 
@@ -92,6 +93,7 @@ class Person(DataSubject, Base):
     uic = EncryptedField("uic_enc")
 
     ethnicity: Mapped[Ethnicity | None] = relationship(lazy="joined")
+    area: Mapped[Area | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -23,7 +23,7 @@ from casemgr.people.relations import (
     Relationship,
     Relative,
 )
-from casemgr.people.services import PersonError, register_person
+from casemgr.people.services import PersonError, register_person, update_person
 
 
 @dataclass(frozen=True)
@@ -242,3 +242,45 @@ def linked_ids(person: Person) -> list[int]:
         )
     ).all()
     return sorted({a if b == person.id else b for a, b in rows})
+
+
+class StalePerson(PersonError):
+    """The person changed since the user loaded the form; `current` is the saved record."""
+
+    def __init__(self, current: Person):
+        super().__init__("stale")
+        self.current = current
+
+
+EDITABLE = (
+    "surname",
+    "middle_name",
+    "given_name",
+    "sex",
+    "birth_year",
+    "date_of_birth",
+    "ethnicity_code",
+    "national_id",
+    "phone",
+    "area_id",
+    "street_address",
+)
+
+
+def correct(user: User, person: Person, *, expected_version: int, **values) -> list[str]:
+    """Correct a person's facts if nobody saved them in between; return the changed fields."""
+    if person.version != expected_version:
+        raise StalePerson(person)
+    if values.get("date_of_birth") is not None:
+        values["birth_year"] = values["date_of_birth"].year
+        values["date_of_birth"] = values["date_of_birth"].isoformat()
+    changes = {
+        name: value
+        for name, value in values.items()
+        if name in EDITABLE and (getattr(person, name) or None) != (value or None)
+    }
+    if "birth_year" in changes:
+        changes["birth_year_is_estimated"] = not values.get("date_of_birth")
+    if changes:
+        update_person(user, person, **changes)
+    return sorted(changes)

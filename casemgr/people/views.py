@@ -257,6 +257,79 @@ def detail(person_id: int):
     )
 
 
+@bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def edit(person_id: int):
+    person = access.load_person(current_user, person_id)
+    if person.is_erased:
+        abort(404)
+    form = PersonForm()
+    _prepare_person_form(form)
+    del form.unit_id, form.is_pseudonymous, form.mother_given_name
+    if person.is_pseudonymous:  # known by code only: there are no names to correct
+        del form.surname, form.middle_name, form.given_name, form.national_id
+    if request.method == "GET":
+        for name in (
+            "surname",
+            "middle_name",
+            "given_name",
+            "national_id",
+            "phone",
+            "street_address",
+            "ethnicity_code",
+        ):
+            if name in form:
+                getattr(form, name).data = getattr(person, name)
+        form.sex.data = str(person.sex)
+        form.birth_year.data = person.birth_year if person.birth_year_is_estimated else None
+        form.date_of_birth.data = (
+            dt.date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
+        )
+        form.area_code.data = person.area.code if person.area_id else ""
+        form.version.data = person.version
+    conflict = None
+    if request.method == "POST" and form.validate():
+        area_id = _area_id(form.area_code.data)
+        if area_id == -1:
+            form.area_code.errors.append(_("No commune has this code."))
+        else:
+            try:
+                named = {
+                    name: form[name].data
+                    for name in ("surname", "middle_name", "given_name", "national_id")
+                    if name in form
+                }
+                registration.correct(
+                    current_user,
+                    person,
+                    expected_version=int(form.version.data or 0),
+                    sex=form.sex.data,
+                    birth_year=form.birth_year.data,
+                    date_of_birth=form.date_of_birth.data,
+                    ethnicity_code=form.ethnicity_code.data or None,
+                    phone=form.phone.data,
+                    area_id=area_id,
+                    street_address=form.street_address.data,
+                    **named,
+                )
+            except registration.StalePerson as exc:
+                conflict = exc.current
+                form.version.data = conflict.version
+                flash(
+                    _(
+                        "Someone else saved this person while you were editing. Your changes "
+                        "are kept below; compare them with the saved values and save again."
+                    ),
+                    "warning",
+                )
+            except services.PersonError as exc:
+                flash(_person_error(exc), "danger")
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("people.detail", person_id=person.id))
+    return render_template("people/edit.html", person=person, form=form, conflict=conflict)
+
+
 @bp.route("/<int:person_id>/relatives", methods=["POST"])
 @requires(Action.EDIT_CASES)
 def add_relative(person_id: int):

@@ -297,3 +297,87 @@ def test_pseudonymous_registration_gets_a_code_and_no_name(app, client, casework
     person = db.session.get(Person, person_id)
     assert person.uic == "PMA2020498H"
     assert person.surname is None and person.given_name is None
+
+
+def test_stale_person_edit_is_refused_and_nothing_is_lost(app, client, casework, db):
+    person = db.session.get(Person, casework.case.person_id)
+    version = person.version
+    client.login(casework.worker)
+    _english(client)
+    supervisor = app.test_client()
+    supervisor.login(casework.supervisor)
+    form = {
+        "surname": "Nguyễn",
+        "middle_name": "Thị",
+        "given_name": "Lan",
+        "sex": "female",
+        "birth_year": "2015",
+        "version": version,
+    }
+    assert (
+        supervisor.post_form(
+            f"/people/{person.id}/edit", {**form, "phone": "0912345678"}
+        ).status_code
+        == 302
+    )
+    response = client.post_form(
+        f"/people/{person.id}/edit", {**form, "street_address": "12 Lê Lợi"}
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Someone else saved this person" in html
+    assert "0912345678" in html and "12 Lê Lợi" in html
+    saved = db.session.get(Person, person.id)
+    assert saved.phone == "0912345678" and saved.street_address is None
+
+
+def test_co_worker_sees_and_edits_the_case(app, client, casework, db):
+    case = casework.case
+    colleague = app.test_client()
+    colleague.login(casework.colleague)
+    assert colleague.get(f"/cases/{case.id}").status_code == 404
+    client.login(casework.worker)
+    response = client.post_form(
+        f"/cases/{case.id}/workers", {"user_id": casework.colleague.id, "change": "add"}
+    )
+    assert response.status_code == 302
+    assert colleague.get(f"/cases/{case.id}").status_code == 200
+    assert case.number in colleague.get("/cases/").get_data(as_text=True)
+    client.post_form(
+        f"/cases/{case.id}/workers", {"user_id": casework.colleague.id, "change": "remove"}
+    )
+    assert colleague.get(f"/cases/{case.id}").status_code == 404
+    # A worker of another unit cannot be added.
+    response = client.post_form(
+        f"/cases/{case.id}/workers", {"user_id": casework.outsider.id, "change": "add"}
+    )
+    assert response.status_code == 400
+
+
+def test_caseload_filters_and_overdue(app, client, casework, db):
+    import datetime as dt
+
+    from casemgr.cases import services
+    from tests.cases.conftest import open_child_case
+
+    late = open_child_case(casework.worker, casework.commune, given="Hà")
+    access = casework.access(casework.worker, late)
+    for name in ("verify", "assess"):
+        services.take_transition(casework.worker, late, access, name, expected_version=late.version)
+    services.add_plan_action(
+        casework.worker,
+        late,
+        access,
+        goal="g",
+        action="a",
+        responsible="r",
+        due_on=dt.date.today() - dt.timedelta(days=3),
+    )
+    db.session.commit()
+    client.login(casework.worker)
+    html = client.get("/cases/?overdue=y").get_data(as_text=True)
+    assert late.number in html and casework.case.number not in html
+    html = client.get("/cases/?status=intake").get_data(as_text=True)
+    assert casework.case.number in html and late.number not in html
+    html = client.get("/cases/?risk=low").get_data(as_text=True)
+    assert casework.case.number not in html
