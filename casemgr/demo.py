@@ -30,6 +30,47 @@ DEMO_USERS = (
 )
 
 
+# (worker, surname, middle, given, sex, birth year, group, sub-group codes, risk, steps taken)
+DEMO_CASES = (
+    ("demo.worker1", "Nguyễn", "Thị", "Lan", "female", 2014, "child", ("i",), "high",
+     ("verify", "assess")),
+    ("demo.worker1", "Trần", "Văn", "Bình", "male", 2012, "child", ("a", "c"), "medium",
+     ("verify", "assess", "assess_in_detail", "submit_plan")),
+    ("demo.worker1", "Lê", "Thị", "Hoa", "female", 1999, "trafficking", ("labour",), "medium",
+     ("verify",)),
+    ("demo.worker2", "Phạm", "Minh", "Tuấn", "male", 1990, "drugs", ("voluntary",), "low", ()),
+    ("demo.worker2", "Hoàng", "Thị", "Mai", "female", 1985, "violence", ("physical",), "high",
+     ("verify", "assess", "assess_in_detail")),
+    ("demo.worker3", "Đoàn", "Văn", "Hùng", "male", 2016, "child", ("d",), "low", ("verify",)),
+)
+
+
+def _demo_cases(users: dict) -> None:
+    """A few synthetic persons and cases at different steps, marked DEMO in their reports."""
+    from casemgr.cases import services as cases
+    from casemgr.cases.models import ProtectionLevel
+    from casemgr.cases.policy import case_access
+    from casemgr.db import utcnow
+    from casemgr.people.services import register_person
+    from casemgr.reference.models import SubGroup
+
+    for worker_name, surname, middle, given, sex, born, group, codes, risk, steps in DEMO_CASES:
+        worker = users[worker_name]
+        unit = worker.roles[0].unit
+        person = register_person(worker, sex=sex, birth_year=born, surname=surname,
+                                 middle_name=middle, given_name=given,
+                                 registered_unit_id=unit.id, registered_by_id=worker.id,
+                                 area_id=unit.areas[0].id if unit.areas else None)
+        sub_groups = list(db.session.scalars(select(SubGroup).where(
+            SubGroup.group_code == group, SubGroup.code.in_(codes))))
+        case = cases.open_case(worker, person=person, group_code=group, sub_groups=sub_groups,
+                               protection_level=ProtectionLevel.SUPPORT, risk_level=risk,
+                               unit=unit, summary="[DEMO] Dữ liệu mẫu, không phải người thật.")
+        for step in steps:
+            access = case_access(worker, case, None, utcnow())
+            cases.take_transition(worker, case, access, step, expected_version=case.version)
+
+
 def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
     """Create the demo province once; return whether it was created and the demo logins."""
     root = db.session.scalar(select(Unit).where(Unit.code == "DEMO-PROV"))
@@ -75,8 +116,9 @@ def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
                     areas=[commune],
                 )
             )
+        users = {}
         for username, role, index in DEMO_USERS:
-            create_user(
+            users[username], _ = create_user(
                 None,
                 username=username,
                 display_name=f"[DEMO] {username}",
@@ -86,6 +128,7 @@ def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
                 password=DEMO_PASSWORD,
                 is_demo=True,
             )
+        _demo_cases(users)
         db.session.commit()
     codes = {0: "DEMO-PROV", 1: "DEMO-C01", 2: "DEMO-C02"}
     return created, [(u, str(r), codes[i]) for u, r, i in DEMO_USERS]

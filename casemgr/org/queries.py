@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Select, or_, select
 
 from casemgr.extensions import db
-from casemgr.org.models import Area, AreaLevel, Unit
+from casemgr.org.models import Area, AreaLevel, Unit, UnitArea
 
 
 def subtree_condition(units: list[Unit]):
@@ -55,4 +55,28 @@ def communes_of(province: Area) -> list[Area]:
     """The communes of a province by name."""
     return list(
         db.session.scalars(select(Area).where(Area.parent_id == province.id).order_by(Area.name))
+    )
+
+
+def communes_for_units(units: list[Unit]) -> list[Area]:
+    """Current communes of the provinces the units (or the units above them) serve, by name."""
+    ancestor_ids = {int(part) for unit in units for part in unit.path.strip("/").split("/") if part}
+    served = db.session.scalars(
+        select(Area)
+        .join(UnitArea, UnitArea.area_id == Area.id)
+        .where(UnitArea.unit_id.in_(ancestor_ids))
+    ).all()
+    provinces = {a.id if a.level == AreaLevel.PROVINCE else a.parent_id for a in served}
+    if not provinces:
+        return []
+    return list(
+        db.session.scalars(
+            select(Area)
+            .where(
+                Area.parent_id.in_(provinces),
+                Area.level == AreaLevel.COMMUNE,
+                Area.valid_to.is_(None),
+            )
+            .order_by(Area.name)
+        )
     )

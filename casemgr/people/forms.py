@@ -96,7 +96,7 @@ class PersonForm(FlaskForm):
         ],
     )
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
-    area_code = StringField(_l("Commune code"), validators=[Optional(), Regexp(r"^\d{1,5}$")])
+    area_id = SelectField(_l("Commune or ward"), coerce=int, validators=[Optional()])
     street_address = StringField(
         _l("Address (house, street, hamlet)"), validators=[Optional(), Length(max=300)]
     )

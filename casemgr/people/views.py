@@ -14,6 +14,7 @@ from casemgr.auth.roles import Action
 from casemgr.cases.models import Case
 from casemgr.extensions import db
 from casemgr.org.models import Unit
+from casemgr.org.queries import communes_for_units
 from casemgr.people import access, identity, queries, registration, services
 from casemgr.people.forms import (
     CONSENT_GIVER_LABELS,
@@ -130,21 +131,11 @@ def _prepare_person_form(form: PersonForm) -> None:
     form.ethnicity_code.choices = [SelectChoice("", "—")] + [
         SelectChoice(e.code, e.label) for e in ethnicities()
     ]
-    form.unit_id.choices = [
-        SelectChoice(a.unit_id, a.unit.name)
-        for a in current_user.roles
-        if a.role in ("social_worker", "supervisor")
+    units = [a.unit for a in current_user.roles if a.role in ("social_worker", "supervisor")]
+    form.unit_id.choices = [SelectChoice(u.id, u.name) for u in units]
+    form.area_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(a.id, a.name) for a in communes_for_units(units)
     ]
-
-
-def _area_id(code: str | None) -> int | None:
-    if not code:
-        return None
-    from casemgr.org.models import AreaLevel
-    from casemgr.org.queries import areas_by_codes
-
-    found = areas_by_codes(AreaLevel.COMMUNE, [code.zfill(5)])
-    return found[0].id if found else -1
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -154,24 +145,21 @@ def register():
     _prepare_person_form(form)
     duplicates = None
     if form.validate_on_submit():
-        area_id = _area_id(form.area_code.data)
-        if area_id == -1:
-            form.area_code.errors.append(_("No commune has this code."))
-        else:
-            if not request.form.get("confirmed_new") and not form.is_pseudonymous.data:
-                duplicates = registration.find_duplicates(
-                    current_user,
-                    surname=form.surname.data,
-                    middle_name=form.middle_name.data,
-                    given_name=form.given_name.data,
-                    sex=form.sex.data,
-                    area_id=area_id,
-                    birth_year=form.date_of_birth.data.year
-                    if form.date_of_birth.data
-                    else form.birth_year.data,
-                )
-            if duplicates is None or not (duplicates.visible or duplicates.elsewhere):
-                return _register(form, area_id)
+        area_id = form.area_id.data or None
+        if not request.form.get("confirmed_new") and not form.is_pseudonymous.data:
+            duplicates = registration.find_duplicates(
+                current_user,
+                surname=form.surname.data,
+                middle_name=form.middle_name.data,
+                given_name=form.given_name.data,
+                sex=form.sex.data,
+                area_id=area_id,
+                birth_year=form.date_of_birth.data.year
+                if form.date_of_birth.data
+                else form.birth_year.data,
+            )
+        if duplicates is None or not (duplicates.visible or duplicates.elsewhere):
+            return _register(form, area_id)
     return render_template("people/register.html", form=form, duplicates=duplicates)
 
 
@@ -285,48 +273,45 @@ def edit(person_id: int):
         form.date_of_birth.data = (
             dt.date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
         )
-        form.area_code.data = person.area.code if person.area_id else ""
+        form.area_id.data = person.area_id or 0
         form.version.data = person.version
     conflict = None
     if request.method == "POST" and form.validate():
-        area_id = _area_id(form.area_code.data)
-        if area_id == -1:
-            form.area_code.errors.append(_("No commune has this code."))
+        area_id = form.area_id.data or None
+        try:
+            named = {
+                name: form[name].data
+                for name in ("surname", "middle_name", "given_name", "national_id")
+                if name in form
+            }
+            registration.correct(
+                current_user,
+                person,
+                expected_version=int(form.version.data or 0),
+                sex=form.sex.data,
+                birth_year=form.birth_year.data,
+                date_of_birth=form.date_of_birth.data,
+                ethnicity_code=form.ethnicity_code.data or None,
+                phone=form.phone.data,
+                area_id=area_id,
+                street_address=form.street_address.data,
+                **named,
+            )
+        except registration.StalePerson as exc:
+            conflict = exc.current
+            form.version.data = conflict.version
+            flash(
+                _(
+                    "Someone else saved this person while you were editing. Your changes "
+                    "are kept below; compare them with the saved values and save again."
+                ),
+                "warning",
+            )
+        except services.PersonError as exc:
+            flash(_person_error(exc), "danger")
         else:
-            try:
-                named = {
-                    name: form[name].data
-                    for name in ("surname", "middle_name", "given_name", "national_id")
-                    if name in form
-                }
-                registration.correct(
-                    current_user,
-                    person,
-                    expected_version=int(form.version.data or 0),
-                    sex=form.sex.data,
-                    birth_year=form.birth_year.data,
-                    date_of_birth=form.date_of_birth.data,
-                    ethnicity_code=form.ethnicity_code.data or None,
-                    phone=form.phone.data,
-                    area_id=area_id,
-                    street_address=form.street_address.data,
-                    **named,
-                )
-            except registration.StalePerson as exc:
-                conflict = exc.current
-                form.version.data = conflict.version
-                flash(
-                    _(
-                        "Someone else saved this person while you were editing. Your changes "
-                        "are kept below; compare them with the saved values and save again."
-                    ),
-                    "warning",
-                )
-            except services.PersonError as exc:
-                flash(_person_error(exc), "danger")
-            else:
-                flash(_("Saved."), "success")
-                return redirect(url_for("people.detail", person_id=person.id))
+            flash(_("Saved."), "success")
+            return redirect(url_for("people.detail", person_id=person.id))
     return render_template("people/edit.html", person=person, form=form, conflict=conflict)
 
 
