@@ -121,13 +121,18 @@ def candidates(
     )
     for value in values[:-1]:
         other = entries.alias()
-        statement = statement.where(
-            sa.exists().where(
-                other.c.table_name == table,
-                other.c.row_id == driver.c.row_id,
+        # One probe of the (index_name, key_id, value, row_id) index per candidate row. OFFSET
+        # keeps PostgreSQL from turning this into a semi-join, which without fresh statistics
+        # it runs as a full inner scan per driver row.
+        probe = (
+            sa.select(sa.literal(1))
+            .where(
                 other.c.index_name == index.name,
                 other.c.key_id == key.id,
                 other.c.value == value,
+                other.c.row_id == driver.c.row_id,
             )
+            .offset(0)
         )
+        statement = statement.where(sa.exists(probe))
     return statement

@@ -25,6 +25,7 @@ from casemgr.crypto.valueformat import ValueContext, open_value, seal
 
 _PENDING = "_casemgr_pending"  # plaintexts of a row without an id yet, sealed at flush
 _CHANGED = "_casemgr_changed"  # encrypted fields set since the last flush (blind indexes)
+_CONTEXTS = "_casemgr_contexts"  # per column: what its values are bound to
 _NEW_KEYS = "casemgr.new_data_keys"
 
 ENCRYPTED_MODELS: list[type[EncryptedModel]] = []
@@ -82,7 +83,7 @@ class EncryptedField:
             return ERASED
         if blob is None:
             return None
-        context = ValueContext(type(obj).__tablename__, self.column, row_id, person_id)
+        context = _context(obj, self.column, row_id, person_id)
         try:
             plaintext = open_value(key.aead_for, blob, context)
             return plaintext.decode("utf-8") if self.kind is str else plaintext
@@ -126,8 +127,20 @@ def _seal(key: Any, field: EncryptedField, obj: Any, person_id: int, value: Any)
     if value is None:
         return None
     data = value.encode("utf-8") if field.kind is str else bytes(value)
-    context = ValueContext(type(obj).__tablename__, field.column, obj.id, person_id)
-    return seal(key.aead, key.key_id, data, context)
+    return seal(key.aead, key.key_id, data, _context(obj, field.column, obj.id, person_id))
+
+
+def _context(obj: Any, column: str, row_id: int, person_id: int) -> ValueContext:
+    # Built once per object and column: the binding never changes for a persistent row.
+    contexts = obj.__dict__.get(_CONTEXTS)
+    if contexts is None:
+        contexts = obj.__dict__[_CONTEXTS] = {}
+    context = contexts.get(column)
+    if context is None or context.row_id != row_id or context.person_id != person_id:
+        context = contexts[column] = ValueContext(
+            type(obj).__tablename__, column, row_id, person_id
+        )
+    return context
 
 
 def report_integrity_failure(failure: IntegrityFailure) -> None:

@@ -43,7 +43,9 @@ class BlindIndexEntry(Base):
 
     __tablename__ = "blind_index_entries"
     __table_args__ = (
-        Index("ix_blind_index_entries_lookup", "index_name", "key_id", "value"),
+        # row_id last: a lookup is index-only, and checking one more term of a known row is a
+        # single probe (see blind.candidates).
+        Index("ix_blind_index_entries_lookup", "index_name", "key_id", "value", "row_id"),
         Index("ix_blind_index_entries_row", "table_name", "row_id"),
     )
 

@@ -90,7 +90,9 @@ def upgrade():
     )
     with op.batch_alter_table("blind_index_entries", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_blind_index_entries_lookup", ["index_name", "key_id", "value"], unique=False
+            "ix_blind_index_entries_lookup",
+            ["index_name", "key_id", "value", "row_id"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_blind_index_entries_row", ["table_name", "row_id"], unique=False

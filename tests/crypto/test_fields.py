@@ -224,3 +224,22 @@ def test_integrity_failure_in_a_request_is_a_500_and_stays_audited(db, app):
     assert response.status_code == 500
     assert b"ghi ch" not in response.data
     assert [e.object_id for e in failures(db, "note_enc")] == [str(a.id)]
+
+
+@pytest.mark.parametrize(
+    "stray",
+    [b"plain note", "Ghi chú viết thẳng vào cột, không mã hóa gì cả".encode(), b"\x01" + b"x" * 60],
+    ids=["short", "long", "v1-header"],
+)
+def test_stray_plaintext_in_an_encrypted_column_is_refused_not_shown(db, stray):
+    a = person(1)
+    db.session.flush()
+    db.session.execute(
+        Person.__table__.update().where(Person.__table__.c.id == a.id).values(note_enc=stray)
+    )
+    a2 = fresh(db, a)
+    with pytest.raises(IntegrityFailure) as caught:
+        _ = a2.note
+    assert stray.decode(errors="ignore")[:10] not in str(caught.value)
+    assert [e.object_id for e in failures(db, "note_enc")] == [str(a.id)]
+    assert a2.given_name == "Ánh1"  # the other fields still read
