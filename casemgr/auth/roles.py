@@ -36,6 +36,10 @@ class Action(enum.StrEnum):
     BREAK_GLASS = "break_glass"
     REQUEST_ERASURE = "request_erasure"
     CONFIRM_ERASURE = "confirm_erasure"
+    # Support: referring without the person's consent, and the directory of service points.
+    OVERRIDE_CONSENT = "override_consent"
+    VIEW_SERVICE_POINTS = "view_service_points"
+    MANAGE_SERVICE_POINTS = "manage_service_points"
     # Audit.
     VIEW_AUDIT = "view_audit"
     EXPORT_AUDIT = "export_audit"
@@ -57,7 +61,13 @@ class Scope(enum.StrEnum):
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.SOCIAL_WORKER: frozenset(
-        {Action.VIEW_DASHBOARD, Action.VIEW_CASES, Action.EDIT_CASES, Action.BREAK_GLASS}
+        {
+            Action.VIEW_DASHBOARD,
+            Action.VIEW_CASES,
+            Action.EDIT_CASES,
+            Action.BREAK_GLASS,
+            Action.VIEW_SERVICE_POINTS,
+        }
     ),
     Role.SUPERVISOR: frozenset(
         {
@@ -70,6 +80,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.REVIEW_ALERTS,
             Action.REQUEST_ERASURE,
             Action.CONFIRM_ERASURE,
+            Action.OVERRIDE_CONSENT,
+            Action.VIEW_SERVICE_POINTS,
+            Action.MANAGE_SERVICE_POINTS,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -83,6 +96,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_REFERENCE_DATA,
             Action.REQUEST_ERASURE,
             Action.CONFIRM_ERASURE,
+            Action.VIEW_SERVICE_POINTS,
+            Action.MANAGE_SERVICE_POINTS,
         }
     ),
 }
