@@ -56,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.cases.views import bp as cases_bp
     from casemgr.home.views import bp as home_bp
     from casemgr.people.views import bp as people_bp
+    from casemgr.rules.views import bp as rules_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, people_bp, cases_bp):
+    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, people_bp, cases_bp, rules_bp):
         app.register_blueprint(blueprint)

@@ -25,12 +25,15 @@ def init_command(skip_areas: bool) -> None:
 
     from casemgr.extensions import db
     from casemgr.reference.services import load_reference_data
+    from casemgr.rules.services import seed_rules
 
     upgrade()
     click.echo("database migrated to head")
     counts = load_reference_data()
+    rules_added = seed_rules()
     db.session.commit()
     click.echo("reference data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    click.echo(f"dated rules: {rules_added} versions added")
     if not skip_areas:
         _load_areas(None)
 

@@ -56,6 +56,9 @@ def app(database_url: str, keys: dict) -> Iterator[Flask]:
         from casemgr.reference.services import load_reference_data
 
         load_reference_data()
+        from casemgr.rules.services import seed_rules
+
+        seed_rules()
         _db.session.commit()
         _db.session.remove()
     yield app

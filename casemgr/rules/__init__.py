@@ -1,0 +1,27 @@
+"""Dated legal rules, Viet Nam's working-day calendar, deadlines and tasks.
+
+Other packages use:
+    from casemgr.rules import deadline, rule_in_force, is_working_day, add_working_days
+    from casemgr.rules.tasks import Task, register_deadline_source
+"""
+
+from casemgr.rules.calendar import (
+    add_working_days,
+    is_working_day,
+    local_date,
+    working_days_between,
+)
+from casemgr.rules.models import DatedRule, DurationUnit
+from casemgr.rules.services import NoRuleInForce, deadline, rule_in_force
+
+__all__ = [
+    "DatedRule",
+    "DurationUnit",
+    "NoRuleInForce",
+    "add_working_days",
+    "deadline",
+    "is_working_day",
+    "local_date",
+    "rule_in_force",
+    "working_days_between",
+]

@@ -1,0 +1,256 @@
+"""Dated rules: the version in force on a date, deadlines computed from it, and the verbs that
+add rule versions, local days off and emergency actions (audited; they flush, never commit)."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import datetime as dt
+
+from sqlalchemy import select
+
+from casemgr.audit import record
+from casemgr.auth.models import User
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.rules.calendar import (
+    LOCAL_TZ,
+    add_working_days,
+    end_of_local_day,
+    forget_local_days,
+    local_date,
+)
+from casemgr.rules.models import DatedRule, DayOff, DurationUnit
+from casemgr.rules.seed import SEED_RULES
+
+_CACHE_KEY = "casemgr.rules.versions"
+MAX_AMOUNT = 1000  # no rule runs longer than 1000 of its units; beyond is a typing error
+
+
+class RuleError(ValueError):
+    """A rule change that breaks a rule; the code (str) names which, for the view to translate."""
+
+
+class NoRuleInForce(LookupError):
+    """No version of the rule applies on the date asked (the date is before its first version)."""
+
+    def __init__(self, key: str, on: dt.date):
+        super().__init__(f"no version of rule {key!r} is in force on {on.isoformat()}")
+        self.key = key
+        self.on = on
+
+
+def rule_versions() -> dict[str, list[DatedRule]]:
+    """Every rule's versions, oldest first; read once per database session (a small table)."""
+    info = db.session.info
+    cached = info.get(_CACHE_KEY)
+    if cached is None:
+        cached = {}
+        for rule in db.session.scalars(
+            select(DatedRule).order_by(DatedRule.key, DatedRule.valid_from)
+        ):
+            cached.setdefault(rule.key, []).append(rule)
+        info[_CACHE_KEY] = cached
+    return cached
+
+
+def _forget_rule_versions() -> None:
+    db.session.info.pop(_CACHE_KEY, None)
+
+
+def rule_in_force(key: str, on: dt.date) -> DatedRule:
+    """The version of rule `key` in force on `on`: the one whose `valid_from` is the latest <= on.
+
+    Raises NoRuleInForce for an unknown key or a date before the rule's first version.
+    """
+    if isinstance(on, dt.datetime):  # a datetime is a date too: refuse the ambiguity
+        raise TypeError("rule_in_force takes a local date; use calendar.local_date(moment)")
+    found = None
+    for version in rule_versions().get(key, ()):
+        if version.valid_from > on:
+            break
+        found = version
+    if found is None:
+        raise NoRuleInForce(key, on)
+    return found
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same clock time `months` later; the 31st becomes the month's last day when needed."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    day = min(moment.day, month_calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def apply_duration(
+    start: dt.datetime, amount: int, unit: DurationUnit, *, unit_path: str | None = None
+) -> dt.datetime:
+    """The moment `amount` `unit` after `start` (aware), as an aware UTC datetime.
+
+    Hours are exact. Calendar days, months and years keep the local clock time (12 months from
+    10:00 on 31 March ends at 10:00 on 31 March next year). Working days end at the close of
+    the n-th working day after the start's local date (23:59:59 local), so 5 working days from
+    a Friday intake run to the end of the next Friday, later across holidays or days off.
+    """
+    if start.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware (UTC) moment")
+    if unit == DurationUnit.HOURS:
+        return (start + dt.timedelta(hours=amount)).astimezone(dt.UTC)
+    if unit == DurationUnit.WORKING_DAYS:
+        due_day = add_working_days(local_date(start), amount, unit_path=unit_path)
+        return end_of_local_day(due_day)
+    local = start.astimezone(LOCAL_TZ)
+    if unit == DurationUnit.DAYS:
+        local = local + dt.timedelta(days=amount)
+    elif unit == DurationUnit.MONTHS:
+        local = add_months(local, amount)
+    elif unit == DurationUnit.YEARS:
+        local = add_months(local, 12 * amount)
+    else:  # pragma: no cover - the enum is closed
+        raise ValueError(f"unknown unit {unit}")
+    return local.astimezone(dt.UTC)
+
+
+def deadline(
+    key: str,
+    start: dt.datetime,
+    *,
+    on: dt.date | None = None,
+    unit_path: str | None = None,
+) -> dt.datetime:
+    """When something that started at `start` is due under rule `key` (aware UTC).
+
+    `on` picks the rule's version; by default the start's local date, so a case keeps the
+    durations of the day it was opened. `unit_path` applies that unit's local days off.
+    """
+    rule = rule_in_force(key, on if on is not None else local_date(start))
+    return apply_duration(start, rule.amount, rule.unit, unit_path=unit_path)
+
+
+def seed_rules() -> int:
+    """Insert the seeded versions that are missing (idempotent); return how many were added.
+
+    An existing (key, valid_from) is never changed: a version, once there, is history.
+    """
+    existing = {
+        tuple(row) for row in db.session.execute(select(DatedRule.key, DatedRule.valid_from))
+    }
+    added = 0
+    for seed in SEED_RULES:
+        if (seed.key, seed.valid_from) in existing:
+            continue
+        db.session.add(
+            DatedRule(
+                key=seed.key,
+                valid_from=seed.valid_from,
+                amount=seed.amount,
+                unit=seed.unit,
+                source=seed.source,
+                needs_check=seed.needs_check,
+            )
+        )
+        added += 1
+    db.session.flush()
+    _forget_rule_versions()
+    return added
+
+
+def add_rule_version(
+    actor: User | None,
+    *,
+    key: str,
+    valid_from: dt.date,
+    amount: int,
+    unit: DurationUnit,
+    source: str,
+    needs_check: bool = False,
+) -> DatedRule:
+    """Add a version of an existing rule from `valid_from`, after its latest version's start.
+
+    Older versions stay as they are: cases opened before `valid_from` keep them.
+    """
+    versions = rule_versions().get(key)
+    if not versions:
+        raise RuleError("unknown rule")
+    if valid_from <= versions[-1].valid_from:
+        raise RuleError("not after the latest version")
+    if not 0 < amount <= MAX_AMOUNT:
+        raise RuleError("amount out of range")
+    source = source.strip()
+    if not source:
+        raise RuleError("source required")
+    rule = DatedRule(
+        key=key,
+        valid_from=valid_from,
+        amount=amount,
+        unit=DurationUnit(unit),
+        source=source,
+        needs_check=needs_check,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(rule)
+    db.session.flush()
+    _forget_rule_versions()
+    record(
+        "rule.add_version",
+        actor=actor,
+        object_type="dated_rule",
+        object_id=rule.id,
+        fields=["key", "valid_from", "amount", "unit", "source", "needs_check"],
+    )
+    return rule
+
+
+def add_day_off(
+    actor: User | None,
+    *,
+    day: dt.date,
+    reason: str,
+    unit: Unit | None = None,
+    is_working_day: bool = False,
+) -> DayOff:
+    """Add a local day off (or, with `is_working_day`, a weekend day worked) for a unit's
+    subtree, or everywhere when `unit` is None. One entry per day and unit."""
+    reason = reason.strip()
+    if not reason:
+        raise RuleError("reason required")
+    unit_id = unit.id if unit else None
+    clash = db.session.scalar(
+        select(DayOff.id).where(
+            DayOff.day == day,
+            DayOff.unit_id.is_(None) if unit_id is None else DayOff.unit_id == unit_id,
+        )
+    )
+    if clash is not None:
+        raise RuleError("day already listed")
+    entry = DayOff(
+        day=day,
+        reason=reason,
+        unit_id=unit_id,
+        is_working_day=is_working_day,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    forget_local_days()
+    record(
+        "calendar.add_day",
+        actor=actor,
+        object_type="day_off",
+        object_id=entry.id,
+        fields=["day", "reason", "unit_id", "is_working_day"],
+    )
+    return entry
+
+
+def remove_day_off(actor: User | None, entry: DayOff, *, today: dt.date | None = None) -> None:
+    """Remove a local entry that has not come yet (a past one shaped deadlines: it stays)."""
+    today = today or local_date(utcnow())
+    if entry.day <= today:
+        raise RuleError("day already passed")
+    entry_id = entry.id
+    db.session.delete(entry)
+    db.session.flush()
+    forget_local_days()
+    record("calendar.remove_day", actor=actor, object_type="day_off", object_id=entry_id)
