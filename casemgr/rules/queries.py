@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 
 from casemgr.extensions import db
 from casemgr.org.models import Unit
-from casemgr.rules.models import DatedRule, DayOff
+from casemgr.rules.models import DatedRule, DayOff, EmergencyAction
 
 
 def rule_keys() -> Select:
@@ -40,4 +40,15 @@ def days_off(since: dt.date) -> Select:
         .outerjoin(Unit, Unit.id == DayOff.unit_id)
         .where(DayOff.day >= since)
         .order_by(DayOff.day, DayOff.id)
+    )
+
+
+def emergency_actions(case_id: int) -> list[EmergencyAction]:
+    """The emergency actions recorded on a case, latest first."""
+    return list(
+        db.session.scalars(
+            select(EmergencyAction)
+            .where(EmergencyAction.case_id == case_id)
+            .order_by(EmergencyAction.taken_at.desc())
+        )
     )

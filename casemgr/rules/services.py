@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -20,8 +21,12 @@ from casemgr.rules.calendar import (
     forget_local_days,
     local_date,
 )
-from casemgr.rules.models import DatedRule, DayOff, DurationUnit
+from casemgr.rules.models import DatedRule, DayOff, DurationUnit, EmergencyAction, EmergencyMeasure
 from casemgr.rules.seed import SEED_RULES
+
+if TYPE_CHECKING:  # the cases package may import this one: no import cycle at run time
+    from casemgr.cases.models import Case
+    from casemgr.cases.policy import CaseAccess
 
 _CACHE_KEY = "casemgr.rules.versions"
 MAX_AMOUNT = 1000  # no rule runs longer than 1000 of its units; beyond is a typing error
@@ -254,3 +259,49 @@ def remove_day_off(actor: User | None, entry: DayOff, *, today: dt.date | None =
     db.session.flush()
     forget_local_days()
     record("calendar.remove_day", actor=actor, object_type="day_off", object_id=entry_id)
+
+
+# A clock a few minutes fast on the worker's phone must not refuse a true time.
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+
+
+def record_emergency_action(
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    *,
+    measure: EmergencyMeasure,
+    taken_at: dt.datetime,
+    now: dt.datetime | None = None,
+) -> EmergencyAction:
+    """Record the emergency action taken to protect the child of a case (ends its 12-hour task).
+
+    Details go in an encrypted case note; this keeps only the measure and the time.
+    """
+    if not access.can_write:
+        raise RuleError("read only")
+    if case.group_code != "child":
+        raise RuleError("not a child case")
+    if taken_at.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware moment")
+    if taken_at > (now or utcnow()) + FUTURE_TOLERANCE:
+        raise RuleError("in the future")
+    action = EmergencyAction(
+        case_id=case.id,
+        measure=EmergencyMeasure(measure),
+        taken_at=taken_at,
+        recorded_by_id=actor.id,
+        is_break_glass=access.is_break_glass,
+    )
+    db.session.add(action)
+    db.session.flush()
+    record(
+        "case.emergency_action",
+        actor=actor,
+        object_type="emergency_action",
+        object_id=action.id,
+        case_id=case.id,
+        fields=["measure", "taken_at"],
+        is_break_glass=access.is_break_glass,
+    )
+    return action

@@ -1,26 +1,206 @@
-"""Rules pages: administrators list rules and add versions and local days off; workers see
-their tasks and supervisors the overdue deadlines of their units."""
+"""Rules pages: administrators list rules, add versions and local days off; workers see their
+tasks, supervisors the overdue deadlines of their units; recording an emergency action."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import datetime as dt
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import SelectChoice
 
 from casemgr.auth.roles import Action
-from casemgr.rules import queries
+from casemgr.cases.queries import Need, load_case
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org import queries as org_queries
+from casemgr.org.models import Unit
+from casemgr.rules import queries, services, tasks
+from casemgr.rules.calendar import LOCAL_TZ, local_date
+from casemgr.rules.forms import (
+    MEASURE_LABELS,
+    UNIT_LABELS,
+    DayOffForm,
+    EmergencyActionForm,
+    RemoveDayOffForm,
+    RuleVersionForm,
+)
+from casemgr.rules.models import DayOff, DurationUnit, EmergencyMeasure
 from casemgr.rules.seed import RULE_LABELS
 from casemgr.web.access import requires
-from casemgr.web.pagination import paginate
+from casemgr.web.pagination import Page, paginate
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
+
+RULE_ERRORS = {
+    "unknown rule": _l("There is no such rule."),
+    "not after the latest version": _l(
+        "A new version must start after the latest version of the rule: older versions "
+        "are history and stay as they are."
+    ),
+    "amount out of range": _l("The amount is out of range."),
+    "source required": _l("Name the legal source."),
+    "reason required": _l("Give a reason."),
+    "day already listed": _l("This day is already in the calendar for that unit."),
+    "day already passed": _l("Days that have come are kept: deadlines were counted with them."),
+    "read only": _l("You can read this case but not change it."),
+    "not a child case": _l("Emergency actions are recorded on child-protection cases."),
+    "in the future": _l("The time of the action cannot be in the future."),
+}
+
+
+@bp.context_processor
+def labels():
+    return {"rule_labels": RULE_LABELS, "duration_unit_labels": UNIT_LABELS}
+
+
+def _error(exc: services.RuleError) -> str:
+    return str(RULE_ERRORS.get(str(exc), _l("The request could not be completed.")))
+
+
+def _page_of(items: list) -> Page:
+    """A page of an already computed list (tasks are merged from several sources in Python)."""
+    per_page = current_app.config["PER_PAGE"]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    start = (page - 1) * per_page
+    return Page(items=items[start : start + per_page], page=page, per_page=per_page,
+                total=len(items))  # fmt: skip
 
 
 @bp.route("/")
 @requires(Action.MANAGE_REFERENCE_DATA)
 def index():
     page = paginate(queries.rule_keys())
+    return render_template("rules/index.html", page=page, versions=queries.versions_of(page.items))
+
+
+@bp.route("/versions/new", methods=["GET", "POST"])
+@requires(Action.MANAGE_REFERENCE_DATA)
+def new_version():
+    form = RuleVersionForm()
+    keys = queries.all_rule_keys()
+    form.key.choices = [SelectChoice(key, f"{RULE_LABELS.get(key, key)} ({key})") for key in keys]
+    if request.method == "GET" and request.args.get("key") in keys:
+        form.key.data = request.args["key"]
+    if form.validate_on_submit():
+        try:
+            services.add_rule_version(
+                current_user,
+                key=form.key.data,
+                valid_from=form.valid_from.data,
+                amount=form.amount.data,
+                unit=DurationUnit(form.unit.data),
+                source=form.source.data,
+                needs_check=form.needs_check.data,
+            )
+        except services.RuleError as exc:
+            flash(_error(exc), "danger")
+        else:
+            flash(_("New version added."), "success")
+            return redirect(url_for("rules.index"))
+    return render_template("rules/version_form.html", form=form)
+
+
+def _unit_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, _("Everywhere"))] + [
+        SelectChoice(u.id, f"{u.code} – {u.name}") for u in org_queries.open_units()
+    ]
+
+
+@bp.route("/days-off", methods=["GET", "POST"])
+@requires(Action.MANAGE_REFERENCE_DATA)
+def days_off():
+    form = DayOffForm()
+    form.unit_id.choices = _unit_choices()
+    if form.validate_on_submit():
+        unit = db.get_or_404(Unit, form.unit_id.data) if form.unit_id.data else None
+        try:
+            services.add_day_off(
+                current_user,
+                day=form.day.data,
+                reason=form.reason.data,
+                unit=unit,
+                is_working_day=form.is_working_day.data,
+            )
+        except services.RuleError as exc:
+            flash(_error(exc), "danger")
+        else:
+            flash(_("Added to the calendar."), "success")
+            return redirect(url_for("rules.days_off"))
+    today = local_date(utcnow())
+    page = paginate(queries.days_off(since=today.replace(month=1, day=1)), scalars=False)
     return render_template(
-        "rules/index.html",
+        "rules/days_off.html",
+        form=form,
         page=page,
-        versions=queries.versions_of(page.items),
-        rule_labels=RULE_LABELS,
+        today=today,
+        remove_form=RemoveDayOffForm,
+    )
+
+
+@bp.route("/days-off/remove", methods=["POST"])
+@requires(Action.MANAGE_REFERENCE_DATA)
+def remove_day_off():
+    form = RemoveDayOffForm()
+    if form.validate_on_submit() and form.day_off_id.data.isdigit():
+        entry = db.get_or_404(DayOff, int(form.day_off_id.data))
+        try:
+            services.remove_day_off(current_user, entry)
+        except services.RuleError as exc:
+            flash(_error(exc), "danger")
+        else:
+            flash(_("Removed from the calendar."), "success")
+    else:
+        flash(_("The request could not be completed."), "danger")
+    return redirect(url_for("rules.days_off"))
+
+
+@bp.route("/tasks")
+@requires(Action.VIEW_CASES)
+def my_tasks():
+    now = utcnow()
+    page = _page_of(tasks.open_tasks(current_user, mine=True, now=now))
+    return render_template("rules/tasks.html", page=page, now=now, owners=None)
+
+
+@bp.route("/overdue")
+@requires(Action.VIEW_CASES)
+def overdue():
+    now = utcnow()
+    page = _page_of(tasks.open_tasks(current_user, overdue_only=True, now=now))
+    owners = tasks.case_owners([task.case_id for task in page.items])
+    return render_template("rules/overdue.html", page=page, now=now, owners=owners)
+
+
+@bp.route("/cases/<int:case_id>/emergency-action", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def emergency_action(case_id: int):
+    case, access = load_case(current_user, case_id, Need.WRITE)
+    form = EmergencyActionForm()
+    if request.method == "GET":
+        form.taken_at.data = utcnow().astimezone(LOCAL_TZ).replace(tzinfo=None, second=0)
+    if form.validate_on_submit():
+        try:
+            services.record_emergency_action(
+                current_user,
+                case,
+                access,
+                measure=EmergencyMeasure(form.measure.data),
+                taken_at=form.taken_at.data.replace(tzinfo=LOCAL_TZ).astimezone(dt.UTC),
+            )
+        except services.RuleError as exc:
+            flash(_error(exc), "danger")
+        else:
+            flash(_("Emergency action recorded."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template(
+        "rules/emergency_action.html",
+        case=case,
+        form=form,
+        deadlines=tasks.child_deadlines(case),
+        actions=queries.emergency_actions(case.id),
+        measure_labels=MEASURE_LABELS,
+        now=utcnow(),
     )

@@ -24,11 +24,14 @@ class NavItem:
 # (label, endpoint, action needed); later modules add their entries here.
 MENU = (
     (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
+    (_l("My tasks"), "rules.my_tasks", Action.VIEW_CASES),
+    (_l("Overdue"), "rules.overdue", Action.APPROVE_CASES),
     (_l("Users"), "admin.users", Action.MANAGE_USERS),
     (_l("Units"), "admin.units", Action.MANAGE_UNITS),
     (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
     (_l("Alerts"), "audit.alerts", Action.REVIEW_ALERTS),
     (_l("Erasure requests"), "people.erasure_requests", Action.CONFIRM_ERASURE),
+    (_l("Rules and calendar"), "rules.index", Action.MANAGE_REFERENCE_DATA),
 )
 
 
