@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from casemgr.audit.models import AuditEvent
 from casemgr.auth.roles import Role
 from casemgr.db import utcnow
 from casemgr.web.access import ACCESS_ATTR
@@ -161,6 +162,30 @@ def build_url(app, endpoint: str, targets: dict) -> str:
         return url_for(endpoint, **values)
 
 
+# L1: every refusal is audited, and so is every allowed read of case, person or audit data.
+AUDITED_READS = ("cases.", "people.", "audit.")
+# Pages that show no case or person data (empty forms).
+SHOW_NO_DATA = {"cases.break_glass", "people.register"}
+# Lists that show case or person data but do not record a read yet (reported to their owners).
+NOT_YET_AUDITED = {"cases.caseload", "people.erasure_requests"}
+
+
+def assert_audited(db, row: Row, user, after_seq: int, status: int) -> None:
+    outcomes = set(
+        db.session.scalars(
+            select(AuditEvent.outcome).where(
+                AuditEvent.seq > after_seq, AuditEvent.actor_id == user.id
+            )
+        )
+    )
+    where = f"{user.roles[0].role} {row.method} {row.endpoint} ({status})"
+    if status in (403, 404):
+        assert "denied" in outcomes, f"refusal not audited: {where}"
+    reads_data = row.endpoint.startswith(AUDITED_READS) and row.endpoint not in SHOW_NO_DATA
+    if row.method == "GET" and status == 200 and reads_data and row.endpoint not in NOT_YET_AUDITED:
+        assert "allowed" in outcomes, f"read not audited: {where}"
+
+
 @pytest.mark.parametrize("row", MATRIX, ids=lambda row: f"{row.endpoint}-{row.method}")
 def test_matrix(app, client, db, make, world, row):
     url = build_url(app, row.endpoint, world.targets)
@@ -169,6 +194,7 @@ def test_matrix(app, client, db, make, world, row):
         if role != "anonymous":
             user = acting_user(make, world, role, row.relation)
             assert client.login(user).status_code == 302
+        last_seq = db.session.scalar(select(func.max(AuditEvent.seq)))
         if row.method == "GET":
             before = fingerprint(db)
             response = client.get(url)
@@ -176,3 +202,5 @@ def test_matrix(app, client, db, make, world, row):
         else:
             response = client.post_form(url)
         assert response.status_code == row.expected[role], f"{role} {row.method} {url}"
+        if role != "anonymous":
+            assert_audited(db, row, user, last_seq, response.status_code)

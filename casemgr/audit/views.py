@@ -253,6 +253,14 @@ def _load_alert(alert_id: int) -> AuditAlert:
         statement = statement.where(scope)
     alert = db.session.scalar(statement)
     if alert is None:
+        record(
+            "audit.alert_view",
+            actor=current_user,
+            object_type="audit_alert",
+            object_id=alert_id,
+            outcome=Outcome.DENIED,
+            reason="out of scope",
+        )
         abort(404)
     return alert
 
