@@ -1,0 +1,182 @@
+"""Tasks: the emergency-action and plan-draft deadlines of child cases, their scope, the
+registry of other sources, and the number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import event, select
+
+from casemgr.audit.models import AuditEvent
+from casemgr.cases import services as case_services
+from casemgr.cases.models import Case, RiskLevel
+from casemgr.extensions import db as _db
+from casemgr.rules import services, tasks
+from casemgr.rules.models import EmergencyMeasure
+from casemgr.rules.tasks import Task, child_deadlines, open_tasks
+from tests.rules.conftest import local, open_child_case
+
+INTAKE = local(2027, 2, 1, 9, 30)  # Monday before Tết 2027
+EMERGENCY_DUE = local(2027, 2, 1, 21, 30)
+PLAN_DUE = local(2027, 2, 15, 23, 59, 59)
+
+
+def kinds(task_list, case) -> dict[str, dt.datetime]:
+    return {t.kind: t.due_at for t in task_list if t.case_id == case.id}
+
+
+def move(worker, case, *names):
+    for name in names:
+        case_services.take_transition(
+            worker, case, access_of(worker, case), name, expected_version=case.version
+        )
+
+
+def access_of(user, case):
+    from casemgr.cases.policy import case_access
+
+    return case_access(user, case, None, INTAKE)
+
+
+def test_a_high_risk_child_case_has_both_deadlines(db, casework, dated):
+    case = dated(casework.case, INTAKE)
+    found = kinds(open_tasks(casework.worker, mine=True, now=INTAKE), case)
+    assert found == {"child.emergency_action": EMERGENCY_DUE, "child.plan_draft": PLAN_DUE}
+    task = next(t for t in open_tasks(casework.worker, now=INTAKE) if t.case_id == case.id)
+    assert task.case_number == case.number
+    assert str(task.label) == "Emergency action"  # soonest first
+
+
+def test_the_emergency_task_goes_when_the_action_is_recorded(db, casework, dated):
+    case = dated(casework.case, INTAKE)
+    late = INTAKE + dt.timedelta(hours=13)
+    overdue = open_tasks(casework.supervisor, overdue_only=True, now=late)
+    assert kinds(overdue, case) == {"child.emergency_action": EMERGENCY_DUE}
+    assert open_tasks(casework.supervisor, overdue_only=True, now=INTAKE) == []
+
+    taken = INTAKE + dt.timedelta(hours=14)
+    action = services.record_emergency_action(
+        casework.worker,
+        case,
+        casework.access(casework.worker),
+        measure=EmergencyMeasure.SAFE_PLACEMENT,
+        taken_at=taken,
+        now=taken,
+    )
+    assert "child.emergency_action" not in kinds(open_tasks(casework.worker, now=late), case)
+    records = {r.kind: r for r in child_deadlines(case)}
+    assert records["child.emergency_action"].met_at == taken
+    assert records["child.emergency_action"].met_late
+    assert records["child.plan_draft"].met_at is None
+    audit = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "case.emergency_action")
+    )
+    assert (audit.case_id, audit.object_id) == (case.id, str(action.id))
+
+
+def test_no_emergency_task_below_high_risk(db, casework, dated):
+    case = dated(casework.case, INTAKE)
+    case.risk_level = RiskLevel.MEDIUM
+    db.session.flush()
+    assert kinds(open_tasks(casework.worker, now=INTAKE), case) == {"child.plan_draft": PLAN_DUE}
+
+
+def test_the_plan_task_is_met_when_the_plan_is_submitted(db, casework, dated):
+    case = dated(casework.case, INTAKE)
+    move(casework.worker, case, "verify", "assess", "assess_in_detail")
+    assert "child.plan_draft" in kinds(open_tasks(casework.worker, now=INTAKE), case)
+    move(casework.worker, case, "submit_plan")
+    assert "child.plan_draft" not in kinds(open_tasks(casework.worker, now=INTAKE), case)
+    met = {r.kind: r for r in child_deadlines(case)}["child.plan_draft"]
+    assert met.met_at is not None and met.due_at == PLAN_DUE
+    # Returned for changes, the plan was still drafted in time: no new task.
+    case_services.take_transition(
+        casework.supervisor,
+        case,
+        access_of(casework.supervisor, case),
+        "return_plan",
+        expected_version=case.version,
+    )
+    assert "child.plan_draft" not in kinds(open_tasks(casework.worker, now=INTAKE), case)
+
+
+def test_lists_are_scoped(db, casework, dated, make):
+    case = dated(casework.case, INTAKE)
+    late = INTAKE + dt.timedelta(days=30)
+    other = dated(open_child_case(casework.outsider, casework.other_commune), INTAKE)
+
+    def seen(user, **kwargs):
+        return {t.case_id for t in open_tasks(user, now=late, **kwargs)}
+
+    assert seen(casework.supervisor, overdue_only=True) == {case.id}
+    assert seen(casework.lead, overdue_only=True) == {case.id, other.id}
+    assert seen(casework.other_supervisor, overdue_only=True) == {other.id}
+    assert seen(casework.worker) == {case.id}
+    assert seen(casework.colleague) == set()
+    assert seen(casework.outsider) == {other.id}
+    assert seen(casework.auditor) == set() and seen(casework.admin) == set()
+    # "My tasks" of a supervisor: own caseload only, not the subtree.
+    assert seen(casework.supervisor, mine=True) == set()
+    # A co-worker shares the case's tasks.
+    case.co_workers.append(casework.colleague)
+    db.session.flush()
+    assert seen(casework.colleague, mine=True) == {case.id}
+
+
+def test_closed_cases_have_no_tasks(db, casework, dated):
+    case = dated(casework.case, INTAKE)
+    case.status = "closed"
+    db.session.flush()
+    assert open_tasks(casework.supervisor, now=INTAKE) == []
+
+
+def test_other_packages_register_sources(db, casework, dated, monkeypatch):
+    case = dated(casework.case, INTAKE)
+    seen_ids = []
+
+    def referral_answers(user, now, case_ids):
+        ids = list(db.session.scalars(case_ids))
+        seen_ids.append(ids)
+        for row in db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))):
+            yield Task(row.id, row.number, "referral.answer", now - dt.timedelta(hours=1), "R")
+
+    monkeypatch.setattr(tasks, "_SOURCES", dict(tasks._SOURCES))
+    assert tasks.register_deadline_source(referral_answers) is referral_answers
+    tasks.register_deadline_source(referral_answers)  # again: replaced, not doubled
+    found = open_tasks(casework.supervisor, overdue_only=True, now=INTAKE)
+    assert [t.kind for t in found] == ["referral.answer"]
+    assert seen_ids == [[case.id]]
+    assert open_tasks(casework.other_supervisor, now=INTAKE) == []
+    assert seen_ids[-1] == []
+
+
+def test_a_case_opened_before_any_version_is_skipped(db, casework, dated):
+    case = dated(casework.case, local(2016, 1, 4, 9, 0))  # before Decree 56/2017
+    assert kinds(open_tasks(casework.worker, now=INTAKE), case) == {}
+    assert all(r.due_at is None for r in child_deadlines(case))
+
+
+@pytest.fixture
+def statements(db):
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    engine = _db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def test_queries_do_not_grow_with_the_number_of_cases(db, casework, dated, statements):
+    open_tasks(casework.lead, now=INTAKE)  # warm the rule and calendar caches
+    statements.clear()
+    open_tasks(casework.lead, now=INTAKE)
+    few = len(statements)
+    for _ in range(6):
+        open_child_case(casework.worker, casework.commune)
+    statements.clear()
+    assert len(open_tasks(casework.lead, now=INTAKE)) == 14
+    assert len(statements) == few <= 4
