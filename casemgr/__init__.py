@@ -57,6 +57,16 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.home.views import bp as home_bp
     from casemgr.people.views import bp as people_bp
     from casemgr.rules.views import bp as rules_bp
+    from casemgr.support.views import bp as support_bp
 
-    for blueprint in (home_bp, auth_bp, admin_bp, audit_bp, people_bp, cases_bp, rules_bp):
+    for blueprint in (
+        home_bp,
+        auth_bp,
+        admin_bp,
+        audit_bp,
+        people_bp,
+        cases_bp,
+        rules_bp,
+        support_bp,
+    ):
         app.register_blueprint(blueprint)

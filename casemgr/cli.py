@@ -26,10 +26,12 @@ def init_command(skip_areas: bool) -> None:
     from casemgr.extensions import db
     from casemgr.reference.services import load_reference_data
     from casemgr.rules.services import seed_rules
+    from casemgr.support.catalogue import load_service_catalogue
 
     upgrade()
     click.echo("database migrated to head")
     counts = load_reference_data()
+    counts["service_types"] = load_service_catalogue()
     rules_added = seed_rules()
     db.session.commit()
     click.echo("reference data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))

@@ -72,6 +72,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "PER_PAGE": 25,
         # Cases.
         "BREAK_GLASS_MINUTES": _env_int("BREAK_GLASS_MINUTES", 60),
+        # Referrals: answer period used only when no version of the rule referral.answer is
+        # in force (the dated rule is what normally applies).
+        "REFERRAL_ANSWER_WORKING_DAYS": _env_int("REFERRAL_ANSWER_WORKING_DAYS", 5),
     }
     config.update(overrides or {})
     return config

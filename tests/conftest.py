@@ -56,6 +56,9 @@ def app(database_url: str, keys: dict) -> Iterator[Flask]:
         from casemgr.reference.services import load_reference_data
 
         load_reference_data()
+        from casemgr.support.catalogue import load_service_catalogue
+
+        load_service_catalogue()
         from casemgr.rules.services import seed_rules
 
         seed_rules()

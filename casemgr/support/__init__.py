@@ -1,0 +1,1 @@
+"""Services and eligibility, service points and partners, referrals, trafficking status history."""
