@@ -26,7 +26,7 @@ from casemgr.rules.models import DayOff
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # A working-day count beyond this is a typo in a rule, not a deadline (and would loop long).
 MAX_WORKING_DAYS = 5000
-_CACHE_KEY = "casemgr.rules.local_days"
+LOCAL_DAYS_KEY = "casemgr.rules.local_days"
 
 
 @lru_cache(maxsize=128)
@@ -57,20 +57,20 @@ def local_days() -> LocalDays:
     session and so reads the table again.
     """
     info = db.session.info
-    cached = info.get(_CACHE_KEY)
+    cached = info.get(LOCAL_DAYS_KEY)
     if cached is None:
         by_unit: dict[int | None, dict[dt.date, bool]] = {}
         for unit_id, day, working in db.session.execute(
             select(DayOff.unit_id, DayOff.day, DayOff.is_working_day)
         ):
             by_unit.setdefault(unit_id, {})[day] = working
-        cached = info[_CACHE_KEY] = LocalDays(by_unit)
+        cached = info[LOCAL_DAYS_KEY] = LocalDays(by_unit)
     return cached
 
 
 def forget_local_days() -> None:
     """Drop the cached exceptions after a change to `days_off`."""
-    db.session.info.pop(_CACHE_KEY, None)
+    db.session.info.pop(LOCAL_DAYS_KEY, None)
 
 
 def unit_chain(unit_path: str | None) -> tuple[int | None, ...]:

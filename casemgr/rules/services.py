@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from casemgr.audit import record
 from casemgr.auth.models import User
@@ -15,6 +17,7 @@ from casemgr.db import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.rules.calendar import (
+    LOCAL_DAYS_KEY,
     LOCAL_TZ,
     add_working_days,
     end_of_local_day,
@@ -45,16 +48,37 @@ class NoRuleInForce(LookupError):
         self.on = on
 
 
-def rule_versions() -> dict[str, list[DatedRule]]:
-    """Every rule's versions, oldest first; read once per database session (a small table)."""
+@dataclass(frozen=True)
+class RuleVersion:
+    """A plain copy of one DatedRule row: safe to keep after a commit expires the ORM objects."""
+
+    id: int
+    key: str
+    valid_from: dt.date
+    amount: int
+    unit: DurationUnit
+
+
+def rule_versions() -> dict[str, list[RuleVersion]]:
+    """Every rule's versions, oldest first; read once per database session (a small table).
+
+    Services that add a version drop the copy; a rollback drops it too (see the listener
+    below), and a new request has a new session, so it never outlives the data it copies.
+    """
     info = db.session.info
     cached = info.get(_CACHE_KEY)
     if cached is None:
         cached = {}
-        for rule in db.session.scalars(
-            select(DatedRule).order_by(DatedRule.key, DatedRule.valid_from)
+        for row in db.session.execute(
+            select(
+                DatedRule.id,
+                DatedRule.key,
+                DatedRule.valid_from,
+                DatedRule.amount,
+                DatedRule.unit,
+            ).order_by(DatedRule.key, DatedRule.valid_from)
         ):
-            cached.setdefault(rule.key, []).append(rule)
+            cached.setdefault(row.key, []).append(RuleVersion(*row))
         info[_CACHE_KEY] = cached
     return cached
 
@@ -63,13 +87,16 @@ def _forget_rule_versions() -> None:
     db.session.info.pop(_CACHE_KEY, None)
 
 
-def rule_in_force(key: str, on: dt.date) -> DatedRule:
-    """The version of rule `key` in force on `on`: the one whose `valid_from` is the latest <= on.
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    # A rolled-back version or day off must not live on in the session's copies.
+    session.info.pop(_CACHE_KEY, None)
+    session.info.pop(LOCAL_DAYS_KEY, None)
 
-    Raises NoRuleInForce for an unknown key or a date before the rule's first version.
-    """
+
+def _version_in_force(key: str, on: dt.date) -> RuleVersion:
     if isinstance(on, dt.datetime):  # a datetime is a date too: refuse the ambiguity
-        raise TypeError("rule_in_force takes a local date; use calendar.local_date(moment)")
+        raise TypeError("pass a local date; use calendar.local_date(moment)")
     found = None
     for version in rule_versions().get(key, ()):
         if version.valid_from > on:
@@ -78,6 +105,15 @@ def rule_in_force(key: str, on: dt.date) -> DatedRule:
     if found is None:
         raise NoRuleInForce(key, on)
     return found
+
+
+def rule_in_force(key: str, on: dt.date) -> DatedRule:
+    """The version of rule `key` in force on `on`: the one whose `valid_from` is the latest <= on.
+
+    Raises NoRuleInForce for an unknown key or a date before the rule's first version.
+    """
+    # From the session's identity map when loaded: no query per call.
+    return db.session.get(DatedRule, _version_in_force(key, on).id)
 
 
 def add_months(moment: dt.datetime, months: int) -> dt.datetime:
@@ -129,7 +165,7 @@ def deadline(
     `on` picks the rule's version; by default the start's local date, so a case keeps the
     durations of the day it was opened. `unit_path` applies that unit's local days off.
     """
-    rule = rule_in_force(key, on if on is not None else local_date(start))
+    rule = _version_in_force(key, on if on is not None else local_date(start))
     return apply_duration(start, rule.amount, rule.unit, unit_path=unit_path)
 
 

@@ -146,3 +146,21 @@ def test_versions_are_only_ever_added_after_the_latest(db, casework, changes, er
 def test_naive_moments_are_refused(db):
     with pytest.raises(ValueError, match="naive"):
         deadline("child.plan_draft", dt.datetime(2027, 2, 1, 9, 0))
+
+
+def test_a_rolled_back_version_is_forgotten(db, casework):
+    sent = local(2031, 1, 6, 10, 0)
+    before = deadline("referral.answer", sent)
+    savepoint = db.session.begin_nested()
+    services.add_rule_version(
+        casework.admin,
+        key="referral.answer",
+        valid_from=D(2031, 1, 1),
+        amount=20,
+        unit=DurationUnit.WORKING_DAYS,
+        source="Synthetic",
+    )
+    assert deadline("referral.answer", sent) > before
+    savepoint.rollback()
+    assert deadline("referral.answer", sent) == before
+    assert rule_in_force("referral.answer", D(2031, 1, 6)).amount == 5
