@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, select
 
+from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseTransitionLog, RiskLevel
 from casemgr.cases.queries import own_case_clause, visible_cases
@@ -94,6 +95,19 @@ def open_tasks(
     if overdue_only:
         tasks = [task for task in tasks if task.is_overdue(now)]
     return sorted(tasks, key=lambda task: (task.due_at, task.case_number, task.kind))
+
+
+def listed_tasks(user: User, *, overdue: bool, now: dt.datetime | None = None) -> list[Task]:
+    """The tasks of the "My tasks" (own caseload) or "Overdue" (whole scope) page, with the read
+    recorded: the list names cases, so looking at it is an audit event like opening one."""
+    found = open_tasks(user, mine=not overdue, overdue_only=overdue, now=now)
+    record(
+        "case.list",
+        actor=user,
+        object_type="case",
+        reason="overdue tasks" if overdue else "my tasks",
+    )
+    return found
 
 
 def rule_deadline(key: str, start: dt.datetime, unit_path: str | None) -> dt.datetime | None:

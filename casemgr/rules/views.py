@@ -161,7 +161,7 @@ def remove_day_off():
 @requires(Action.VIEW_CASES)
 def my_tasks():
     now = utcnow()
-    page = _page_of(tasks.open_tasks(current_user, mine=True, now=now))
+    page = _page_of(tasks.listed_tasks(current_user, overdue=False, now=now))
     return render_template("rules/tasks.html", page=page, now=now, owners=None)
 
 
@@ -169,7 +169,7 @@ def my_tasks():
 @requires(Action.VIEW_CASES)
 def overdue():
     now = utcnow()
-    page = _page_of(tasks.open_tasks(current_user, overdue_only=True, now=now))
+    page = _page_of(tasks.listed_tasks(current_user, overdue=True, now=now))
     owners = tasks.case_owners([task.case_id for task in page.items])
     return render_template("rules/overdue.html", page=page, now=now, owners=owners)
 

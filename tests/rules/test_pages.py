@@ -144,3 +144,17 @@ def test_pages_have_no_inline_script_or_style(client, casework):
             html = client.get(url).get_data(as_text=True)
             assert "<script>" not in html and " style=" not in html and "<style" not in html
         client.post_form("/auth/logout")
+
+
+def test_looking_at_a_task_list_is_audited(client, casework, db):
+    from casemgr.audit.models import AuditEvent
+
+    client.login(casework.supervisor)
+    for url, reason in (("/rules/tasks", "my tasks"), ("/rules/overdue", "overdue tasks")):
+        client.get(url)
+        event = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.actor_id == casework.supervisor.id)
+            .order_by(AuditEvent.seq.desc())
+        ).first()
+        assert (event.action, event.reason) == ("case.list", reason)
