@@ -70,3 +70,14 @@ def _register_blueprints(app: Flask) -> None:
         support_bp,
     ):
         app.register_blueprint(blueprint)
+    _register_case_pages(app)
+
+
+def _register_case_pages(app: Flask) -> None:
+    # Pages of other packages about one case live under /cases/<id>/ and are named
+    # cases.<package>.* like the case's own pages (scoped and audited like them).
+    from casemgr.cases.transfer_views import bp as transfers_bp
+    from casemgr.groups.views import bp as groups_bp
+
+    for blueprint in (transfers_bp, groups_bp):
+        app.register_blueprint(blueprint, url_prefix="/cases", name_prefix="cases")

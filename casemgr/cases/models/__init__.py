@@ -1,4 +1,4 @@
-"""Case models, split by aggregate: the case itself, its content, break-glass grants."""
+"""Case models, split by aggregate: the case itself, its content, break-glass grants, transfers."""
 
 from casemgr.cases.models.break_glass import BreakGlassGrant, BreakGlassReason
 from casemgr.cases.models.case import (
@@ -17,6 +17,7 @@ from casemgr.cases.models.content import (
     NoteKind,
     PlanAction,
 )
+from casemgr.cases.models.transfer import CaseTransfer, TransferStatus
 
 __all__ = [
     "Assessment",
@@ -27,10 +28,12 @@ __all__ = [
     "CaseNote",
     "CaseNumberCounter",
     "CaseSubGroup",
+    "CaseTransfer",
     "CaseTransitionLog",
     "CaseWorker",
     "NoteKind",
     "PlanAction",
     "ProtectionLevel",
     "RiskLevel",
+    "TransferStatus",
 ]

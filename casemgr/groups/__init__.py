@@ -1,0 +1,1 @@
+"""Group-specific records: drug programme, no-contact orders, child-protection forms 01-06."""
