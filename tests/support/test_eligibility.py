@@ -71,20 +71,18 @@ def test_pure_rule_gives_exactly_the_supports_of_the_status(key):
 
 
 @pytest.mark.parametrize("key", STATUSES, ids=_ids)
-def test_form_offers_exactly_the_eligible_supports(client, support, key):
+def test_each_status_is_offered_exactly_its_supports_and_refused_the_others(
+    client, db, support, key
+):
     status, location = key
     _record(support, status, location, valid_from=dt.date(2025, 7, 1))
+    # The form offers exactly the status's supports...
     client.login(support.cw.worker)
     page = client.get(f"/support/cases/{support.case.id}/services/new").get_data(as_text=True)
     select_html = re.search(r'<select[^>]*name="service_type_id".*?</select>', page, re.S)
     offered = {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', select_html.group(0))}
     assert offered == {_type("trafficking", code).id for code in EXPECTED[key]}
-
-
-@pytest.mark.parametrize("key", STATUSES, ids=_ids)
-def test_service_refuses_every_support_outside_the_status(db, support, key):
-    status, location = key
-    _record(support, status, location)
+    # ...and the service delivers those and refuses every other one.
     for code in eligibility.SUPPORTS:
         if code in EXPECTED[key]:
             assert _deliver(support, code, DAY).id
