@@ -52,14 +52,16 @@ GIVEN = GIVEN_NAMES.split(" ")
 NOTE = "Gia đình có hoàn cảnh khó khăn; đã thăm hộ gia đình và ghi nhận nhu cầu hỗ trợ. " * 6
 
 
-def _timed(fn: Callable[[], None], loops: int, repeat: int = 5) -> float:
-    """Best-of-`repeat` time per call in nanoseconds (best: least disturbed by the machine)."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter_ns()
-        for _ in range(loops):
-            fn()
-        best = min(best, (time.perf_counter_ns() - start) / loops)
+def _timed(fns: dict[str, Callable[[], None]], loops: int, rounds: int = 15) -> dict[str, float]:
+    """Best time per call in nanoseconds for each function, the functions taking turns in every
+    round, so that a burst of load on the machine hits them all alike."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter_ns()
+            for _ in range(loops):
+                fn()
+            best[name] = min(best[name], (time.perf_counter_ns() - start) / loops)
     return best
 
 
@@ -145,18 +147,14 @@ def per_value(app, loops: int) -> list[tuple[str, dict[str, float]]]:
                 su_type.process_result_value(su_type.process_bind_param(text, dialect), dialect)
 
             assert open_value(aead_for, seal(key.aead, key.key_id, data, context), context) == data
-            results.append(
-                (
-                    label,
-                    {
-                        "floor": _timed(floor, loops),
-                        "casemgr": _timed(ours, loops),
-                        "attribute": _timed(attribute, loops),
-                        "su-aesgcm": _timed(sqlalchemy_utils, loops),
-                        "orm-plain": _timed(orm_plain, loops),
-                    },
-                )
-            )
+            functions = {
+                "floor": floor,
+                "casemgr": ours,
+                "attribute": attribute,
+                "su-aesgcm": sqlalchemy_utils,
+                "orm-plain": orm_plain,
+            }
+            results.append((label, _timed(functions, loops)))
         db.session.rollback()
     return results
 
@@ -316,10 +314,27 @@ def lookups(app, truth: list[dict], searches: int) -> list[tuple[str, float, flo
     return out
 
 
+def population_figures(app, args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    truth = populate(app, args.persons)
+    print(f"\n{args.persons} persons inserted in {time.perf_counter() - start:.1f} s "
+          "(5 sealed fields, a data key and ~7 blind-index entries each)")  # fmt: skip
+
+    print(f"\nblind-index lookups at {args.persons} persons ({args.searches} searches each; "
+          "ms: median / p95; misses must be 0)")  # fmt: skip
+    for label, median, p95, misses in lookups(app, truth, args.searches):
+        print(f"  {label:<52} {median:6.2f} / {p95:6.2f}   misses {misses}")
+
+    done, elapsed = rotation_rate(app, args.batch_size)
+    print(f"\nmaster-key rotation: {done} data keys re-wrapped in {elapsed:.1f} s = "
+          f"{done / elapsed:,.0f} persons/s (batches of {args.batch_size}, "
+          "one commit each)")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--persons", type=int, default=100_000)
-    parser.add_argument("--loops", type=int, default=20_000)
+    parser.add_argument("--persons", type=int, default=100_000, help="0: per-value figures only")
+    parser.add_argument("--loops", type=int, default=5_000, help="calls per round")
     parser.add_argument("--searches", type=int, default=500)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--database-url", default=None, help="PostgreSQL server (else SQLite)")
@@ -338,26 +353,16 @@ def main() -> int:
 
             upgrade()
         print(f"database: {backend}\n")
-        print("per value, encrypt + decrypt (ns, best of 5; ratio to the floor)")
+        print(
+            "per value, encrypt + decrypt (ns, best of 15 interleaved rounds; ratio to the floor)"
+        )
         for label, figures in per_value(app, args.loops):
             floor = figures["floor"]
             cells = "  ".join(f"{k} {v:7.0f} ({v / floor:4.2f}x)" for k, v in figures.items())
             print(f"  {label:<14} {cells}")
 
-        start = time.perf_counter()
-        truth = populate(app, args.persons)
-        print(f"\n{args.persons} persons inserted in {time.perf_counter() - start:.1f} s "
-              "(5 sealed fields, a data key and ~7 blind-index entries each)")  # fmt: skip
-
-        print(f"\nblind-index lookups at {args.persons} persons ({args.searches} searches each; "
-              "ms: median / p95; misses must be 0)")  # fmt: skip
-        for label, median, p95, misses in lookups(app, truth, args.searches):
-            print(f"  {label:<52} {median:6.2f} / {p95:6.2f}   misses {misses}")
-
-        done, elapsed = rotation_rate(app, args.batch_size)
-        print(f"\nmaster-key rotation: {done} data keys re-wrapped in {elapsed:.1f} s = "
-              f"{done / elapsed:,.0f} persons/s (batches of {args.batch_size}, "
-              "one commit each)")  # fmt: skip
+        if args.persons:
+            population_figures(app, args)
         with app.app_context():
             from casemgr.extensions import db
 
