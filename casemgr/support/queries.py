@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, false, or_, select
 
+from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case
@@ -270,7 +271,11 @@ def locations_visible(user: User, points: list[ServicePoint]) -> set[int]:
 
 
 def referral_list(user: User, day: dt.date, *, open_only: bool = True) -> Select:
-    """Referrals of the cases the user may see: overdue first, then by answer deadline."""
+    """Referrals of the cases the user may see: overdue first, then by answer deadline.
+
+    Building the list is a read of case data, audited like the caseload's task lists.
+    """
+    record("case.list", actor=user, object_type="referral", reason="referrals")
     overdue = and_(Referral.status == ReferralStatus.SENT, Referral.answer_due_on < day)
     statement = select(Referral, Case.number).join(Case, Case.id == Referral.case_id)
     statement = statement.where(
