@@ -135,6 +135,13 @@ class CaseRecords:
         return move.log.occurred_at if move else None
 
     @property
+    def commune_name(self) -> str:
+        """The commune the case's unit serves (whose People's Committee decides), or the
+        unit's own name when it serves none or several."""
+        areas = self.case.unit.areas
+        return areas[0].name if len(areas) == 1 else self.case.unit.name
+
+    @property
     def cycle(self) -> int:
         """The plan cycle the forms 04 and 05 show (the current one)."""
         return self.case.plan_cycle
