@@ -36,7 +36,11 @@ def init_app(app: Flask) -> None:
         ensure_key_file(key_file)
         log.warning("created a new key file at %s (mode 0600); back it up", key_file)
     keys = load_key_material(key_file, keys_json)
-    ring = KeyRing(keys, path=None if keys_json else key_file)
+    ring = KeyRing(
+        keys,
+        path=None if keys_json else key_file,
+        validator=lambda new: keycheck.verify(new, keycheck.read_database(uri)),
+    )
     keycheck.verify(ring, state)
     keycheck.record_missing(uri, ring, state)
     app.extensions["casemgr.keys"] = keys

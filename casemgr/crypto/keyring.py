@@ -7,6 +7,7 @@ import hmac
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
@@ -49,9 +50,16 @@ class KeyRing:
     """The loaded keys, looked up by id; reloads a changed key file so running workers follow
     a rotation without a restart."""
 
-    def __init__(self, material: KeyMaterial, path: str | None = None) -> None:
+    def __init__(
+        self,
+        material: KeyMaterial,
+        path: str | None = None,
+        validator: Callable[[KeyRing], None] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self.path = path
+        # Checks a reloaded key file against the database before it replaces the keys in use.
+        self.validator = validator
         self._install(material, self._signature())
 
     def _install(self, material: KeyMaterial, signature: tuple | None) -> None:
@@ -83,9 +91,11 @@ class KeyRing:
                 return False
             try:
                 material = load_key_file(self.path)
+                if self.validator is not None:
+                    self.validator(KeyRing(material))
             except KeyFileError as exc:
                 # Fail closed at the next start; keep serving with the keys already checked.
-                log.error("key file changed but cannot be loaded: %s", exc)
+                log.error("key file changed but is refused: %s", exc)
                 self._signature_seen = signature
                 return False
             self._install(material, signature)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 
@@ -159,3 +160,24 @@ def test_keyring_keeps_its_keys_if_the_file_turns_bad(tmp_path):
     path.write_text("{broken")
     assert ring.refresh() is False
     assert ring.active_master.id == document["master_keys"][0]["id"]
+
+
+def test_a_running_app_refuses_a_swapped_key_file(keyed: KeyedDatabase, caplog):
+    # Alembic's logging set-up (run by the fixture's migration) disables existing loggers.
+    logging.getLogger("casemgr.crypto.keyring").disabled = False
+    live = keyed.folder / "live.keys"
+    write_key_document(live, keyed.document)
+    app = keyed.app(live)
+    ring = app.extensions["casemgr.keyring"]
+    write_key_document(live, new_key_document())  # someone replaces the file under it
+    assert ring.refresh() is False
+    assert "key file changed but is refused" in caplog.text
+    assert "lacks the master key" in caplog.text
+    assert ring.active_master.id == keyed.document["master_keys"][0]["id"]
+    # A genuine change (a new pending index key) is taken up.
+    document, pending = with_new_key(keyed.document, "index_keys", state="pending")
+    write_key_document(live, document)
+    assert ring.refresh() is True
+    assert ring.pending_index.id == pending
+    with app.app_context():
+        db.engine.dispose()
