@@ -178,5 +178,7 @@ def test_queries_do_not_grow_with_the_number_of_cases(db, casework, dated, state
     for _ in range(6):
         open_child_case(casework.worker, casework.commune)
     statements.clear()
-    assert len(open_tasks(casework.lead, now=INTAKE)) == 14
-    assert len(statements) == few <= 4
+    assert len(open_tasks(casework.lead, now=INTAKE)) >= 14
+    # Each source runs one or two queries, whatever the number of cases (other packages'
+    # sources are registered too when their modules are loaded).
+    assert len(statements) == few <= 2 * len(tasks.deadline_sources())
