@@ -200,7 +200,9 @@ def forget_plaintexts(obj: Any) -> None:
 # -- blind-index entries ---------------------------------------------------------------------
 
 
-def index_entry_rows(obj: Any, key_ids: list[str], only: set[str] | None = None):
+def index_entry_rows(
+    obj: Any, key_ids: list[str], only: set[str] | None = None
+) -> tuple[list[str], list[dict]]:
     """The blind-index entry rows of one object under `key_ids` (and the index names covered)."""
     ring = envelope.keyring()
     table = type(obj).__tablename__

@@ -111,6 +111,7 @@ class KeyRing:
 
     @property
     def active_master(self) -> KeyEntry:
+        """The master key new data keys are wrapped under."""
         return next(e for e in self.material.master_keys if e.state == "active")
 
     def master_aead(self, key_id: str) -> AESGCM:
@@ -132,10 +133,12 @@ class KeyRing:
 
     @property
     def active_index(self) -> KeyEntry:
+        """The index key searches use."""
         return next(e for e in self.material.index_keys if e.state == "active")
 
     @property
     def pending_index(self) -> KeyEntry | None:
+        """The index key being filled in alongside the active one, if a rotation is under way."""
         return next((e for e in self.material.index_keys if e.state == "pending"), None)
 
     def index_write_keys(self) -> list[KeyEntry]:

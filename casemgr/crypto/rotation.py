@@ -27,6 +27,7 @@ class RotationRefused(RuntimeError):
 
 
 def live_keys_not_on(ring: KeyRing) -> sa.ColumnElement[bool]:
+    """Data keys not destroyed and not yet wrapped under the active master key."""
     return sa.and_(_keys.c.destroyed_at.is_(None), _keys.c.master_key_id != ring.active_master.id)
 
 
@@ -126,10 +127,12 @@ def check_master_retirable(session: Session, ring: KeyRing, key_id: str) -> None
 
 
 def indexed_models() -> list[type]:
+    """Models that declare blind indexes."""
     return [model for model in fields.ENCRYPTED_MODELS if model.__blind_indexes__]
 
 
 def index_rows_total(session: Session) -> int:
+    """Rows a re-index goes through (for the progress bar)."""
     return sum(
         session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
         for model in indexed_models()

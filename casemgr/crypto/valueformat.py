@@ -60,6 +60,7 @@ class ValueContext:
         self.binding = _length_prefixed(table, column) + _IDS.pack(row_id, person_id)
 
     def aad(self, version: int, key_id: int) -> bytes:
+        """The associated data of a value with this header (see the module docstring)."""
         return _AAD_PREFIX + _HEADER.pack(version, key_id) + self.binding
 
     def __repr__(self) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from casemgr.auth.roles import Role
 from casemgr.extensions import db
 from casemgr.people import queries, services
+from casemgr.people.models import Person
 from tests.crypto.conftest import KeyedDatabase
 from tests.dbsetup import fresh_database
 from tests.factories import Factories
@@ -33,16 +34,26 @@ PERSONS = 60
 CONTROL = "CANARYCONTROLPLAIN"
 
 
+# Fields with a format the services check get markers of that format; every other encrypted
+# field of Person (including those added by later modules) gets a text marker.
+FORMATTED = {
+    "surname": lambda i: f"Canarysurnàmé{i:03d}x",
+    "middle_name": lambda i: f"Canarymiddlẽ{i:03d}x",
+    "given_name": lambda i: f"Canarygivên{i:03d}x",
+    "national_id": lambda i: f"97531{i:07d}",
+    "phone": lambda i: f"0397{i:06d}",
+    "date_of_birth": lambda i: f"18{i:02d}-07-29",
+    "street_address": lambda i: f"CanaryStreet{i:03d}Đường",
+}
+
+
 def canaries(i: int) -> dict[str, str]:
-    return {
-        "surname": f"Canarysurnàmé{i:03d}x",
-        "middle_name": f"Canarymiddlẽ{i:03d}x",
-        "given_name": f"Canarygivên{i:03d}x",
-        "national_id": f"97531{i:07d}",
-        "phone": f"0397{i:06d}",
-        "street_address": f"CanaryStreet{i:03d} Đường",
-        "note": f"CanaryNote{i:03d} " + "narrative " * (i % 50),
+    values = {
+        name: FORMATTED.get(name, lambda i, name=name: f"Canary{name}{i:03d}x")(i)
+        for name in Person.__encrypted_fields__
     }
+    values["note"] = f"CanaryNote{i:03d} " + "narrative " * (i % 50)  # varied lengths
+    return values
 
 
 def attachment_canaries(i: int) -> tuple[str, bytes]:
@@ -52,9 +63,7 @@ def attachment_canaries(i: int) -> tuple[str, bytes]:
 def markers() -> list[str]:
     out = []
     for i in range(PERSONS):
-        values = canaries(i)
-        out += [values[k] for k in ("surname", "middle_name", "given_name", "street_address")]
-        out += [values["national_id"], values["phone"], f"CanaryNote{i:03d}"]
+        out += [value.split(" ")[0] for value in canaries(i).values()]
         out += [f"CanaryFile{i:03d}", f"CanaryBlob{i:03d}"]
     return out
 
@@ -144,6 +153,11 @@ def test_control_marker_is_found_so_the_scan_works(written):
     url, log_lines = written
     assert hits(raw_storage(url), CONTROL) > 0
     assert any(CONTROL in line for line in log_lines)
+
+
+def test_every_encrypted_field_carries_a_marker():
+    assert set(canaries(0)) == set(Person.__encrypted_fields__)
+    assert len(markers()) == PERSONS * (len(Person.__encrypted_fields__) + 2)
 
 
 def test_no_marker_in_raw_storage(written):
