@@ -16,6 +16,7 @@ from casemgr.cases.queries import load_case
 from casemgr.db import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
+from casemgr.reference.services import load_reference_data
 from tests.browser.conftest import artifacts, browser, live_server, page  # noqa: F401
 from tests.browser.test_sign_in_journey import sign_in
 from tests.cases.conftest import open_child_case
@@ -30,6 +31,7 @@ def opened_case(live_server) -> tuple[str, str, str]:  # noqa: F811
     with live_server.app.app_context():
         worker = db.session.scalar(select(User).where(User.username == live_server.worker.username))
         unit = db.session.scalar(select(Unit).where(Unit.code == "BROWSER-1"))
+        load_reference_data()  # idempotent; the browser server's seed does not load it
         case = open_child_case(worker, unit)
         load_case(worker, case.id)  # the worker opens the file: audited as case.view
         auditor, _ = create_user(

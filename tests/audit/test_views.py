@@ -62,8 +62,10 @@ def trail(db, make, clock):
 
 
 @pytest.fixture
-def auditor(client, make):
+def auditor(client, make, db):
     user = make.user(Role.AUDITOR)
+    user.locale = "en"  # the assertions below read English labels
+    db.session.flush()
     assert client.login(user).status_code == 302
     return user
 
