@@ -16,6 +16,7 @@ from casemgr.audit import record, recorder
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, AuditEvent
 from casemgr.audit.recorder import chain_head
 from casemgr.auth.roles import Role
+from tests.cases.conftest import open_child_case
 
 MONDAY = dt.datetime(2030, 3, 4, 9, 0)
 
@@ -271,6 +272,10 @@ def test_supervisors_see_alerts_of_their_units_only(client, make, db):
     assert (
         client.post_form(f"/audit/alerts/{theirs.id}/review", {"comment": "x"}).status_code == 404
     )
+    # A break-glass use on a case of the supervisor's units by someone from elsewhere.
+    case = open_child_case(make.user(unit=branch), branch)
+    glass = make_alert(db, make.user(unit=elsewhere), AlertKind.BREAK_GLASS, case_id=case.id)
+    assert client.get(f"/audit/alerts/{glass.id}").status_code == 200
     # No evidence link: supervisors do not read the audit log itself.
     assert "/audit/events" not in client.get(f"/audit/alerts/{mine.id}").get_data(as_text=True)
 
