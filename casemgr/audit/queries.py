@@ -103,8 +103,9 @@ def export_batches(
         if not batch:
             return
         yield batch
-        db.session.expunge_all()  # keep the identity map from growing with the export
         below = batch[-1].seq
+        for event in batch:  # keep the identity map from growing with the export
+            db.session.expunge(event)
 
 
 @dataclass(frozen=True)
