@@ -286,3 +286,11 @@ def test_workers_cannot_see_alerts(client, make, db):
     client.login(worker)
     assert client.get("/audit/alerts").status_code == 403
     assert client.get(f"/audit/alerts/{alert.id}").status_code == 403
+
+
+def test_export_streams_across_batches(client, auditor, db, clock):
+    for number in range(1_205):  # more than one export batch of 1,000
+        record("test.bulk", actor=None, object_type="thing", object_id=number)
+    response = client.get("/audit/export.csv", query_string={"action": "test.bulk"})
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [int(row["object_id"]) for row in rows] == list(reversed(range(1_205)))
