@@ -14,7 +14,6 @@ raises nothing new: scans are idempotent.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,17 +26,15 @@ from casemgr.audit.models import (
     AlertStatus,
     AuditAlert,
     AuditEvent,
-    Outcome,
 )
 from casemgr.audit.recorder import Actor, record
+from casemgr.audit.scanner import HOUR, Scanner
 from casemgr.audit.settings import AuditSettings, audit_settings
 from casemgr.db import utcnow
 from casemgr.extensions import db
 
-HOUR = dt.timedelta(hours=1)
 SCAN_BATCH = 10_000
 COMMENT_MAX_LENGTH = 1000
-INTEGRITY_ACTIONS = ("crypto.integrity_failure",)
 
 _SCAN_COLUMNS = (
     AuditEvent.seq,
@@ -70,14 +67,6 @@ class ScanResult:
         return sum(self.raised.values())
 
 
-@dataclass
-class _Window:
-    """A user's (or address's) recent events, for sliding-window counts."""
-
-    events: deque = field(default_factory=deque)
-    cases: Counter = field(default_factory=Counter)
-
-
 def _stream(statement: Select) -> Iterator[Any]:
     """Rows of a select over audit_events in seq order, fetched by keyset batches."""
     last = -1
@@ -91,141 +80,13 @@ def _stream(statement: Select) -> Iterator[Any]:
         last = rows[-1].seq
 
 
-class _Scanner:
-    """One pass over the events; collects candidate alerts by key."""
-
-    def __init__(self, settings: AuditSettings, from_seq: int) -> None:
-        self.settings = settings
-        self.from_seq = from_seq  # events after this one may raise alerts; earlier ones are context
-        self.volume: dict[int, _Window] = {}
-        self.denials: dict[str, _Window] = {}
-        self.sliding: dict[str, dict[str, Any]] = {}  # volume and denial findings
-        self.daily: dict[str, dict[str, Any]] = {}  # off-hours and break-glass findings
-        self.integrity: dict[str, dict[str, Any]] = {}
-        self.denial_span = dt.timedelta(minutes=settings.denial_minutes)
-
-    def local(self, moment: dt.datetime) -> dt.datetime:
-        return moment.astimezone(self.settings.timezone)
-
-    def off_hours(self, moment: dt.datetime) -> bool:
-        local = self.local(moment)
-        minute = local.hour * 60 + local.minute
-        return (
-            local.weekday() not in self.settings.working_days
-            or not self.settings.work_start_minute <= minute < self.settings.work_end_minute
-        )
-
-    def feed(self, event: Any) -> None:
-        is_new = event.seq > self.from_seq
-        opened_case = event.actor_id is not None and event.case_id is not None
-        if opened_case and event.outcome == Outcome.ALLOWED:
-            self._volume(event, is_new)
-        if event.outcome == Outcome.DENIED:
-            self._denial(event, is_new)
-        if not is_new:
-            return
-        if event.actor_id is not None and self.off_hours(event.occurred_at):
-            day = self.local(event.occurred_at).date()
-            self._daily(AlertKind.OFF_HOURS, f"off_hours:{event.actor_id}:{day}", event, day)
-        if event.is_break_glass and event.actor_id is not None:
-            day = self.local(event.occurred_at).date()
-            key = f"break_glass:{event.actor_id}:{event.case_id}:{day}"
-            self._daily(AlertKind.BREAK_GLASS, key, event, day)
-        if event.action in INTEGRITY_ACTIONS or (
-            event.action == "audit.verify" and event.outcome == Outcome.ERROR
-        ):
-            self.integrity[f"integrity:{event.seq}"] = {
-                "kind": AlertKind.INTEGRITY,
-                "code": (event.reason or event.action)[:40],
-                "case_id": event.case_id,
-                "actor_id": event.actor_id,
-                "actor_name": event.actor_name,
-                "window_start": event.occurred_at,
-                "window_end": event.occurred_at,
-                "event_count": 1,
-                "first_seq": event.seq,
-                "last_seq": event.seq,
-            }
-
-    def _slide(self, window: _Window, event: Any, span: dt.timedelta, case: bool) -> None:
-        window.events.append(event)
-        if case:
-            window.cases[event.case_id] += 1
-        while window.events and window.events[0].occurred_at <= event.occurred_at - span:
-            old = window.events.popleft()
-            if case:
-                window.cases[old.case_id] -= 1
-                if not window.cases[old.case_id]:
-                    del window.cases[old.case_id]
-
-    def _volume(self, event: Any, is_new: bool) -> None:
-        window = self.volume.setdefault(event.actor_id, _Window())
-        self._slide(window, event, HOUR, case=True)
-        distinct = len(window.cases)
-        if is_new and distinct > self.settings.cases_per_hour:
-            hour = event.occurred_at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-            key = f"volume:{event.actor_id}:{hour:%Y%m%dT%H}"
-            self._sliding(AlertKind.VOLUME, key, window, event, distinct)
-
-    def _denial(self, event: Any, is_new: bool) -> None:
-        subject = f"u{event.actor_id}" if event.actor_id is not None else f"a{event.client_addr}"
-        window = self.denials.setdefault(subject, _Window())
-        self._slide(window, event, self.denial_span, case=False)
-        count = len(window.events)
-        if is_new and count > self.settings.denials:
-            hour = event.occurred_at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-            key = f"denials:{subject}:{hour:%Y%m%dT%H}"
-            self._sliding(AlertKind.DENIALS, key, window, event, count)
-
-    def _sliding(
-        self, kind: AlertKind, key: str, window: _Window, event: Any, measure: int
-    ) -> None:
-        # The first crossing in an hour names the alert; later ones in that hour raise its measure.
-        found = self.sliding.get(key)
-        if found is not None:
-            if measure > found["measure"]:
-                found.update(self._window_fields(window, event), measure=measure)
-            return
-        self.sliding[key] = {
-            "kind": kind,
-            "actor_id": event.actor_id,
-            "actor_name": event.actor_name,
-            "client_addr": event.client_addr if event.actor_id is None else None,
-            "measure": measure,
-            **self._window_fields(window, event),
-        }
-
-    @staticmethod
-    def _window_fields(window: _Window, event: Any) -> dict[str, Any]:
-        first = window.events[0]
-        return {
-            "window_start": first.occurred_at,
-            "window_end": event.occurred_at,
-            "event_count": len(window.events),
-            "first_seq": first.seq,
-            "last_seq": event.seq,
-        }
-
-    def _daily(self, kind: AlertKind, key: str, event: Any, day: dt.date) -> None:
-        self.daily.setdefault(
-            key,
-            {
-                "kind": kind,
-                "actor_id": event.actor_id,
-                "actor_name": event.actor_name,
-                "case_id": event.case_id if kind == AlertKind.BREAK_GLASS else None,
-                "day": day,
-            },
-        )
-
-
 def _day_bounds(day: dt.date, settings: AuditSettings) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time(), tzinfo=settings.timezone)
     return start.astimezone(dt.UTC), (start + dt.timedelta(days=1)).astimezone(dt.UTC)
 
 
 def _recount_daily(
-    scanner: _Scanner, finding: dict[str, Any], after_seq: int
+    scanner: Scanner, finding: dict[str, Any], after_seq: int
 ) -> dict[str, Any] | None:
     """Exact counts for a per-day alert from the table (indexed by actor and time)."""
     start, end = _day_bounds(finding["day"], scanner.settings)
@@ -255,7 +116,7 @@ def _recount_daily(
     }
 
 
-def _store_daily(scanner: _Scanner, key: str, finding: dict[str, Any], result: ScanResult) -> None:
+def _store_daily(scanner: Scanner, key: str, finding: dict[str, Any], result: ScanResult) -> None:
     """Create or refresh a per-day alert; after a review, new activity opens a follow-up."""
     existing = list(
         db.session.scalars(
@@ -323,7 +184,7 @@ def scan_for_alerts(since: dt.datetime | None = None) -> ScanResult:
         )
         from_seq = (first - 1) if first is not None else head
     result = ScanResult(last_seq=head)
-    scanner = _Scanner(settings, from_seq)
+    scanner = Scanner(settings, from_seq)
     if head > from_seq:
         start = session.scalar(select(AuditEvent.occurred_at).where(AuditEvent.seq == from_seq + 1))
         lookback = max(HOUR, scanner.denial_span)
