@@ -97,6 +97,17 @@ def delete_row_entries(session: Session, table: str, row_id: int) -> None:
     )
 
 
+# Aliases are immutable and costly to build (their column collections): made once, reused.
+_DRIVER = entries.alias("driver")
+_OTHERS: list[sa.Alias] = []
+
+
+def _other(position: int) -> sa.Alias:
+    while len(_OTHERS) <= position:
+        _OTHERS.append(entries.alias(f"term{len(_OTHERS)}"))
+    return _OTHERS[position]
+
+
 def candidates(
     session: Session, ring: KeyRing, table: str, index: BlindIndex, terms: Iterable[str]
 ) -> sa.Select | None:
@@ -111,7 +122,7 @@ def candidates(
     values = list(dict.fromkeys(value_of(derived, t) for t in terms))
     if not values:
         return None
-    driver = entries.alias("driver")
+    driver = _DRIVER
     # Index names carry their table ("persons.phone"): the driver needs no table_name
     # condition, and so uses the (index_name, key_id, value) index alone.
     statement = sa.select(driver.c.row_id).where(
@@ -119,8 +130,8 @@ def candidates(
         driver.c.key_id == key.id,
         driver.c.value == values[-1],
     )
-    for value in values[:-1]:
-        other = entries.alias()
+    for position, value in enumerate(values[:-1]):
+        other = _other(position)
         # One probe of the (index_name, key_id, value, row_id) index per candidate row. OFFSET
         # keeps PostgreSQL from turning this into a semi-join, which without fresh statistics
         # it runs as a full inner scan per driver row.
