@@ -10,6 +10,7 @@ from flask import current_app
 
 from casemgr.audit import record
 from casemgr.auth.models import User
+from casemgr.auth.roles import Role
 from casemgr.cases.models import Case
 from casemgr.cases.policy import CaseAccess
 from casemgr.extensions import db
@@ -255,11 +256,10 @@ def open_document(actor: User, case: Case, access: CaseAccess, attachment_id: in
 
 
 def _check_manage(actor: User, area: Area) -> None:
-    if not policy.may_manage_point(actor, queries.covers_area(actor, area.id, _MANAGERS)):
+    # Supervisors manage the areas their unit subtree serves; administrators every area.
+    covered = queries.covers_area(actor, area.id, (Role.SUPERVISOR,))
+    if not policy.may_manage_point(actor, covered):
         raise SupportError("not your area")
-
-
-_MANAGERS = ("supervisor",)
 
 
 def create_service_point(
@@ -329,6 +329,36 @@ def update_service_point(
             fields=changed,
         )
     return changed
+
+
+def may_edit_point(actor: User, point: ServicePoint) -> bool:
+    """Whether the actor may change this point; a refusal is audited."""
+    allowed = policy.may_manage_point(
+        actor, queries.covers_area(actor, point.area_id, (Role.SUPERVISOR,))
+    )
+    if not allowed:
+        record(
+            "service_point.update",
+            actor=actor,
+            object_type="service_point",
+            object_id=point.id,
+            outcome="denied",
+            reason="not your area",
+        )
+    return allowed
+
+
+def refuse_unknown(actor: User, object_type: str, case: Case | None = None) -> None:
+    """Audit a request for an object id that is missing or belongs elsewhere (the caller
+    answers 404, as for a case outside the user's scope)."""
+    record(
+        f"{object_type}.view",
+        actor=actor,
+        object_type=object_type,
+        case_id=case.id if case else None,
+        outcome="denied",
+        reason="not found",
+    )
 
 
 def reveal_location(actor: User, point: ServicePoint) -> bool:

@@ -4,6 +4,7 @@ directory."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import NoReturn
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,8 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from casemgr.audit import record
-from casemgr.auth.roles import Action
+from casemgr.auth.roles import Action, Role
 from casemgr.cases.models import Case
 from casemgr.cases.queries import Need, load_case
 from casemgr.extensions import db
@@ -37,7 +37,7 @@ from casemgr.support.forms import (
     ServicePointForm,
     StatusForm,
 )
-from casemgr.support.models import DocumentKind, ServicePoint, ServiceType
+from casemgr.support.models import DocumentKind, Referral, ServicePoint, ServiceType
 from casemgr.support.policy import may_manage_point
 from casemgr.web.access import requires, user_may
 from casemgr.web.pagination import paginate
@@ -85,16 +85,9 @@ def support_helpers():
     }
 
 
-def _not_found(object_type: str, case: Case | None = None):
+def _not_found(object_type: str, case: Case | None = None) -> NoReturn:
     """404 for an object id that is missing or belongs elsewhere (audited as a refusal)."""
-    record(
-        f"{object_type}.view",
-        actor=current_user,
-        object_type=object_type,
-        case_id=case.id if case else None,
-        outcome="denied",
-        reason="not found",
-    )
+    services.refuse_unknown(current_user, object_type, case)
     abort(404)
 
 
@@ -288,7 +281,7 @@ def referral(case_id: int):
     )
 
 
-def _posted_referral(case: Case, form) -> object:
+def _posted_referral(case: Case, form: AnswerForm | CompleteForm) -> Referral:
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -394,7 +387,7 @@ def point():
         point=item,
         visible=services.reveal_location(current_user, item),
         may_manage=may_manage_point(
-            current_user, queries.covers_area(current_user, item.area_id, ("supervisor",))
+            current_user, queries.covers_area(current_user, item.area_id, (Role.SUPERVISOR,))
         ),
     )
 
@@ -430,17 +423,7 @@ def new_point():
 @requires(Action.MANAGE_SERVICE_POINTS)
 def edit_point():
     item = _point_or_404()
-    if not may_manage_point(
-        current_user, queries.covers_area(current_user, item.area_id, ("supervisor",))
-    ):
-        record(
-            "service_point.update",
-            actor=current_user,
-            object_type="service_point",
-            object_id=item.id,
-            outcome="denied",
-            reason="not your area",
-        )
+    if not services.may_edit_point(current_user, item):
         abort(403)
     form = ServicePointForm(obj=None if request.method == "POST" else item)
     if request.method == "GET" and services.reveal_location(current_user, item):
