@@ -3,12 +3,13 @@ may see one of the person's cases. The loader answers 404 for everyone else."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.auth.policy import case_scope
+from casemgr.auth.roles import Role
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.models import Person
@@ -59,3 +60,30 @@ def partition_by_visibility(user: User, persons: list[Person]) -> tuple[list[Per
         )
     )
     return [p for p in persons if p.id in visible_ids], len(ids) - len(visible_ids)
+
+
+def erasable_persons_condition(user: User):
+    """SQL: persons whose erasure the user may request or decide. An administrator acts on a
+    person number from the data subject's request, province-wide, and never sees content;
+    anyone else only on persons they may see."""
+    if user.has_role(Role.ADMINISTRATOR):
+        return true()
+    return visible_persons_condition(user)
+
+
+def load_erasable_person(user: User, person_id: int) -> Person:
+    """The person, if the user may act on their erasure; otherwise 404 (audited)."""
+    person = db.session.scalar(
+        select(Person).where(Person.id == person_id, erasable_persons_condition(user))
+    )
+    if person is None:
+        record(
+            "person.erasure_denied",
+            actor=user,
+            object_type="person",
+            object_id=person_id,
+            outcome="denied",
+            reason="out of scope",
+        )
+        raise NotFound()
+    return person

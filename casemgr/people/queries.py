@@ -103,12 +103,16 @@ def _confirms(person: Person, index_name: str, terms: list[str]) -> bool:
     return set(terms) <= normalise.name_tokens(*_name_parts(person))
 
 
-def pending_erasure_requests() -> list[ErasureRequest]:
-    """Erasure requests waiting for a second user's decision, oldest first."""
+def pending_erasure_requests(user: Any) -> list[ErasureRequest]:
+    """Erasure requests waiting for a second user's decision that `user` may decide, oldest
+    first."""
+    from casemgr.people.access import erasable_persons_condition
+
     return list(
         db.session.scalars(
             select(ErasureRequest)
-            .where(ErasureRequest.status == ErasureStatus.PENDING)
+            .join(Person, Person.id == ErasureRequest.person_id)
+            .where(ErasureRequest.status == ErasureStatus.PENDING, erasable_persons_condition(user))
             .order_by(ErasureRequest.requested_at)
         )
     )

@@ -30,7 +30,7 @@ from casemgr.people.forms import (
     RelativeForm,
     WithdrawConsentForm,
 )
-from casemgr.people.models import ErasureRequest, Person
+from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
 from casemgr.web.access import requires
 
@@ -57,7 +57,7 @@ def _flash_error(exc: services.PersonError) -> None:
 def erasure_requests():
     return render_template(
         "people/erasure_requests.html",
-        requests=queries.pending_erasure_requests(),
+        requests=queries.pending_erasure_requests(current_user),
         form=ErasureRequestForm(),
         decision=DecisionForm(),
         reason_labels=REASON_LABELS,
@@ -71,7 +71,7 @@ def request_erasure():
     if not form.validate_on_submit():
         flash(_("Give a person number and a reason."), "danger")
         return redirect(url_for("people.erasure_requests"))
-    person = db.get_or_404(Person, form.person_id.data)
+    person = access.load_erasable_person(current_user, form.person_id.data)
     try:
         services.request_erasure(current_user, person, form.reason.data)
     except services.PersonError as exc:
@@ -86,12 +86,13 @@ def _decide(confirm: bool):
     if not form.validate_on_submit():
         flash(_("Choose a request."), "danger")
         return redirect(url_for("people.erasure_requests"))
-    request = db.get_or_404(ErasureRequest, form.request_id.data)
+    erasure = db.get_or_404(ErasureRequest, form.request_id.data)
+    access.load_erasable_person(current_user, erasure.person_id)  # 404 outside the user's scope
     try:
         if confirm:
-            services.confirm_erasure(current_user, request)
+            services.confirm_erasure(current_user, erasure)
         else:
-            services.cancel_erasure(current_user, request)
+            services.cancel_erasure(current_user, erasure)
     except services.PersonError as exc:
         _flash_error(exc)
     else:

@@ -153,6 +153,7 @@ def test_permissions_and_states(db, make, two_supervisors):
 def test_erasure_pages(client, db, two_supervisors):
     first, second = two_supervisors
     mai = _person("Mai")
+    mai.registered_unit_id = first.roles[0].unit_id  # in the supervisors' scope
     db.session.commit()
     client.login(first)
     response = client.post_form(
@@ -176,3 +177,40 @@ def test_erasure_pages(client, db, two_supervisors):
         client.post_form("/people/erasure-requests/confirm", {"request_id": 10**9}).status_code
         == 404
     )
+
+
+def test_erasure_pages_keep_to_the_users_scope(client, db, make, two_supervisors):
+    first, _ = two_supervisors
+    outsider = make.user(Role.SUPERVISOR, make.unit())
+    administrator = make.user(Role.ADMINISTRATOR)
+    mai = _person("Mai")
+    mai.registered_unit_id = first.roles[0].unit_id
+    db.session.commit()
+
+    client.login(outsider)
+    response = client.post_form(
+        "/people/erasure-requests", {"person_id": mai.id, "reason": "subject_request"}
+    )
+    assert response.status_code == 404  # no existence leak, nothing requested
+    assert db.session.scalars(sa.select(ErasureRequest).filter_by(person_id=mai.id)).all() == []
+    client.post_form("/auth/logout")
+
+    client.login(first)
+    client.post_form("/people/erasure-requests", {"person_id": mai.id, "reason": "legal_order"})
+    request = db.session.scalars(sa.select(ErasureRequest).filter_by(person_id=mai.id)).one()
+    client.post_form("/auth/logout")
+
+    client.login(outsider)
+    assert f"<td>{mai.id}</td>".encode() not in client.get("/people/erasure-requests").data
+    response = client.post_form("/people/erasure-requests/confirm", {"request_id": request.id})
+    assert response.status_code == 404
+    assert db.session.get(ErasureRequest, request.id).status == ErasureStatus.PENDING
+    client.post_form("/auth/logout")
+
+    # An administrator acts province-wide on the person number, without seeing content.
+    client.login(administrator)
+    assert f"<td>{mai.id}</td>".encode() in client.get("/people/erasure-requests").data
+    response = client.post_form("/people/erasure-requests/cancel", {"request_id": request.id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ErasureRequest, request.id).status == ErasureStatus.CANCELLED
