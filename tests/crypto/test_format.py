@@ -165,13 +165,15 @@ def _parse(data) -> None:
         open_value(opener(KEY), data, CONTEXT)
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=3000, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.one_of(st.binary(max_size=200), st.text(max_size=50), st.none(), st.integers()))
 def test_parser_fuzz_raises_only_its_own_error(data):
     _parse(data)
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=2000, deadline=None, database=None)
 @given(st.binary(min_size=1, max_size=12), st.integers(min_value=0, max_value=80))
 def test_parser_fuzz_on_mutated_genuine_values(patch, offset):
     blob = seal(KEY, KEY_ID, b"Tran Thi B", CONTEXT)
