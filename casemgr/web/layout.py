@@ -26,6 +26,7 @@ MENU = (
     (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
     (_l("My tasks"), "rules.my_tasks", Action.VIEW_CASES),
     (_l("Overdue"), "rules.overdue", Action.APPROVE_CASES),
+    (_l("Supervision"), "supervision.dashboard", Action.APPROVE_CASES),
     (_l("Incoming transfers"), "cases.transfers.incoming", Action.APPROVE_CASES),
     (_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
     (_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),

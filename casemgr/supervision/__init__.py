@@ -1,0 +1,1 @@
+"""Supervision: caseloads per worker, approvals, reassignment and deadline compliance."""

@@ -1,0 +1,355 @@
+"""Reads for supervisors: caseload per worker, approvals waiting, deadline compliance per unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from casemgr.audit import record
+from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert
+from casemgr.auth.models import RoleAssignment, User
+from casemgr.auth.policy import case_scope
+from casemgr.auth.roles import Role
+from casemgr.cases.models import Case, CaseNote, CaseTransitionLog, RiskLevel
+from casemgr.cases.queries import visible_cases
+from casemgr.cases.transfers import incoming_transfers
+from casemgr.cases.workflow import Status
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.rules.calendar import LOCAL_TZ, local_date
+from casemgr.rules.models import EmergencyAction
+from casemgr.rules.tasks import open_tasks, rule_deadline
+
+DEFAULT_NO_CONTACT_DAYS = 30
+AWAITING_APPROVAL = (Status.PLAN_DRAFTED, Status.CLOSURE_REQUESTED)
+
+
+def no_contact_days() -> int:
+    """N of "no contact in N days": app setting NO_CONTACT_DAYS, else CASEMGR_NO_CONTACT_DAYS."""
+    configured = current_app.config.get("NO_CONTACT_DAYS")
+    if configured is None:
+        configured = os.environ.get("CASEMGR_NO_CONTACT_DAYS", DEFAULT_NO_CONTACT_DAYS)
+    return max(1, int(configured))
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of a local (Viet Nam) day as an aware UTC moment."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ).astimezone(dt.UTC)
+
+
+# -- caseload per worker -------------------------------------------------------------------
+
+
+@dataclass
+class WorkerLoad:
+    """One worker's open cases in the supervisor's scope, and what needs attention."""
+
+    user_id: int
+    name: str
+    unit_name: str = ""
+    active: int = 0
+    high_risk: int = 0
+    overdue_tasks: int = 0
+    no_contact: int = 0
+
+
+def subtree_workers(user: User) -> Select:
+    """(id, name, unit name) of the enabled social workers of the units the user supervises."""
+    return (
+        select(User.id, User.display_name, Unit.name)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .join(Unit, Unit.id == RoleAssignment.unit_id)
+        .where(
+            RoleAssignment.role == Role.SOCIAL_WORKER,
+            User.is_enabled,
+            case_scope(user).units_condition(Unit.path),
+        )
+        .order_by(User.display_name, User.id, Unit.name)
+    )
+
+
+def _open_cases(user: User) -> Select:
+    return visible_cases(user).where(Case.status != Status.CLOSED)
+
+
+def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[WorkerLoad]:
+    """One row per social worker of the subtree (and per other owner of a visible open case).
+
+    Three queries plus the deadline sources', whatever the number of cases: the roster, one
+    GROUP BY over the open cases, and the owner of each open case for the overdue tasks
+    (working-day deadlines are computed in Python, so tasks cannot be grouped in SQL).
+    """
+    cutoff = local_date(now) - dt.timedelta(days=days)
+    last_note = (
+        select(func.max(CaseNote.occurred_on))
+        .where(CaseNote.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    per_case = (
+        _open_cases(user)
+        .with_only_columns(
+            Case.owner_id, Case.risk_level, Case.opened_at, last_note.label("last_contact")
+        )
+        .subquery()
+    )
+    # "Contact" is the latest note's date, or the opening date when there is none.
+    silent = or_(
+        per_case.c.last_contact < cutoff,
+        and_(per_case.c.last_contact.is_(None), per_case.c.opened_at < local_midnight(cutoff)),
+    )
+    totals = db.session.execute(
+        select(
+            per_case.c.owner_id,
+            func.count(),
+            func.sum(case((per_case.c.risk_level == RiskLevel.HIGH, 1), else_=0)),
+            func.sum(case((silent, 1), else_=0)),
+        ).group_by(per_case.c.owner_id)
+    ).all()
+
+    rows: dict[int, WorkerLoad] = {}
+    for user_id, name, unit_name in db.session.execute(subtree_workers(user)):
+        if user_id in rows:  # a worker in two units of the subtree
+            rows[user_id].unit_name += f", {unit_name}"
+        else:
+            rows[user_id] = WorkerLoad(user_id, name, unit_name)
+    missing = {owner_id for owner_id, *_ in totals} - rows.keys()
+    if missing:  # owners who are not social workers here (a supervisor, a moved worker)
+        for user_id, name in db.session.execute(
+            select(User.id, User.display_name).where(User.id.in_(missing))
+        ):
+            rows[user_id] = WorkerLoad(user_id, name)
+    for owner_id, active, high, silent_count in totals:
+        row = rows[owner_id]
+        row.active, row.high_risk, row.no_contact = active, int(high or 0), int(silent_count or 0)
+
+    overdue = Counter(task.case_id for task in open_tasks(user, overdue_only=True, now=now))
+    if overdue:
+        owners = db.session.execute(_open_cases(user).with_only_columns(Case.id, Case.owner_id))
+        for case_id, owner_id in owners:
+            if case_id in overdue:
+                rows[owner_id].overdue_tasks += overdue[case_id]
+    return sorted(rows.values(), key=lambda r: (-r.active, r.name, r.user_id))
+
+
+# -- approvals --------------------------------------------------------------------------------
+
+
+def approvals(user: User) -> Select:
+    """Plans and closures awaiting a decision the user may take: cases of the units they
+    supervise, never what they submitted themselves; oldest first."""
+    return (
+        visible_cases(user)
+        .where(
+            Case.status.in_(AWAITING_APPROVAL),
+            case_scope(user).units_condition(Unit.path),
+            or_(Case.submitted_by_id.is_(None), Case.submitted_by_id != user.id),
+        )
+        .order_by(Case.updated_at, Case.id)
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalCounts:
+    """How much awaits the supervisor, by kind."""
+
+    plans: int
+    closures: int
+    transfers: int
+    break_glass: int
+
+
+def break_glass_alerts(user: User) -> Select:
+    """Open break-glass alerts the user reviews: uses by people of their units, or on cases of
+    their units (the same rule as the audit alerts page)."""
+    in_scope = case_scope(user).units_condition(Unit.path)
+    colleagues = select(RoleAssignment.user_id).join(RoleAssignment.unit).where(in_scope)
+    their_cases = select(Case.id).join(Unit, Case.unit_id == Unit.id).where(in_scope)
+    return select(AuditAlert.id).where(
+        AuditAlert.kind == AlertKind.BREAK_GLASS,
+        AuditAlert.status == AlertStatus.OPEN,
+        or_(AuditAlert.actor_id.in_(colleagues), AuditAlert.case_id.in_(their_cases)),
+    )
+
+
+def _count(statement: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+
+
+def approval_counts(user: User) -> ApprovalCounts:
+    """Counts for the approvals queue (three queries)."""
+    by_status = dict(
+        db.session.execute(
+            approvals(user)
+            .order_by(None)
+            .with_only_columns(Case.status, func.count())
+            .group_by(Case.status)
+        ).all()
+    )
+    return ApprovalCounts(
+        plans=by_status.get(Status.PLAN_DRAFTED, 0),
+        closures=by_status.get(Status.CLOSURE_REQUESTED, 0),
+        transfers=_count(incoming_transfers(user)),
+        break_glass=_count(break_glass_alerts(user)),
+    )
+
+
+# -- deadline compliance ---------------------------------------------------------------------
+
+
+@dataclass
+class Compliance:
+    """Deadlines of one kind in one unit, falling due in the period: how they went."""
+
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0  # due and still not met
+    pending: int = 0  # not met, not yet due: left out of the share
+
+    @property
+    def decided(self) -> int:
+        return self.on_time + self.late + self.missed
+
+    @property
+    def share(self) -> float | None:
+        """Share met on time among the deadlines already decided (None when there are none)."""
+        return self.on_time / self.decided if self.decided else None
+
+
+@dataclass
+class UnitCompliance:
+    """A unit's compliance, per deadline kind."""
+
+    unit_id: int
+    unit_name: str
+    kinds: dict[str, Compliance] = field(default_factory=lambda: defaultdict(Compliance))
+
+
+DEADLINE_KINDS = ("child.emergency_action", "child.plan_draft")
+
+
+def deadline_compliance(
+    user: User, *, start: dt.date, end: dt.date, now: dt.datetime
+) -> list[UnitCompliance]:
+    """Child-protection deadlines (emergency action within 12 h for high-risk cases, plan within
+    5 working days) of cases taken in from `start` to `end` (local dates, inclusive), per unit.
+
+    One query for the cases with when each deadline was first met (the same facts as
+    rules.tasks.child_deadlines); the due times use the dated rules, in Python.
+    """
+    acted = (
+        select(func.min(EmergencyAction.taken_at))
+        .where(EmergencyAction.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    drafted = (
+        select(func.min(CaseTransitionLog.occurred_at))
+        .where(
+            CaseTransitionLog.case_id == Case.id,
+            CaseTransitionLog.to_status == Status.PLAN_DRAFTED,
+        )
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    statement = (
+        visible_cases(user)
+        .where(
+            Case.group_code == "child",
+            Case.opened_at >= local_midnight(start),
+            Case.opened_at < local_midnight(end + dt.timedelta(days=1)),
+        )
+        .with_only_columns(
+            Unit.id, Unit.name, Unit.path, Case.opened_at, Case.risk_level, acted, drafted
+        )
+    )
+    units: dict[int, UnitCompliance] = {}
+    due_cache: dict[tuple, dt.datetime | None] = {}
+
+    def due(kind: str, opened_at: dt.datetime, path: str) -> dt.datetime | None:
+        # Many cases share an opening moment's day and unit; the rule gives the same answer.
+        key = (kind, opened_at, path)
+        if key not in due_cache:
+            due_cache[key] = rule_deadline(kind, opened_at, path)
+        return due_cache[key]
+
+    for unit_id, name, path, opened_at, risk, acted_at, drafted_at in db.session.execute(statement):
+        unit = units.get(unit_id) or units.setdefault(unit_id, UnitCompliance(unit_id, name))
+        checks = [("child.plan_draft", drafted_at)]
+        if risk == RiskLevel.HIGH or acted_at is not None:
+            checks.append(("child.emergency_action", acted_at))
+        for kind, met_at in checks:
+            due_at = due(kind, opened_at, path)
+            if due_at is None:
+                continue
+            tally = unit.kinds[kind]
+            if met_at is not None:
+                if met_at <= due_at:
+                    tally.on_time += 1
+                else:
+                    tally.late += 1
+            elif due_at < now:
+                tally.missed += 1
+            else:
+                tally.pending += 1
+    return sorted(units.values(), key=lambda u: u.unit_name)
+
+
+# -- the page ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the supervisor's dashboard shows."""
+
+    workers: list[WorkerLoad]
+    counts: ApprovalCounts
+    compliance: list[UnitCompliance]
+    no_contact_days: int
+    period_start: dt.date
+    period_end: dt.date
+
+
+def dashboard(user: User, *, period_days: int, now: dt.datetime | None = None) -> Dashboard:
+    """Build the dashboard; looking at it is audited like any list of cases."""
+    now = now or utcnow()
+    days = no_contact_days()
+    end = local_date(now)
+    start = end - dt.timedelta(days=period_days - 1)
+    result = Dashboard(
+        workers=caseload_by_worker(user, now=now, days=days),
+        counts=approval_counts(user),
+        compliance=deadline_compliance(user, start=start, end=end, now=now),
+        no_contact_days=days,
+        period_start=start,
+        period_end=end,
+    )
+    record("case.list", actor=user, object_type="case", reason="supervision dashboard")
+    return result
+
+
+def audit_list(user: User, reason: str) -> None:
+    """Record the read of a list that names cases (the approvals queue, the reassignment list)."""
+    record("case.list", actor=user, object_type="case", reason=reason)
+
+
+def reassignable_cases(user: User, owner_id: int | None) -> Select:
+    """Open cases of the units the user supervises, optionally one worker's, by number."""
+    statement = _open_cases(user).where(case_scope(user).units_condition(Unit.path))
+    if owner_id:
+        statement = statement.where(Case.owner_id == owner_id)
+    return statement.order_by(Case.number, Case.id)
+
+
+def owner_choices(user: User) -> list[tuple[int, str]]:
+    """Social workers who could take cases: (id, "name — unit"), one per assignment."""
+    return [
+        (user_id, f"{name} — {unit_name}")
+        for user_id, name, unit_name in db.session.execute(subtree_workers(user))
+    ]

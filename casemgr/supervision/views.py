@@ -1,0 +1,103 @@
+"""Supervisor pages: the dashboard, the approvals queue and the reassignment of cases."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from casemgr.auth.roles import Action
+from casemgr.cases.forms import RISK_LABELS
+from casemgr.cases.workflow import STATUS_LABELS
+from casemgr.supervision import queries, services
+from casemgr.supervision.forms import PERIODS, PeriodForm, ReassignForm
+from casemgr.supervision.models import ReassignReason
+from casemgr.web.access import requires
+from casemgr.web.pagination import paginate
+
+bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+
+REFUSALS = {
+    "explain other": _l("Explain the reason when you choose Other."),
+    "reason too long": _l("The explanation is too long."),
+    "nothing chosen": _l("Choose at least one case."),
+    "unknown owner": _l("Choose a new owner."),
+    "out of scope": _l("Some of the chosen cases are not in your units. Nothing was changed."),
+    "closed": _l("Closed cases cannot be reassigned: %(numbers)s. Nothing was changed."),
+    "stale": _l(
+        "These cases changed since the page was loaded: %(numbers)s. Nothing was changed; "
+        "check them and choose again."
+    ),
+    "owner not in unit": _l(
+        "The new owner is not a social worker of the unit of %(numbers)s. Nothing was changed."
+    ),
+    "same owner": _l("The new owner already owns %(numbers)s. Nothing was changed."),
+}
+
+
+@bp.context_processor
+def labels():
+    return {
+        "status_labels": STATUS_LABELS,
+        "risk_labels": RISK_LABELS,
+        "kind_labels": {
+            "child.emergency_action": _l("Emergency action (12 hours)"),
+            "child.plan_draft": _l("Plan drafted (5 working days)"),
+        },
+    }
+
+
+@bp.route("/")
+@requires(Action.APPROVE_CASES)
+def dashboard():
+    form = PeriodForm(request.args)
+    period = form.period.data if form.validate() and form.period.data in PERIODS else 90
+    return render_template(
+        "supervision/dashboard.html",
+        form=form,
+        board=queries.dashboard(current_user, period_days=period),
+    )
+
+
+@bp.route("/approvals")
+@requires(Action.APPROVE_CASES)
+def approvals():
+    page = paginate(queries.approvals(current_user))
+    queries.audit_list(current_user, "approvals queue")
+    return render_template("supervision/approvals.html", page=page)
+
+
+@bp.route("/reassign", methods=["GET", "POST"])
+@requires(Action.REASSIGN_CASES)
+def reassign():
+    worker_id = request.args.get("worker", type=int)
+    form = ReassignForm()
+    form.owner_id.choices = [(0, "—"), *queries.owner_choices(current_user)]
+    if form.validate_on_submit():
+        choices = form.choices_made()
+        try:
+            if choices is None:
+                raise services.ReassignError("nothing chosen")
+            moved = services.reassign_cases(
+                current_user,
+                choices,
+                form.owner_id.data or None,
+                reason=ReassignReason(form.reason.data),
+                reason_text=form.reason_text.data,
+            )
+        except services.ReassignError as exc:
+            message = REFUSALS.get(str(exc), _l("The request could not be completed."))
+            flash(str(message) % {"numbers": ", ".join(exc.numbers)}, "danger")
+        else:
+            flash(_("%(num)d case(s) reassigned.", num=len(moved)), "success")
+            return redirect(url_for("supervision.reassign", worker=worker_id))
+    page = paginate(queries.reassignable_cases(current_user, worker_id))
+    queries.audit_list(current_user, "reassignment list")
+    return render_template(
+        "supervision/reassign.html",
+        form=form,
+        page=page,
+        worker_id=worker_id,
+        workers=queries.owner_choices(current_user),
+    )
