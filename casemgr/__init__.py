@@ -56,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.cases.views import bp as cases_bp
     from casemgr.home.views import bp as home_bp
     from casemgr.people.views import bp as people_bp
+    from casemgr.programmes.views import bp as programmes_bp
     from casemgr.rules.views import bp as rules_bp
     from casemgr.supervision.views import bp as supervision_bp
     from casemgr.support.views import bp as support_bp
@@ -70,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
         rules_bp,
         support_bp,
         supervision_bp,
+        programmes_bp,
     ):
         app.register_blueprint(blueprint)
     _register_case_pages(app)
@@ -80,6 +82,7 @@ def _register_case_pages(app: Flask) -> None:
     # cases.<package>.* like the case's own pages (scoped and audited like them).
     from casemgr.cases.transfer_views import bp as transfers_bp
     from casemgr.groups.views import bp as groups_bp
+    from casemgr.programmes.views import case_bp as programmes_case_bp
 
-    for blueprint in (transfers_bp, groups_bp):
+    for blueprint in (transfers_bp, groups_bp, programmes_case_bp):
         app.register_blueprint(blueprint, url_prefix="/cases", name_prefix="cases")

@@ -99,6 +99,7 @@ class World:
 def world(make) -> World:
     from casemgr.people.services import register_person
     from tests.cases.conftest import open_child_case
+    from tests.programmes.factories import add_model
 
     province = make.unit()
     case_unit, other_unit = make.unit(province), make.unit(province)
@@ -121,6 +122,7 @@ def world(make) -> World:
         "case_id": case.id,
         "person_id": person.id,
         "alert_id": alert_about(make, target_user),
+        "model_id": add_model(case_unit, owner).id,
     }
     return World(case_unit, other_unit, owner, targets)
 

@@ -40,6 +40,10 @@ class Action(enum.StrEnum):
     OVERRIDE_CONSENT = "override_consent"
     VIEW_SERVICE_POINTS = "view_service_points"
     MANAGE_SERVICE_POINTS = "manage_service_points"
+    # Intervention models: see the registry and results; register models, record activities,
+    # visits and targets (supervisors for their subtree, administrators everywhere).
+    VIEW_PROGRAMMES = "view_programmes"
+    MANAGE_PROGRAMMES = "manage_programmes"
     # Audit.
     VIEW_AUDIT = "view_audit"
     EXPORT_AUDIT = "export_audit"
@@ -67,6 +71,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.EDIT_CASES,
             Action.BREAK_GLASS,
             Action.VIEW_SERVICE_POINTS,
+            Action.VIEW_PROGRAMMES,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -83,6 +88,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.OVERRIDE_CONSENT,
             Action.VIEW_SERVICE_POINTS,
             Action.MANAGE_SERVICE_POINTS,
+            Action.VIEW_PROGRAMMES,
+            Action.MANAGE_PROGRAMMES,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -98,6 +105,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.CONFIRM_ERASURE,
             Action.VIEW_SERVICE_POINTS,
             Action.MANAGE_SERVICE_POINTS,
+            Action.VIEW_PROGRAMMES,
+            Action.MANAGE_PROGRAMMES,
         }
     ),
 }

@@ -30,6 +30,7 @@ MENU = (
     (_l("Incoming transfers"), "cases.transfers.incoming", Action.APPROVE_CASES),
     (_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
     (_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),
+    (_l("Intervention models"), "programmes.index", Action.VIEW_PROGRAMMES),
     (_l("Users"), "admin.users", Action.MANAGE_USERS),
     (_l("Units"), "admin.units", Action.MANAGE_UNITS),
     (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),

@@ -1,0 +1,1 @@
+"""Intervention models: registry, enrolment of cases, activities, monitoring visits, targets."""

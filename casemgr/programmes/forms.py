@@ -1,0 +1,149 @@
+"""Forms and labels for intervention models, enrolment, activities, visits and targets."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from casemgr.programmes.models import ActivityKind, Finding, Indicator
+
+INDICATOR_LABELS = {
+    Indicator.PERSONS_ENROLLED: _l("Persons enrolled"),
+    Indicator.PERSONS_ASSISTED: _l("Persons assisted (services delivered)"),
+    Indicator.COMMUNITY_SESSIONS: _l("Community sessions held"),
+    Indicator.SESSION_PARTICIPANTS: _l("Participants in community sessions"),
+    Indicator.STAFF_TRAINED: _l("Commune staff trained"),
+    Indicator.MONITORING_VISITS: _l("Monitoring visits"),
+}
+ACTIVITY_KIND_LABELS = {
+    ActivityKind.COMMUNITY_SESSION: _l("Community session"),
+    ActivityKind.STAFF_TRAINING: _l("Training course for commune staff"),
+}
+FINDING_LABELS = {
+    Finding.SATISFACTORY: _l("Satisfactory"),
+    Finding.NEEDS_IMPROVEMENT: _l("Needs improvement"),
+    Finding.UNSATISFACTORY: _l("Unsatisfactory"),
+    Finding.NOT_OPERATING: _l("Not operating"),
+}
+
+ERRORS = {
+    "not managed": _l("You can only manage models of the units you supervise."),
+    "ends before it starts": _l("The end date is before the start date."),
+    "read only": _l("You can read this case but not change it."),
+    "in the future": _l("The date is in the future."),
+    "model not open": _l("This model is not open to the case on that date."),
+    "already enrolled": _l("The case already takes part in this model."),
+    "unknown enrolment": _l("No such enrolment on this case."),
+    "already left": _l("The case has already left this model."),
+    "leaves before joining": _l("The leaving date is before the enrolment date."),
+    "area not served": _l("Choose an area the model serves."),
+    "bad counts": _l("Give the number of participants (at least one)."),
+    "bad duration": _l("Give the duration."),
+    "bad year": _l("Choose a year between 2000 and 2100."),
+    "bad target": _l("Targets are whole numbers, zero or more."),
+}
+
+
+def error_message(exc: Exception) -> str:
+    """The user's message for a service refusal."""
+    return str(ERRORS.get(str(exc), _l("The request could not be completed.")))
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(key.value, label) for key, label in labels.items()]
+
+
+class ModelForm(FlaskForm):
+    """An intervention model's details (choices are set by the view)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    group_code = SelectField(_l("Target group"), validators=[DataRequired()])
+    unit_id = SelectField(_l("Owning unit"), coerce=int, validators=[DataRequired()])
+    area_ids = SelectMultipleField(_l("Areas served"), coerce=int, validators=[DataRequired()])
+    starts_on = DateField(_l("Start date"), validators=[DataRequired()])
+    ends_on = DateField(_l("End date"), validators=[Optional()])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 4}
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class EnrolForm(FlaskForm):
+    """Enrol a case into a model."""
+
+    # Which models are open is the service's check (on the chosen day), not the form's.
+    model_id = SelectField(
+        _l("Intervention model"), coerce=int, validate_choice=False, validators=[DataRequired()]
+    )
+    enrolled_on = DateField(_l("Enrolment date"), validators=[DataRequired()])
+    submit = SubmitField(_l("Enrol"))
+
+
+class LeaveForm(FlaskForm):
+    """End a case's enrolment."""
+
+    enrolment_id = IntegerField(validators=[DataRequired()])
+    left_on = DateField(_l("Leaving date"), validators=[DataRequired()])
+    submit = SubmitField(_l("Record leaving"))
+
+
+class ActivityForm(FlaskForm):
+    """A community session or training course: counts by sex only, no names."""
+
+    kind = SelectField(_l("Kind"), choices=_choices(ACTIVITY_KIND_LABELS))
+    held_on = DateField(_l("Date"), validators=[DataRequired()])
+    area_id = SelectField(_l("Area"), coerce=int, validators=[DataRequired()])
+    title = StringField(
+        _l("Title or topic"),
+        validators=[DataRequired(), Length(max=200)],
+        description=_l("The subject only: never the names of participants."),
+    )
+    men = IntegerField(_l("Men"), default=0, validators=[InputRequired(), NumberRange(min=0)])
+    women = IntegerField(_l("Women"), default=0, validators=[InputRequired(), NumberRange(min=0)])
+    unspecified = IntegerField(
+        _l("Sex not recorded"), default=0, validators=[InputRequired(), NumberRange(min=0)]
+    )
+    duration_hours = DecimalField(
+        _l("Duration (hours)"),
+        places=1,
+        validators=[DataRequired(), NumberRange(min=0.1, max=2000)],
+    )
+    submit = SubmitField(_l("Record activity"))
+
+
+class VisitForm(FlaskForm):
+    """A monitoring or inspection visit."""
+
+    visited_on = DateField(_l("Date"), validators=[DataRequired()])
+    unit_id = SelectField(_l("Unit visited"), coerce=int, validators=[DataRequired()])
+    finding = SelectField(_l("Finding"), choices=_choices(FINDING_LABELS))
+    submit = SubmitField(_l("Record visit"))
+
+
+class TargetsForm(FlaskForm):
+    """A model's targets for one year, one optional number per indicator."""
+
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    persons_enrolled = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    persons_assisted = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    community_sessions = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    session_participants = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    staff_trained = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    monitoring_visits = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    submit = SubmitField(_l("Save targets"))
+
+    def values(self) -> dict[Indicator, int | None]:
+        """The typed targets by indicator (None: no target)."""
+        return {indicator: getattr(self, indicator.value).data for indicator in Indicator}
