@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms import SelectChoice, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casemgr.supervision.models import ReassignReason
@@ -30,7 +30,7 @@ class PeriodForm(FlaskForm):
     period = SelectField(
         _l("Deadlines of cases taken in over the last"),
         coerce=int,
-        choices=[(days, _l("%(num)d days", num=days)) for days in PERIODS],
+        choices=[SelectChoice(days, _l("%(num)d days", num=days)) for days in PERIODS],
         default=90,
     )
 
@@ -42,7 +42,7 @@ class ReassignForm(FlaskForm):
     owner_id = SelectField(_l("New owner"), coerce=int, validators=[DataRequired()])
     reason = SelectField(
         _l("Reason"),
-        choices=[(code.value, label) for code, label in REASON_LABELS.items()],
+        choices=[SelectChoice(code.value, label) for code, label in REASON_LABELS.items()],
         validators=[DataRequired()],
     )
     reason_text = TextAreaField(

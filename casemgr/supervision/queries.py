@@ -348,8 +348,10 @@ def reassignable_cases(user: User, owner_id: int | None) -> Select:
 
 
 def owner_choices(user: User) -> list[tuple[int, str]]:
-    """Social workers who could take cases: (id, "name — unit"), one per assignment."""
-    return [
-        (user_id, f"{name} — {unit_name}")
-        for user_id, name, unit_name in db.session.execute(subtree_workers(user))
-    ]
+    """Social workers who could take cases: (id, "name — their units"), one per worker."""
+    units: dict[int, list[str]] = {}
+    names: dict[int, str] = {}
+    for user_id, name, unit_name in db.session.execute(subtree_workers(user)):
+        names[user_id] = name
+        units.setdefault(user_id, []).append(unit_name)
+    return [(user_id, f"{names[user_id]} — {', '.join(units[user_id])}") for user_id in names]

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from casemgr.auth.roles import Action
 from casemgr.cases.forms import RISK_LABELS
@@ -73,7 +74,10 @@ def approvals():
 def reassign():
     worker_id = request.args.get("worker", type=int)
     form = ReassignForm()
-    form.owner_id.choices = [(0, "—"), *queries.owner_choices(current_user)]
+    form.owner_id.choices = [
+        SelectChoice(0, "—"),
+        *(SelectChoice(uid, label) for uid, label in queries.owner_choices(current_user)),
+    ]
     if form.validate_on_submit():
         choices = form.choices_made()
         try:
