@@ -179,12 +179,21 @@ def test_boundaries_of_no_contact_and_of_each_outcome(db, make, office):
         made = open_child_case(worker, unit)
         made.opened_at, made.risk_level = opened_at, risk
         if note_on:
-            note = CaseNote(case_id=made.id, person_id=made.person_id, kind=NoteKind.PHONE,
-                            occurred_on=note_on, author_id=worker.id)  # fmt: skip
+            note = CaseNote(
+                case_id=made.id,
+                person_id=made.person_id,
+                kind=NoteKind.PHONE,
+                occurred_on=note_on,
+                author_id=worker.id,
+            )
             db.session.add(note)
         if acted_at:
-            action = EmergencyAction(case_id=made.id, measure=EmergencyMeasure.POLICE,
-                                     taken_at=acted_at, recorded_by_id=worker.id)  # fmt: skip
+            action = EmergencyAction(
+                case_id=made.id,
+                measure=EmergencyMeasure.POLICE,
+                taken_at=acted_at,
+                recorded_by_id=worker.id,
+            )
             db.session.add(action)
         db.session.flush()
         return made
