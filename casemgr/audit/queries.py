@@ -87,25 +87,25 @@ def search_events(criteria: EventFilter, zone: ZoneInfo) -> Select:
     )
 
 
-def export_batches(
-    criteria: EventFilter, zone: ZoneInfo, batch_size: int = 1000
-) -> Iterator[list[AuditEvent]]:
-    """Matching events, newest first, in keyset batches (bounded memory for any export size)."""
+def export_batches(criteria: EventFilter, zone: ZoneInfo, batch_size: int = 1000) -> Iterator[list]:
+    """Matching events as plain rows, newest first, in keyset batches.
+
+    Rows rather than ORM objects: nothing accumulates in the session whatever the export's
+    size, and a batch stays readable after the request's session has closed (the response
+    is streamed after the edge commit).
+    """
+    table = AuditEvent.__table__
     conditions = event_conditions(criteria, zone)
     below: int | None = None
     while True:
-        statement = select(AuditEvent).where(*conditions)
+        statement = select(table).where(*conditions)
         if below is not None:
-            statement = statement.where(AuditEvent.seq < below)
-        batch = list(
-            db.session.scalars(statement.order_by(AuditEvent.seq.desc()).limit(batch_size))
-        )
+            statement = statement.where(table.c.seq < below)
+        batch = db.session.execute(statement.order_by(table.c.seq.desc()).limit(batch_size)).all()
         if not batch:
             return
         yield batch
         below = batch[-1].seq
-        for event in batch:  # keep the identity map from growing with the export
-            db.session.expunge(event)
 
 
 @dataclass(frozen=True)
