@@ -1,0 +1,105 @@
+"""Enrolment needs write access to the case (404 for another unit's worker), and is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from casemgr.audit.models import AuditEvent
+from casemgr.extensions import db
+from casemgr.programmes import queries, services
+from casemgr.programmes.models import Enrolment
+from tests.programmes.factories import add_model
+
+
+def enrolment_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Enrolment))
+
+
+def test_worker_enrols_own_case_and_it_is_audited(client, programmes):
+    cw = programmes.cw
+    client.login(cw.worker)
+    page = client.get(f"/cases/{cw.case.id}/programmes").get_data(as_text=True)
+    # The province's model serves the commune; the other commune's model is not offered.
+    assert "Commune model" in page and "Province model" in page and "Other model" not in page
+    response = client.post_form(
+        f"/cases/{cw.case.id}/programmes/enrol",
+        {"model_id": programmes.commune_model.id, "enrolled_on": "2026-03-02"},
+    )
+    assert response.status_code == 302
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.case_id == cw.case.id))
+    assert enrolment.model_id == programmes.commune_model.id
+    assert enrolment.enrolled_on == dt.date(2026, 3, 2)
+    event = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "programme.enrol", AuditEvent.object_id == str(enrolment.id)
+        )
+    )
+    assert event is not None and event.case_id == cw.case.id and event.outcome == "allowed"
+
+
+@pytest.mark.parametrize("who", ["outsider", "colleague"])
+def test_enrolment_of_a_case_out_of_reach_is_404(client, programmes, who):
+    cw = programmes.cw
+    client.login(getattr(cw, who))
+    before = enrolment_count()
+    response = client.post_form(
+        f"/cases/{cw.case.id}/programmes/enrol",
+        {"model_id": programmes.commune_model.id, "enrolled_on": "2026-03-02"},
+    )
+    assert response.status_code == 404
+    assert enrolment_count() == before
+    assert client.get(f"/cases/{cw.case.id}/programmes").status_code == 404
+
+
+def test_leaving_with_another_cases_enrolment_id_is_refused(client, programmes):
+    cw = programmes.cw
+    from tests.cases.conftest import open_child_case
+
+    foreign = open_child_case(cw.outsider, cw.other_commune, given="Khoa")
+    theirs = services.enrol_case(
+        cw.outsider, foreign, cw.access(cw.outsider, foreign), programmes.other_model,
+        dt.date(2026, 1, 5),
+    )  # fmt: skip
+    client.login(cw.worker)
+    response = client.post_form(
+        f"/cases/{cw.case.id}/programmes/leave",
+        {"enrolment_id": theirs.id, "left_on": "2026-02-01"},
+    )
+    assert response.status_code == 302
+    assert db.session.get(Enrolment, theirs.id).left_on is None
+
+
+def test_enrolment_rules(programmes):
+    cw = programmes.cw
+    access = cw.access(cw.worker)
+    model = programmes.commune_model
+    with pytest.raises(services.ProgrammeError, match="model not open"):
+        services.enrol_case(cw.worker, cw.case, access, programmes.other_model, dt.date(2026, 1, 1))
+    drugs = add_model(cw.commune, cw.supervisor, name="Drug model", group_code="drugs")
+    with pytest.raises(services.ProgrammeError, match="model not open"):
+        services.enrol_case(cw.worker, cw.case, access, drugs, dt.date(2026, 1, 1))
+    with pytest.raises(services.ProgrammeError, match="model not open"):
+        services.enrol_case(cw.worker, cw.case, access, model, dt.date(2024, 12, 31))
+    enrolment = services.enrol_case(cw.worker, cw.case, access, model, dt.date(2026, 1, 1))
+    with pytest.raises(services.ProgrammeError, match="already enrolled"):
+        services.enrol_case(cw.worker, cw.case, access, model, dt.date(2026, 2, 1))
+    # A case may be in several models at once.
+    services.enrol_case(cw.worker, cw.case, access, programmes.province_model, dt.date(2026, 1, 1))
+    with pytest.raises(services.ProgrammeError, match="leaves before joining"):
+        services.end_enrolment(cw.worker, cw.case, access, enrolment.id, dt.date(2025, 12, 1))
+    services.end_enrolment(cw.worker, cw.case, access, enrolment.id, dt.date(2026, 6, 1))
+    assert queries.open_enrolment(model.id, cw.case.id) is None
+    assert len(queries.case_enrolments(cw.case.id)) == 2
+
+
+def test_read_only_access_cannot_enrol(programmes):
+    cw = programmes.cw
+    read_only = cw.access(cw.auditor)
+    assert not read_only.can_write
+    with pytest.raises(services.ProgrammeError, match="read only"):
+        services.enrol_case(
+            cw.auditor, cw.case, read_only, programmes.commune_model, dt.date(2026, 1, 1)
+        )
