@@ -32,15 +32,55 @@ DEMO_USERS = (
 
 # (worker, surname, middle, given, sex, birth year, group, sub-group codes, risk, steps taken)
 DEMO_CASES = (
-    ("demo.worker1", "Nguyễn", "Thị", "Lan", "female", 2014, "child", ("i",), "high",
-     ("verify", "assess")),
-    ("demo.worker1", "Trần", "Văn", "Bình", "male", 2012, "child", ("a", "c"), "medium",
-     ("verify", "assess", "assess_in_detail", "submit_plan")),
-    ("demo.worker1", "Lê", "Thị", "Hoa", "female", 1999, "trafficking", ("labour",), "medium",
-     ("verify",)),
+    (
+        "demo.worker1",
+        "Nguyễn",
+        "Thị",
+        "Lan",
+        "female",
+        2014,
+        "child",
+        ("i",),
+        "high",
+        ("verify", "assess"),
+    ),
+    (
+        "demo.worker1",
+        "Trần",
+        "Văn",
+        "Bình",
+        "male",
+        2012,
+        "child",
+        ("a", "c"),
+        "medium",
+        ("verify", "assess", "assess_in_detail", "submit_plan"),
+    ),
+    (
+        "demo.worker1",
+        "Lê",
+        "Thị",
+        "Hoa",
+        "female",
+        1999,
+        "trafficking",
+        ("labour",),
+        "medium",
+        ("verify",),
+    ),
     ("demo.worker2", "Phạm", "Minh", "Tuấn", "male", 1990, "drugs", ("voluntary",), "low", ()),
-    ("demo.worker2", "Hoàng", "Thị", "Mai", "female", 1985, "violence", ("physical",), "high",
-     ("verify", "assess", "assess_in_detail")),
+    (
+        "demo.worker2",
+        "Hoàng",
+        "Thị",
+        "Mai",
+        "female",
+        1985,
+        "violence",
+        ("physical",),
+        "high",
+        ("verify", "assess", "assess_in_detail"),
+    ),
     ("demo.worker3", "Đoàn", "Văn", "Hùng", "male", 2016, "child", ("d",), "low", ("verify",)),
 )
 
@@ -57,15 +97,32 @@ def _demo_cases(users: dict) -> None:
     for worker_name, surname, middle, given, sex, born, group, codes, risk, steps in DEMO_CASES:
         worker = users[worker_name]
         unit = worker.roles[0].unit
-        person = register_person(worker, sex=sex, birth_year=born, surname=surname,
-                                 middle_name=middle, given_name=given,
-                                 registered_unit_id=unit.id, registered_by_id=worker.id,
-                                 area_id=unit.areas[0].id if unit.areas else None)
-        sub_groups = list(db.session.scalars(select(SubGroup).where(
-            SubGroup.group_code == group, SubGroup.code.in_(codes))))
-        case = cases.open_case(worker, person=person, group_code=group, sub_groups=sub_groups,
-                               protection_level=ProtectionLevel.SUPPORT, risk_level=risk,
-                               unit=unit, summary="[DEMO] Dữ liệu mẫu, không phải người thật.")
+        person = register_person(
+            worker,
+            sex=sex,
+            birth_year=born,
+            surname=surname,
+            middle_name=middle,
+            given_name=given,
+            registered_unit_id=unit.id,
+            registered_by_id=worker.id,
+            area_id=unit.areas[0].id if unit.areas else None,
+        )
+        sub_groups = list(
+            db.session.scalars(
+                select(SubGroup).where(SubGroup.group_code == group, SubGroup.code.in_(codes))
+            )
+        )
+        case = cases.open_case(
+            worker,
+            person=person,
+            group_code=group,
+            sub_groups=sub_groups,
+            protection_level=ProtectionLevel.SUPPORT,
+            risk_level=risk,
+            unit=unit,
+            summary="[DEMO] Dữ liệu mẫu, không phải người thật.",
+        )
         for step in steps:
             access = case_access(worker, case, None, utcnow())
             cases.take_transition(worker, case, access, step, expected_version=case.version)
