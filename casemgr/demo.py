@@ -186,6 +186,9 @@ def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
                 is_demo=True,
             )
         _demo_cases(users)
+        from casemgr.programmes.demo import load_demo_programmes
+
+        load_demo_programmes(users)
         db.session.commit()
     codes = {0: "DEMO-PROV", 1: "DEMO-C01", 2: "DEMO-C02"}
     return created, [(u, str(r), codes[i]) for u, r, i in DEMO_USERS]
