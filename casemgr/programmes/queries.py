@@ -12,6 +12,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
+from casemgr.cases.queries import visible_cases
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit
 from casemgr.programmes.models import (
@@ -144,6 +145,20 @@ def open_enrolment(model_id: int, case_id: int) -> Enrolment | None:
             Enrolment.case_id == case_id,
             Enrolment.left_on.is_(None),
         )
+    )
+
+
+def model_participants(user: User, model: InterventionModel) -> Select:
+    """(case, enrolment) rows of a model, restricted to the cases the user may see, current
+    first; the read of this case list is audited here."""
+    record("programme.participants", actor=user, object_type="intervention_model",
+           object_id=model.id)  # fmt: skip
+    return (
+        visible_cases(user)
+        .join(Enrolment, Enrolment.case_id == Case.id)
+        .where(Enrolment.model_id == model.id)
+        .add_columns(Enrolment)
+        .order_by(Enrolment.left_on.is_not(None), Enrolment.enrolled_on.desc(), Enrolment.id)
     )
 
 

@@ -145,6 +145,14 @@ def edit_model(model_id: int):
     return render_template("programmes/model_form.html", form=form, model=model)
 
 
+@bp.route("/<int:model_id>/participants")
+@requires(Action.VIEW_PROGRAMMES)
+def participants(model_id: int):
+    model = queries.load_model(current_user, model_id)
+    page = paginate(queries.model_participants(current_user, model), scalars=False)
+    return render_template("programmes/participants.html", model=model, page=page)
+
+
 # -- activities and visits -------------------------------------------------------------------
 
 

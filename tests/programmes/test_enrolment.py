@@ -103,3 +103,26 @@ def test_read_only_access_cannot_enrol(programmes):
         services.enrol_case(
             cw.auditor, cw.case, read_only, programmes.commune_model, dt.date(2026, 1, 1)
         )
+
+
+def test_participants_list_starts_from_visible_cases(client, programmes):
+    cw = programmes.cw
+    from tests.cases.conftest import open_child_case
+
+    model = programmes.commune_model
+    theirs = open_child_case(cw.colleague, cw.commune, given="Vy")
+    for user, case in ((cw.worker, cw.case), (cw.colleague, theirs)):
+        services.enrol_case(user, case, cw.access(user, case), model, dt.date(2026, 4, 1))
+    client.login(cw.worker)
+    page = client.get(f"/programmes/{model.id}/participants").get_data(as_text=True)
+    assert cw.case.number in page and theirs.number not in page
+    client._cookies.clear()
+    client.login(cw.supervisor)
+    response = client.get(f"/programmes/{model.id}/participants")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert cw.case.number in page and theirs.number in page
+    assert (
+        db.session.scalar(select(func.count()).where(AuditEvent.action == "programme.participants"))
+        == 2
+    )
