@@ -234,7 +234,7 @@ def _year_bounds(year: int) -> tuple[dt.date, dt.date]:
 
 
 def compute_actuals(model_ids: list[int], year: int) -> dict[tuple[int, Indicator], int]:
-    """Every indicator's actual for the models in one year, from stored facts (3 queries).
+    """Every indicator's actual for the models in one year, from stored facts (4 queries).
 
     - persons enrolled: distinct persons whose enrolment started in the year;
     - persons assisted: distinct persons given a service (casemgr.support) in the year on a
@@ -328,7 +328,7 @@ def targets_vs_actuals(user: User, year: int) -> list[TargetRow]:
 
     Scope is the model list's: a commune supervisor gets the models of their subtree only.
     Actuals are counts over every enrolled case (aggregates, not case lists); suppressing
-    small cells is the publishing report's job. 5 queries whatever the number of models.
+    small cells is the publishing report's job. 7 queries whatever the number of models.
     """
     first, last = _year_bounds(year)
     has_target = select(YearlyTarget.model_id).where(YearlyTarget.year == year)
