@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from werkzeug.exceptions import Forbidden, NotFound
@@ -207,9 +208,11 @@ def model_counts(model_id: int) -> ModelCounts:
 # -- targets and actuals ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TargetRow:
-    """One indicator of one model in one year: the target (None if none set) and the actual."""
+class TargetRow(NamedTuple):
+    """One indicator of one model in one year: the target (None if none set) and the actual.
+
+    A tuple, so `for model, indicator, target, actual in rows` works as well as attributes.
+    """
 
     model: InterventionModel
     indicator: Indicator

@@ -71,3 +71,13 @@ def test_pages_follow_the_scope(client, programmes):
     assert "Province model" not in listing
     assert client.get(f"/programmes/{programmes.other_model.id}/results").status_code == 404
     assert client.get(f"/programmes/{programmes.commune_model.id}/results").status_code == 200
+
+
+def test_rows_unpack_as_model_indicator_target_actual(programmes):
+    model, indicator, target, actual = queries.targets_vs_actuals(programmes.cw.supervisor, 2026)[0]
+    assert (model.id, indicator, target, actual) == (
+        programmes.commune_model.id,
+        Indicator.PERSONS_ENROLLED,
+        None,
+        0,
+    )
