@@ -202,6 +202,42 @@ def measure(client: BrowserClient, counter: Counter, url: str, runs: int) -> tup
     return statistics.median(times), p95(times), max(counts), len(response.data)
 
 
+def breakdown(app, world: dict, runs: int) -> None:
+    """Where the dashboard's time goes: each part called in-process, median of `runs`."""
+    from sqlalchemy import select
+
+    from casemgr.auth.models import User
+    from casemgr.rules.calendar import local_date
+    from casemgr.rules.tasks import open_tasks
+    from casemgr.supervision import queries
+
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.username == world["username"]))
+        now = utcnow()
+        end = local_date(now)
+        parts = {
+            "caseload per worker (incl. tasks)": lambda: queries.caseload_by_worker(
+                user, now=now, days=30
+            ),
+            "  of which rules.tasks.open_tasks": lambda: open_tasks(
+                user, overdue_only=True, now=now
+            ),
+            "approval counts": lambda: queries.approval_counts(user),
+            "compliance, 90 days": lambda: queries.deadline_compliance(
+                user, start=end - dt.timedelta(days=89), end=end, now=now
+            ),
+        }
+        print(f"{'part (in-process)':34} {'median ms':>10}")
+        for label, part in parts.items():
+            part()
+            times = []
+            for _ in range(max(3, runs // 3)):
+                start = time.perf_counter()
+                part()
+                times.append((time.perf_counter() - start) * 1000)
+            print(f"{label:34} {statistics.median(times):10.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
@@ -252,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                 median, high, queries, size = measure(client, counter, url_, args.runs)
                 print(f"{label:34} {median:10.1f} {high:8.1f} {queries:8d} {size:8d}")
             del response
+            breakdown(app, world, args.runs)
         with app.app_context():
             db.engine.dispose()
     return 0
