@@ -1,0 +1,1 @@
+"""Reports: aggregates, small-cell protection, charts and exports."""
