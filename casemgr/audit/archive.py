@@ -21,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from casemgr.audit.chain import canonical
+from casemgr.audit.chain import canonical, event_time
 from casemgr.audit.signing import Signer, TrustedKeys, b64, unb64
 from casemgr.audit.verify import COLUMN_NAMES
 
@@ -42,7 +42,7 @@ def event_to_json(row: list) -> str:
         if name in _BYTES_FIELDS:
             value = bytes(value).hex()
         elif name == "occurred_at":
-            value = value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+            value = event_time(value).isoformat(timespec="microseconds")
         elif name == "outcome":
             value = str(value)
         elif name == "is_break_glass":
@@ -92,7 +92,7 @@ def write_archive(
         for rows in batches:
             for row in rows:
                 out.write(event_to_json(row).encode() + b"\n")
-                last_mac = row[-1]
+                last_mac = bytes(row[-1])
                 count += 1
         out.close()
         raw.flush()

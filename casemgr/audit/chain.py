@@ -35,9 +35,28 @@ CHAINED_FIELDS = (
 )
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
 # One C-level encoder reused for every event: json.dumps would build a new one each call.
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def event_time(value: dt.datetime | str) -> dt.datetime:
+    """A stored occurred_at as an aware UTC datetime.
+
+    SQLite hands the column back as text or a naive datetime, both UTC (the column type
+    converts to UTC before storing); PostgreSQL as an aware datetime in the session's zone.
+    """
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _micros(value: dt.datetime | str) -> int:
+    # The hot path of verification: no conversion when the driver gave a datetime.
+    if value.__class__ is str:
+        value = dt.datetime.fromisoformat(value)
+    return (value - (_NAIVE_EPOCH if value.tzinfo is None else _EPOCH)) // _MICROSECOND
 
 
 def canonical_values(values: Sequence[Any]) -> bytes:
@@ -45,13 +64,21 @@ def canonical_values(values: Sequence[Any]) -> bytes:
 
     A JSON array in fixed order: unambiguous (strings are quoted and escaped), stable across
     databases, and about four times cheaper than a sorted JSON object. Time is an integer number
-    of microseconds since the epoch, so the session time zone of the database cannot change it.
+    of microseconds since the epoch (a naive or text time is UTC, as stored), so the session
+    time zone of the database cannot change it. `values` may be longer (a raw row whose last
+    columns are the MACs): only the first 16 are read.
     """
-    items = [FORMAT_TAG, *values]
-    items[2] = (items[2] - _EPOCH) // _MICROSECOND  # occurred_at
-    items[14] = str(items[14])  # outcome: an enum member or its value
-    items[16] = bool(items[16])  # is_break_glass: SQLite may hand back 0/1
-    return _encode(items).encode()
+    return _encode(
+        [
+            FORMAT_TAG,
+            values[0],  # seq
+            _micros(values[1]),  # occurred_at
+            *values[2:13],  # actor_id ... channel
+            str(values[13]),  # outcome: an enum member or its value
+            values[14],  # reason
+            bool(values[15]),  # is_break_glass: SQLite hands back 0/1
+        ]
+    ).encode()
 
 
 def canonical(event: Any) -> bytes:

@@ -6,12 +6,10 @@ whatever its size, and reports every problem with the sequence number it was fou
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import hmac
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection, func, select
 
@@ -104,19 +102,6 @@ _SELECT = f"SELECT {', '.join(COLUMN_NAMES)} FROM audit_events WHERE seq > {{p}}
 _BATCH = _SELECT + " ORDER BY seq LIMIT {p}"
 _BATCH_UNTIL = _SELECT + " AND seq <= {p} ORDER BY seq LIMIT {p}"
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-_UTC = dt.UTC
-
-
-def _normalise(row: Any) -> list:
-    """A raw row as a list: time as an aware UTC datetime (SQLite returns text), MACs as bytes."""
-    values = list(row)
-    moment = values[1]
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    values[1] = moment.replace(tzinfo=_UTC) if moment.tzinfo is None else moment
-    values[_N] = bytes(values[_N])
-    values[_N + 1] = bytes(values[_N + 1])
-    return values
 
 
 def iter_events(
@@ -128,7 +113,8 @@ def iter_events(
 ) -> Iterator[list[list]]:
     """Yield the events after `after_seq` (up to `until_seq`) in seq order, a batch at a time.
 
-    Each event is a list of values in COLUMN_NAMES order.
+    Each event is the driver's row, values in COLUMN_NAMES order, unconverted (time may be
+    text on SQLite: see chain.event_time).
     """
     placeholder = _PLACEHOLDERS[conn.dialect.paramstyle]
     batch_sql = (_BATCH if until_seq is None else _BATCH_UNTIL).replace("{p}", placeholder)
@@ -139,7 +125,7 @@ def iter_events(
         cursor = driver.cursor()
         try:
             cursor.execute(batch_sql, params)
-            rows = [_normalise(row) for row in cursor.fetchall()]
+            rows = cursor.fetchall()
         finally:
             cursor.close()
         if not rows:
@@ -201,14 +187,14 @@ def verify_log(
     for rows in iter_events(conn, report.start_seq, batch_size):
         for row in rows:
             seq = row[0]
-            row_prev = row[_N]
-            row_mac = row[_N + 1]
+            row_prev = bytes(row[_N])
+            row_mac = bytes(row[_N + 1])
             if seq != expected:
                 report.add(Problem(expected, ProblemKind.MISSING, f"next present: {seq}"))
             elif row_prev != prev_mac:
                 report.add(Problem(seq, ProblemKind.BROKEN_LINK))
             if not hmac.compare_digest(
-                digest(mac_key, row_prev + canonical_values(row[:_N]), "sha256"), row_mac
+                digest(mac_key, row_prev + canonical_values(row), "sha256"), row_mac
             ):
                 report.add(Problem(seq, ProblemKind.BAD_MAC))
             if seq in wanted:
