@@ -7,6 +7,7 @@ never case content. Every page is itself audited.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
@@ -169,7 +170,7 @@ def _csv_cell(value) -> str:
 def _csv_row(event, numbers: dict[int, str]) -> list[str]:
     values = (
         event.seq,
-        event.occurred_at.isoformat(timespec="microseconds"),
+        event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
         event.actor_id,
         event.actor_name,
         event.actor_roles,
