@@ -16,6 +16,7 @@ from casemgr.cases.models import Case
 from casemgr.cases.queries import visible_cases
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit
+from casemgr.org.queries import communes_for_units
 from casemgr.programmes.models import (
     Activity,
     ActivityKind,
@@ -77,15 +78,15 @@ def manageable_units(user: User) -> list[Unit]:
     )
 
 
-def servable_areas() -> list[Area]:
-    """Current provinces and communes a model may serve, by level then name."""
-    return list(
-        db.session.scalars(
-            select(Area)
-            .where(Area.valid_to.is_(None), Area.level != AreaLevel.DISTRICT)
-            .order_by(Area.level.desc(), Area.name)
-        )
-    )
+def servable_areas(units: list[Unit]) -> list[Area]:
+    """Areas a model owned by one of `units` may serve: every current province, and the
+    communes of the provinces those units (or the units above them) serve."""
+    provinces = db.session.scalars(
+        select(Area)
+        .where(Area.level == AreaLevel.PROVINCE, Area.valid_to.is_(None))
+        .order_by(Area.name)
+    ).all()
+    return [*provinces, *communes_for_units(units)]
 
 
 def activity_areas(model: InterventionModel) -> list[Area]:

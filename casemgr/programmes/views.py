@@ -69,7 +69,10 @@ def _model_form(form: ModelForm, model: InterventionModel | None = None) -> None
         units.insert(0, model.unit)  # shown, but the service refuses to keep it unmanaged
     form.unit_id.choices = [SelectChoice(u.id, f"{u.name} ({u.code})") for u in units]
     form.group_code.choices = [SelectChoice(g.code, g.label) for g in target_groups()]
-    form.area_ids.choices = [SelectChoice(a.id, a.name) for a in queries.servable_areas()]
+    areas = queries.servable_areas(units)
+    if model is not None:  # keep what the model serves selectable
+        areas += [area for area in model.areas if area not in areas]
+    form.area_ids.choices = [SelectChoice(a.id, a.name) for a in areas]
 
 
 def _areas(ids: list[int]) -> list[Area]:

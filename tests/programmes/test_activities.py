@@ -76,7 +76,7 @@ def test_supervisor_registers_a_model_in_their_subtree_only(client, programmes):
     cw = programmes.cw
     client.login(cw.supervisor)
     form = {"name": "Địa chỉ tin cậy", "group_code": "child", "starts_on": "2026-01-01",
-            "area_ids": [programmes.commune_area.id], "description": "Mô hình thử"}  # fmt: skip
+            "area_ids": [programmes.province_area.id], "description": "Mô hình thử"}  # fmt: skip
     refused = client.post_form("/programmes/new", {**form, "unit_id": cw.province.id})
     assert refused.status_code == 200  # not a choice for a commune supervisor
     response = client.post_form("/programmes/new", {**form, "unit_id": cw.commune.id})
@@ -85,7 +85,7 @@ def test_supervisor_registers_a_model_in_their_subtree_only(client, programmes):
         select(InterventionModel).where(InterventionModel.name == "Địa chỉ tin cậy")
     )
     assert model.unit_id == cw.commune.id
-    assert [a.id for a in model.areas] == [programmes.commune_area.id]
+    assert [a.id for a in model.areas] == [programmes.province_area.id]
     with pytest.raises(services.ProgrammeError, match="not managed"):
         services.create_model(cw.supervisor, name="x", group_code="child", unit=cw.other_commune,
                               starts_on=dt.date(2026, 1, 1), ends_on=None, areas=[])  # fmt: skip
