@@ -20,7 +20,7 @@ from tests.factories import Factories
 from tests.web import BrowserClient
 
 
-def test_config(database_url: str, keys: dict) -> dict:
+def app_config(database_url: str, keys: dict) -> dict:
     """Settings for a test app: cheap argon2, keys from memory, a known database."""
     return {
         "TESTING": True,
@@ -46,7 +46,7 @@ def keys() -> dict:
 
 @pytest.fixture(scope="session")
 def app(database_url: str, keys: dict) -> Iterator[Flask]:
-    app = create_app(test_config(database_url, keys))
+    app = create_app(app_config(database_url, keys))
     app.test_client_class = BrowserClient
     with app.app_context():
         upgrade()

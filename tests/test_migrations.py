@@ -11,7 +11,7 @@ from flask_migrate import downgrade, upgrade
 from casemgr import create_app
 from casemgr.crypto.keyfile import new_key_document
 from casemgr.extensions import db
-from tests.conftest import test_config
+from tests.conftest import app_config
 from tests.dbsetup import fresh_database
 
 
@@ -23,7 +23,7 @@ def test_single_head(app):
 
 def test_upgrade_matches_models_and_downgrade_empties():
     with fresh_database("migrations") as url:
-        app = create_app(test_config(url, new_key_document()))
+        app = create_app(app_config(url, new_key_document()))
         with app.app_context():
             upgrade()
             with db.engine.connect() as conn:

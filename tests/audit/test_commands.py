@@ -36,7 +36,7 @@ NEWER = dt.datetime(2022, 6, 6, 9, 0)
 @pytest.fixture
 def fresh_app(tmp_path) -> Iterator[Flask]:
     with fresh_database("audit_commands") as url:
-        config = conftest.test_config(url, new_key_document())
+        config = conftest.app_config(url, new_key_document())
         config["CASEMGR_AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
         config["CASEMGR_AUDIT_ARCHIVE_DIR"] = str(tmp_path / "archives")
         app = create_app(config)

@@ -89,7 +89,7 @@ def test_concurrent_writers_leave_one_linear_chain():
     """
     keys = new_key_document()
     with fresh_database("audit_writers") as url:
-        app = create_app(conftest.test_config(url, keys))
+        app = create_app(conftest.app_config(url, keys))
         with app.app_context():
             create_audit_tables(_db.engine)  # all record() needs; quicker than every migration
             _db.engine.dispose()

@@ -13,13 +13,13 @@ from flask_migrate import upgrade
 from casemgr import create_app
 from casemgr.crypto.keyfile import new_key_document, write_key_document
 from casemgr.extensions import db
-from tests.conftest import test_config
+from tests.conftest import app_config
 from tests.dbsetup import fresh_database
 
 
 def file_config(url: str, key_file: Path) -> dict:
     """Test settings with keys read from a key file instead of the environment."""
-    config = test_config(url, {})
+    config = app_config(url, {})
     config.update({"CASEMGR_KEYS_JSON": None, "CASEMGR_KEY_FILE": str(key_file)})
     return config
 
@@ -38,7 +38,7 @@ class KeyedDatabase:
         return create_app(file_config(self.url, key_file or self.key_file))
 
     def env_app(self, document: dict) -> Flask:
-        config = test_config(self.url, document)
+        config = app_config(self.url, document)
         config["CASEMGR_KEY_FILE"] = str(self.folder / "unused.keys")
         return create_app(config)
 
