@@ -57,6 +57,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.home.views import bp as home_bp
     from casemgr.people.views import bp as people_bp
     from casemgr.programmes.views import bp as programmes_bp
+    from casemgr.reports.views import bp as reports_bp
     from casemgr.rules.views import bp as rules_bp
     from casemgr.supervision.views import bp as supervision_bp
     from casemgr.support.views import bp as support_bp
@@ -72,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
         support_bp,
         supervision_bp,
         programmes_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
     _register_case_pages(app)

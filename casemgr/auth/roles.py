@@ -44,6 +44,10 @@ class Action(enum.StrEnum):
     # visits and targets (supervisors for their subtree, administrators everywhere).
     VIEW_PROGRAMMES = "view_programmes"
     MANAGE_PROGRAMMES = "manage_programmes"
+    # Provincial reports (aggregates, small cells protected) and lists that identify people.
+    # Supervisors only: reports are scoped by case scope, which administrators do not have.
+    VIEW_REPORTS = "view_reports"
+    EXPORT_PERSON_LISTS = "export_person_lists"
     # Audit.
     VIEW_AUDIT = "view_audit"
     EXPORT_AUDIT = "export_audit"
@@ -90,6 +94,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_SERVICE_POINTS,
             Action.VIEW_PROGRAMMES,
             Action.MANAGE_PROGRAMMES,
+            Action.VIEW_REPORTS,
+            Action.EXPORT_PERSON_LISTS,
         }
     ),
     Role.AUDITOR: frozenset(

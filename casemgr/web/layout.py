@@ -31,6 +31,7 @@ MENU = (
     (_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
     (_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),
     (_l("Intervention models"), "programmes.index", Action.VIEW_PROGRAMMES),
+    (_l("Reports"), "reports.index", Action.VIEW_REPORTS),
     (_l("Users"), "admin.users", Action.MANAGE_USERS),
     (_l("Units"), "admin.units", Action.MANAGE_UNITS),
     (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),

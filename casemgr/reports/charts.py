@@ -1,0 +1,129 @@
+"""Server-rendered SVG charts (bars and trends) of published, already protected figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+WIDTH, HEIGHT = 720, 360
+LEFT, RIGHT, TOP, BOTTOM = 60, 20, 40, 90
+BAR_FILL = "#2f6f9f"
+HIDDEN_FILL = "#bbbbbb"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One bar or trend point: its label, its value when published, and its published text."""
+
+    label: str
+    value: int | None  # None when suppressed: no bar of its true height is ever drawn
+    text: str
+
+
+def _frame(title: str, y_title: str, body: list[str]) -> str:
+    # Presentation attributes only: the CSP forbids style attributes and inline styles.
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
+            f"<title>{escape(title)}</title>",
+            f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+            f'<text x="{WIDTH / 2}" y="22" text-anchor="middle" font-family="sans-serif" '
+            f'font-size="15" font-weight="bold">{escape(title)}</text>',
+            f'<text x="14" y="{TOP + (HEIGHT - TOP - BOTTOM) / 2}" font-family="sans-serif" '
+            f'font-size="12" text-anchor="middle" transform="rotate(-90 14 '
+            f'{TOP + (HEIGHT - TOP - BOTTOM) / 2})">{escape(y_title)}</text>',
+            f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
+            f'y2="{HEIGHT - BOTTOM}" stroke="#333333"/>',
+            f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="#333333"/>',
+            *body,
+            "</svg>",
+        ]
+    )
+
+
+def _scale(points: list[Point]) -> float:
+    top = max([p.value for p in points if p.value is not None] + [5])
+    return (HEIGHT - TOP - BOTTOM) / top
+
+
+def _x_label(x: float, label: str) -> str:
+    y = HEIGHT - BOTTOM + 14
+    return (
+        f'<text x="{x:.1f}" y="{y}" font-family="sans-serif" font-size="11" text-anchor="end" '
+        f'transform="rotate(-35 {x:.1f} {y})">{escape(label[:28])}</text>'
+    )
+
+
+def bar_chart(title: str, y_title: str, points: list[Point]) -> str:
+    """Vertical bars; a suppressed bar is a short grey stub labelled "<5" (or "x")."""
+    body: list[str] = []
+    if points:
+        scale = _scale(points)
+        slot = (WIDTH - LEFT - RIGHT) / len(points)
+        for index, point in enumerate(points):
+            x = LEFT + index * slot + slot * 0.15
+            width = slot * 0.7
+            base = HEIGHT - BOTTOM
+            height = point.value * scale if point.value is not None else 6
+            fill = BAR_FILL if point.value is not None else HIDDEN_FILL
+            body.append(
+                f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" '
+                f'height="{height:.1f}" fill="{fill}"><title>{escape(point.label)}: '
+                f"{escape(point.text)}</title></rect>"
+            )
+            body.append(
+                f'<text x="{x + width / 2:.1f}" y="{base - height - 4:.1f}" '
+                f'font-family="sans-serif" font-size="11" text-anchor="middle">'
+                f"{escape(point.text)}</text>"
+            )
+            body.append(_x_label(x + width / 2, point.label))
+    return _frame(title, y_title, body)
+
+
+def trend_chart(title: str, y_title: str, points: list[Point]) -> str:
+    """A line over periods; the line breaks at suppressed points, which read "<5" (or "x")."""
+    body: list[str] = []
+    if points:
+        scale = _scale(points)
+        step = (WIDTH - LEFT - RIGHT) / max(1, len(points))
+        segment: list[str] = []
+        segments: list[list[str]] = []
+        for index, point in enumerate(points):
+            x = LEFT + step * (index + 0.5)
+            if point.value is None:
+                if segment:
+                    segments.append(segment)
+                segment = []
+                y = HEIGHT - BOTTOM - 6
+                body.append(
+                    f'<text x="{x:.1f}" y="{y - 4}" font-family="sans-serif" font-size="11" '
+                    f'text-anchor="middle" fill="#666666">{escape(point.text)}</text>'
+                )
+            else:
+                y = HEIGHT - BOTTOM - point.value * scale
+                segment.append(f"{x:.1f},{y:.1f}")
+                body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{BAR_FILL}"/>')
+                body.append(
+                    f'<text x="{x:.1f}" y="{y - 8:.1f}" font-family="sans-serif" '
+                    f'font-size="11" text-anchor="middle">{escape(point.text)}</text>'
+                )
+            body.append(_x_label(x, point.label))
+        if segment:
+            segments.append(segment)
+        for line in segments:
+            body.insert(
+                0,
+                f'<polyline points="{" ".join(line)}" fill="none" stroke="{BAR_FILL}" '
+                f'stroke-width="2"/>',
+            )
+    return _frame(title, y_title, body)
+
+
+def points_of(labels: list[str], values: list[int], texts: list[str]) -> list[Point]:
+    """Points from a table's published row (or column): hidden entries carry no value."""
+    return [
+        Point(label, value if text.isdigit() else None, text)
+        for label, value, text in zip(labels, values, texts, strict=True)
+    ]

@@ -1,0 +1,272 @@
+"""Report exports: protected tables as CSV and XLSX, and password-protected lists of people."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import msoffcrypto
+from flask import Flask, abort, current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+
+from casemgr.audit import record
+from casemgr.auth.models import User
+from casemgr.cases.models import Case
+from casemgr.cases.queries import visible_cases
+from casemgr.cases.workflow import STATUS_LABELS
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.reports.queries import Period
+from casemgr.reports.tables import SEX_LABELS, Table
+
+log = logging.getLogger(__name__)
+
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{16,64}\Z")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_csv(table: Table) -> bytes:
+    """The published table as CSV (UTF-8 with a BOM, so spreadsheet programs read diacritics)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([table.title])
+    writer.writerow(table.header())
+    for label, cells in table.published_rows():
+        writer.writerow([label, *cells])
+    for note in table.notes:
+        writer.writerow([note])
+    return ("\ufeff" + buffer.getvalue()).encode()
+
+
+def table_xlsx(tables: list[Table]) -> bytes:
+    """The published tables as one workbook, a sheet each; hidden cells are text ("<5", "x")."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for number, table in enumerate(tables, start=1):
+        sheet = workbook.create_sheet(f"{number}")
+        sheet.append([table.title])
+        sheet.append(table.header())
+        for label, cells in table.published_rows():
+            sheet.append([label, *(int(c) if c.isdigit() else c for c in cells)])
+        for note in table.notes:
+            sheet.append([note])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def record_export(user: User, what: str, file_format: str) -> None:
+    """Every export is an audit event: which report and format, never a value."""
+    record("report.export", actor=user, object_type="report", reason=f"{what} {file_format}")
+
+
+# Lists that identify people ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """A person-list export running in the background; its state is a JSON file beside it."""
+
+    id: str
+    folder: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.folder / f"{self.id}.json"
+
+    @property
+    def data_file(self) -> Path:
+        return self.folder / f"{self.id}.xlsx"
+
+    def state(self) -> dict | None:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def write(self, **changes) -> None:
+        state = (self.state() or {}) | changes
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state))
+        temporary.replace(self.state_file)  # readers never see half a file
+
+
+def export_folder(app: Flask) -> Path:
+    folder = Path(app.config.get("REPORTS_EXPORT_DIR") or Path(app.instance_path) / "exports")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def find_job(user: User, job_id: str | None) -> Job | None:
+    """The user's own job by id (None for a malformed, unknown or someone else's id)."""
+    if not job_id or not JOB_ID.match(job_id):
+        return None
+    job = Job(job_id, export_folder(current_app))
+    state = job.state()
+    if state is None or state.get("user_id") != user.id:
+        return None
+    return job
+
+
+def refuse_job(user: User) -> NoReturn:
+    """404 for an unknown, expired or someone else's export, recorded like any refusal."""
+    record(
+        "report.export", actor=user, object_type="report", outcome="denied", reason="unknown job"
+    )
+    abort(404)
+
+
+def remove_expired(app: Flask, now: dt.datetime | None = None) -> int:
+    """Delete every export whose download window has passed (runs before each new export)."""
+    now = now or utcnow()
+    removed = 0
+    for state_file in export_folder(app).glob("*.json"):
+        job = Job(state_file.stem, state_file.parent)
+        state = job.state() or {}
+        expires = state.get("expires_at")
+        if expires and dt.datetime.fromisoformat(expires) <= now:
+            job.data_file.unlink(missing_ok=True)
+            state_file.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def start_person_list(user: User, period: Period, group: str | None) -> tuple[Job, str]:
+    """Start a password-protected list of the people whose cases the user sees, opened or
+    active in the period. Returns the job and the password, which is shown once and kept
+    nowhere: the background thread gets it as an argument and forgets it when it ends."""
+    app = current_app._get_current_object()
+    remove_expired(app)
+    password = generate_password()
+    job = Job(secrets.token_urlsafe(24), export_folder(app))
+    minutes = app.config.get("REPORTS_EXPORT_MINUTES", 30)
+    job.write(
+        user_id=user.id,
+        status="running",
+        done=0,
+        total=0,
+        expires_at=(utcnow() + dt.timedelta(minutes=minutes)).isoformat(),
+    )
+    record(
+        "report.export",
+        actor=user,
+        object_type="report",
+        reason="person list xlsx (password protected)",
+    )
+    run: Callable = app.config.get("REPORTS_EXPORT_RUNNER") or _in_thread
+    locale = _locale()
+    run(app, lambda: _write_person_list(app, job, user.id, period, group, password, locale))
+    return job, password
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "vi")
+
+
+def _in_thread(app: Flask, work: Callable[[], None]) -> None:
+    def target() -> None:
+        try:
+            work()
+        finally:
+            with app.app_context():
+                db.session.remove()  # the thread's own session, not a request's
+
+    threading.Thread(target=target, name="report-export", daemon=True).start()
+
+
+def generate_password() -> str:
+    """A password a person can type: 4 groups of 4 letters and digits (~80 bits)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+def person_list_statement(user: User, period: Period, group: str | None):
+    """The cases listed: the user's scope, active at some time in the period."""
+    start, end = period.bounds()
+    statement = visible_cases(user).where(
+        Case.opened_at < end, (Case.closed_at.is_(None)) | (Case.closed_at >= start)
+    )
+    if group:
+        statement = statement.where(Case.group_code == group)
+    return statement.order_by(Unit.code, Case.number)
+
+
+def _write_person_list(
+    app: Flask,
+    job: Job,
+    user_id: int,
+    period: Period,
+    group: str | None,
+    password: str,
+    locale: str,
+) -> None:
+    # A thread has no request: it opens its own app context and session.
+    with app.app_context(), app.test_request_context(), force_locale(locale):
+        try:
+            user = db.session.get(User, user_id)
+            cases = list(db.session.scalars(person_list_statement(user, period, group)))
+            job.write(total=len(cases))
+            workbook = Workbook()
+            sheet = workbook.active
+            sheet.append(
+                [
+                    str(_l("Case")),
+                    str(_l("Name")),
+                    str(_l("Sex")),
+                    str(_l("Birth year")),
+                    str(_l("Target group")),
+                    str(_l("Status")),
+                    str(_l("Unit")),
+                ]
+            )
+            for done, case in enumerate(cases, start=1):
+                person = case.person
+                sheet.append(
+                    [
+                        case.number,
+                        person.display_name(),
+                        str(SEX_LABELS.get(person.sex.value, person.sex.value)),
+                        person.birth_year,
+                        case.group.label,
+                        str(STATUS_LABELS[case.status]),
+                        case.unit.name,
+                    ]
+                )
+                if done % 500 == 0:
+                    job.write(done=done)
+            plain = io.BytesIO()
+            workbook.save(plain)
+            plain.seek(0)
+            encrypted = io.BytesIO()
+            office = msoffcrypto.format.ooxml.OOXMLFile(plain)
+            office.encrypt(password, encrypted)
+            job.data_file.write_bytes(encrypted.getvalue())
+            job.data_file.chmod(0o600)
+            job.write(status="ready", done=len(cases))
+        except Exception:  # the page must say it failed; the log gets no data, only the trace
+            log.exception("person-list export failed")
+            job.write(status="failed")
+
+
+def decrypt_xlsx(data: bytes, password: str) -> bytes:
+    """Open a protected export (tests and support staff use it)."""
+    office = msoffcrypto.OfficeFile(io.BytesIO(data))
+    office.load_key(password=password)
+    plain = io.BytesIO()
+    office.decrypt(plain)
+    return plain.getvalue()

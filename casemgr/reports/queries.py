@@ -1,0 +1,307 @@
+"""Aggregate counts for the provincial reports, in SQL, always inside the viewer's case scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import Counter
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from casemgr.auth.models import User
+from casemgr.cases.models import Case, CaseSubGroup, CaseTransitionLog, RiskLevel
+from casemgr.cases.queries import visible_cases
+from casemgr.cases.workflow import Status
+from casemgr.extensions import db
+from casemgr.org.models import Unit
+from casemgr.people.models import Person
+from casemgr.rules.models import EmergencyAction
+from casemgr.support.models import Referral, ServiceDelivery
+
+# Reporting periods are calendar periods in Viet Nam's time (timestamps are stored in UTC).
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-5", 0, 5),
+    ("6-11", 6, 11),
+    ("12-15", 12, 15),
+    ("16-17", 16, 17),
+    ("18-24", 18, 24),
+    ("25-59", 25, 59),
+    ("60+", 60, None),
+)
+UNKNOWN = "unknown"
+TOTAL = "total"
+
+
+class Measure(enum.StrEnum):
+    """What a report counts."""
+
+    REGISTERED = "registered"  # cases opened in the period
+    ACTIVE = "active"  # cases open at some time in the period
+    ASSISTED = "assisted"  # cases with a service delivered in the period
+    CLOSED = "closed"  # cases closed in the period
+    SERVICES = "services"  # services delivered in the period (rows: service type)
+    REFERRALS = "referrals"  # referrals sent in the period (rows: status)
+
+
+class Dimension(enum.StrEnum):
+    """What rows or columns of a report are broken down by."""
+
+    NONE = "none"
+    SEX = "sex"
+    AGE_BAND = "age_band"
+    ETHNICITY = "ethnicity"
+    AREA = "area"
+    GROUP = "group"
+    SUB_GROUP = "sub_group"
+    UNIT = "unit"
+    MONTH = "month"
+    QUARTER = "quarter"
+    SERVICE_TYPE = "service_type"
+    REFERRAL_STATUS = "referral_status"
+
+
+CASE_MEASURES = (Measure.REGISTERED, Measure.ACTIVE, Measure.ASSISTED, Measure.CLOSED)
+PERSON_DIMENSIONS = (
+    Dimension.SEX,
+    Dimension.AGE_BAND,
+    Dimension.ETHNICITY,
+    Dimension.AREA,
+    Dimension.GROUP,
+    Dimension.SUB_GROUP,
+    Dimension.UNIT,
+)
+TIME_DIMENSIONS = (Dimension.MONTH, Dimension.QUARTER)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar year, quarter or month in local time: [start, end)."""
+
+    year: int
+    quarter: int | None = None
+    month: int | None = None
+
+    @property
+    def first_month(self) -> int:
+        if self.month:
+            return self.month
+        return 3 * (self.quarter - 1) + 1 if self.quarter else 1
+
+    @property
+    def months(self) -> list[int]:
+        if self.month:
+            return [self.month]
+        return list(range(self.first_month, self.first_month + (3 if self.quarter else 12)))
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, self.first_month, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return month_start(self.year, self.months[-1] + 1)
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        """The period as UTC instants (local midnight at both ends)."""
+        return local_midnight(self.start), local_midnight(self.end)
+
+
+def month_start(year: int, month: int) -> dt.date:
+    """The first day of a month; month 13 is January of the next year."""
+    return dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+
+
+def age_band_expr(year: int):
+    """SQL: the age band reached in `year`, from the plain birth year."""
+    age = year - Person.birth_year
+    whens = [
+        ((age <= high) if high is not None else (age >= low), label)
+        for label, low, high in AGE_BANDS
+    ]
+    return case((Person.birth_year.is_(None), UNKNOWN), *whens, else_=UNKNOWN)
+
+
+def age_band(year: int, birth_year: int | None) -> str:
+    """The same banding in Python (tests count with it over ORM objects)."""
+    if birth_year is None:
+        return UNKNOWN
+    age = year - birth_year
+    for label, low, high in AGE_BANDS:
+        if (high is not None and age <= high) or (high is None and age >= low):
+            return label
+    return UNKNOWN
+
+
+def _bucket_expr(column, period: Period, dimension: Dimension, *, is_date: bool):
+    """SQL: the month (or quarter) of the period a timestamp falls in, by comparing it with the
+    local month boundaries, so that the same statement works on every database."""
+    whens = []
+    for month in period.months:
+        boundary = month_start(period.year, month + 1)
+        value = local_midnight(boundary) if not is_date else boundary
+        key = month if dimension == Dimension.MONTH else (month - 1) // 3 + 1
+        whens.append((column < value, key))
+    return case(*whens, else_=None)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One report's question: what to count, broken down how, over which period and group."""
+
+    measure: Measure
+    rows: Dimension
+    cols: Dimension
+    period: Period
+    group: str | None = None
+
+
+def _dimension(dimension: Dimension, query: Query, date_column, *, is_date: bool):
+    if dimension == Dimension.NONE:
+        return None
+    if dimension == Dimension.SEX:
+        return Person.sex
+    if dimension == Dimension.AGE_BAND:
+        return age_band_expr(query.period.year)
+    if dimension == Dimension.ETHNICITY:
+        return Person.ethnicity_code
+    if dimension == Dimension.AREA:
+        return Person.area_id
+    if dimension == Dimension.GROUP:
+        return Case.group_code
+    if dimension == Dimension.SUB_GROUP:
+        return CaseSubGroup.sub_group_id
+    if dimension == Dimension.UNIT:
+        return Case.unit_id
+    if dimension in TIME_DIMENSIONS:
+        if date_column is None:
+            raise ValueError("this measure has no date to break down by")
+        return _bucket_expr(date_column, query.period, dimension, is_date=is_date)
+    if dimension == Dimension.SERVICE_TYPE:
+        return ServiceDelivery.service_type_id
+    if dimension == Dimension.REFERRAL_STATUS:
+        return Referral.status
+    raise ValueError(dimension)
+
+
+def _scoped(user: User, query: Query) -> Select:
+    statement = visible_cases(user).join(Person, Person.id == Case.person_id)
+    if query.group:
+        statement = statement.where(Case.group_code == query.group)
+    if Dimension.SUB_GROUP in (query.rows, query.cols):
+        statement = statement.outerjoin(CaseSubGroup, CaseSubGroup.case_id == Case.id)
+    return statement
+
+
+def counts(user: User, query: Query) -> Counter:
+    """Counts by (row key, column key) for one report, in one GROUP BY query.
+
+    Case measures count cases (one person in one programme); a case in several sub-groups, or
+    assisted in several months, counts once in each. Keys are raw codes or ids; None is
+    "unknown"; a missing dimension is TOTAL.
+    """
+    start, end = query.period.bounds()
+    statement = _scoped(user, query)
+    date_column, is_date, counted = None, False, func.count(func.distinct(Case.id))
+    if query.measure == Measure.REGISTERED:
+        statement = statement.where(Case.opened_at >= start, Case.opened_at < end)
+        date_column = Case.opened_at
+    elif query.measure == Measure.ACTIVE:
+        statement = statement.where(
+            Case.opened_at < end, or_(Case.closed_at.is_(None), Case.closed_at >= start)
+        )
+    elif query.measure == Measure.CLOSED:
+        statement = statement.where(Case.closed_at >= start, Case.closed_at < end)
+        date_column = Case.closed_at
+    elif query.measure in (Measure.ASSISTED, Measure.SERVICES):
+        statement = statement.join(ServiceDelivery, ServiceDelivery.case_id == Case.id).where(
+            ServiceDelivery.delivered_on >= query.period.start,
+            ServiceDelivery.delivered_on < query.period.end,
+        )
+        date_column, is_date = ServiceDelivery.delivered_on, True
+        if query.measure == Measure.SERVICES:
+            counted = func.count(func.distinct(ServiceDelivery.id))
+    elif query.measure == Measure.REFERRALS:
+        statement = statement.join(Referral, Referral.case_id == Case.id).where(
+            Referral.sent_on >= query.period.start, Referral.sent_on < query.period.end
+        )
+        date_column, is_date = Referral.sent_on, True
+        counted = func.count(func.distinct(Referral.id))
+    row = _dimension(query.rows, query, date_column, is_date=is_date)
+    col = _dimension(query.cols, query, date_column, is_date=is_date)
+    keys = [expr for expr in (row, col) if expr is not None]
+    statement = statement.with_only_columns(*keys, counted).group_by(*keys)
+    result: Counter = Counter()
+    for *values, count in db.session.execute(statement):
+        values = list(values)
+        row_key = _key(values.pop(0)) if row is not None else TOTAL
+        col_key = _key(values.pop(0)) if col is not None else TOTAL
+        result[(row_key, col_key)] += count
+    return result
+
+
+def _key(value):
+    if value is None:
+        return UNKNOWN
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+class Compliance(enum.StrEnum):
+    """How a deadline of a case stands."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    OPEN = "open"
+    OVERDUE = "overdue"
+    NO_RULE = "no_rule"
+
+
+def deadline_compliance(user: User, period: Period, now: dt.datetime) -> Counter:
+    """Child-protection deadlines of the cases opened in the period: met on time, late, still
+    open, overdue. One query; the deadlines themselves are working-day arithmetic (holidays,
+    dated rules), done in Python per case as the task lists do."""
+    from casemgr.rules.tasks import rule_deadline
+
+    start, end = period.bounds()
+    acted = (
+        select(func.min(EmergencyAction.taken_at))
+        .where(EmergencyAction.case_id == Case.id)
+        .scalar_subquery()
+    )
+    drafted = (
+        select(func.min(CaseTransitionLog.occurred_at))
+        .where(
+            CaseTransitionLog.case_id == Case.id,
+            CaseTransitionLog.to_status == Status.PLAN_DRAFTED,
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        visible_cases(user)
+        .where(Case.group_code == "child", and_(Case.opened_at >= start, Case.opened_at < end))
+        .with_only_columns(Case.opened_at, Case.risk_level, Unit.path, acted, drafted)
+    )
+    result: Counter = Counter()
+    for opened_at, risk, path, acted_at, drafted_at in db.session.execute(statement):
+        kinds = [("child.plan_draft", drafted_at)]
+        if risk == RiskLevel.HIGH or acted_at is not None:
+            kinds.append(("child.emergency_action", acted_at))
+        for kind, met_at in kinds:
+            due = rule_deadline(kind, opened_at, path)
+            result[(kind, _compliance(due, met_at, now))] += 1
+    return result
+
+
+def _compliance(due: dt.datetime | None, met_at: dt.datetime | None, now: dt.datetime):
+    if due is None:
+        return Compliance.NO_RULE.value
+    if met_at is not None:
+        return (Compliance.ON_TIME if met_at <= due else Compliance.LATE).value
+    return (Compliance.OPEN if now <= due else Compliance.OVERDUE).value

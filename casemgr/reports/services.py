@@ -1,0 +1,114 @@
+"""Report verbs: build the tables and charts a viewer asked for, and record what was exported."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from casemgr.auth.models import User
+from casemgr.extensions import db
+from casemgr.reference.models import TargetGroup
+from casemgr.reports import charts, queries, tables
+from casemgr.reports.filters import DEADLINES
+from casemgr.reports.queries import Dimension, Measure, Query
+from casemgr.reports.tables import Table
+
+
+def target_groups() -> list[TargetGroup]:
+    return list(db.session.scalars(select(TargetGroup).order_by(TargetGroup.code)))
+
+
+def report_table(user: User, report: str, query: Query) -> Table:
+    """The table of one report, inside the user's scope, small cells protected."""
+    if report == DEADLINES:
+        return tables.compliance_table(user, query.period)
+    return tables.build(user, query)
+
+
+def all_tables(user: User, query: Query) -> list[Table]:
+    """The full provincial report for a period: every measure by its standard breakdowns."""
+    period, group = query.period, query.group
+    result = []
+    for measure in queries.CASE_MEASURES:
+        for rows, cols in (
+            (Dimension.AGE_BAND, Dimension.SEX),
+            (Dimension.ETHNICITY, Dimension.SEX),
+            (Dimension.AREA, Dimension.SEX),
+            (Dimension.GROUP, Dimension.SEX),
+            (Dimension.SUB_GROUP, Dimension.SEX),
+        ):
+            table = tables.build(user, Query(measure, rows, cols, period, group))
+            table.title = f"{table.title}: {table.row_title} x {table.col_title}"
+            result.append(table)
+    result.append(
+        tables.build(user, Query(Measure.SERVICES, Dimension.NONE, Dimension.GROUP, period, group))
+    )
+    result.append(
+        tables.build(user, Query(Measure.REFERRALS, Dimension.NONE, Dimension.GROUP, period, group))
+    )
+    result.append(tables.compliance_table(user, period))
+    return result
+
+
+def bar_svg(table: Table) -> str:
+    """Row totals of the table as bars (the published, protected totals)."""
+    n_cols = len(table.col_keys)
+    texts = [table.cell(i, n_cols) for i in range(len(table.row_keys))]
+    values = [table.protected.grid[i][n_cols] for i in range(len(table.row_keys))]
+    points = charts.points_of(table.row_labels, values, texts)
+    return charts.bar_chart(f"{table.title} ({table.row_title})", str(_l("Count")), points)
+
+
+def trend_svg(user: User, report: str, query: Query) -> str:
+    """The measure month by month over the year, protected like any table."""
+    measure = (
+        query.measure
+        if report != DEADLINES and query.measure != Measure.ACTIVE
+        else Measure.REGISTERED
+    )
+    year = queries.Period(query.period.year)
+    table = tables.build(user, Query(measure, Dimension.MONTH, Dimension.NONE, year, query.group))
+    n_cols = len(table.col_keys)
+    texts = [table.cell(i, n_cols) for i in range(len(table.row_keys))]
+    values = [table.protected.grid[i][n_cols] for i in range(len(table.row_keys))]
+    points = charts.points_of(table.row_labels, values, texts)
+    title = str(_l("%(what)s by month, %(year)s", what=table.title, year=query.period.year))
+    return charts.trend_chart(title, str(_l("Count")), points)
+
+
+def targets_vs_actuals(user: User, year: int) -> list | None:
+    """The programmes' yearly targets against actuals, once that package provides them.
+
+    Hook: casemgr.programmes.queries.targets_vs_actuals(user, year) is built by the
+    intervention-models work; until it exists the report page says so instead of a table.
+    """
+    try:
+        from casemgr.programmes.queries import targets_vs_actuals as provided
+    except ImportError:
+        return None
+    return list(provided(user, year))
+
+
+def targets_table(user: User, year: int) -> list[tuple[str, str, str, str]] | None:
+    """Targets vs actuals as published rows (model, indicator, target, actual). Actuals that
+    count people are protected like any cell: 1-4 reads "<5" (each row stands alone, with no
+    margin, so no complementary suppression is needed)."""
+    rows = targets_vs_actuals(user, year)
+    if rows is None:
+        return None
+    try:
+        from casemgr.programmes.forms import INDICATOR_LABELS
+    except ImportError:  # labels moved: fall back to the codes
+        INDICATOR_LABELS = {}
+    published = []
+    for model, indicator, target, actual in rows:
+        shown = "<5" if actual and 0 < actual < 5 else str(actual)
+        published.append(
+            (
+                getattr(model, "name", str(model)),
+                str(INDICATOR_LABELS.get(indicator, indicator)),
+                "" if target is None else str(target),
+                shown,
+            )
+        )
+    return published

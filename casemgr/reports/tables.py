@@ -1,0 +1,229 @@
+"""Published report tables: counts laid out with labels and margins, small cells protected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from casemgr.auth.models import User
+from casemgr.db import utcnow
+from casemgr.extensions import db
+from casemgr.org.models import Area, Unit
+from casemgr.reference.models import Ethnicity, SubGroup, TargetGroup
+from casemgr.reports import queries
+from casemgr.reports.queries import (
+    AGE_BANDS,
+    TOTAL,
+    UNKNOWN,
+    Compliance,
+    Dimension,
+    Measure,
+    Period,
+    Query,
+)
+from casemgr.reports.suppression import Protected, protect
+from casemgr.support.models import ReferralStatus, ServiceType
+
+MEASURE_LABELS = {
+    Measure.REGISTERED: _l("People registered"),
+    Measure.ACTIVE: _l("People active"),
+    Measure.ASSISTED: _l("People assisted"),
+    Measure.CLOSED: _l("Cases closed"),
+    Measure.SERVICES: _l("Services delivered by type"),
+    Measure.REFERRALS: _l("Referral outcomes"),
+}
+DIMENSION_LABELS = {
+    Dimension.NONE: _l("(none)"),
+    Dimension.SEX: _l("Sex"),
+    Dimension.AGE_BAND: _l("Age band"),
+    Dimension.ETHNICITY: _l("Ethnicity"),
+    Dimension.AREA: _l("Commune"),
+    Dimension.GROUP: _l("Target group"),
+    Dimension.SUB_GROUP: _l("Sub-group"),
+    Dimension.UNIT: _l("Unit"),
+    Dimension.MONTH: _l("Month"),
+    Dimension.QUARTER: _l("Quarter"),
+    Dimension.SERVICE_TYPE: _l("Service"),
+    Dimension.REFERRAL_STATUS: _l("Referral status"),
+}
+SEX_LABELS = {"male": _l("Male"), "female": _l("Female"), "unknown": _l("Unknown")}
+REFERRAL_LABELS = {
+    ReferralStatus.SENT.value: _l("Awaiting an answer"),
+    ReferralStatus.ACCEPTED.value: _l("Accepted, not completed"),
+    ReferralStatus.DECLINED.value: _l("Declined"),
+    ReferralStatus.COMPLETED.value: _l("Completed"),
+}
+COMPLIANCE_LABELS = {
+    Compliance.ON_TIME.value: _l("Met on time"),
+    Compliance.LATE.value: _l("Met late"),
+    Compliance.OPEN.value: _l("Open, not yet due"),
+    Compliance.OVERDUE.value: _l("Open, overdue"),
+    Compliance.NO_RULE.value: _l("No rule in force"),
+}
+DEADLINE_LABELS = {
+    "child.emergency_action": _l("Emergency action (12 hours)"),
+    "child.plan_draft": _l("Case plan drafted (5 working days)"),
+}
+# Rows fixed by the measure (services by type, referrals by status).
+FIXED_ROWS = {
+    Measure.SERVICES: Dimension.SERVICE_TYPE,
+    Measure.REFERRALS: Dimension.REFERRAL_STATUS,
+}
+
+
+@dataclass
+class Table:
+    """A report table ready to publish: labels, protected entries, totals last."""
+
+    title: str
+    row_title: str
+    col_title: str
+    row_keys: list
+    col_keys: list
+    row_labels: list[str]
+    col_labels: list[str]
+    protected: Protected
+    notes: list[str] = field(default_factory=list)
+
+    def cell(self, i: int, j: int) -> str:
+        """The published text of an entry (totals at index len(rows) / len(cols))."""
+        return self.protected.label(i, j)
+
+    def published_rows(self) -> list[tuple[str, list[str]]]:
+        """Every row with its published cells, the total row last (what CSV and XLSX write)."""
+        n_rows, n_cols = len(self.row_keys), len(self.col_keys)
+        rows = [
+            (self.row_labels[i], [self.cell(i, j) for j in range(n_cols + 1)])
+            for i in range(n_rows)
+        ]
+        rows.append((str(_l("Total")), [self.cell(n_rows, j) for j in range(n_cols + 1)]))
+        return rows
+
+    def header(self) -> list[str]:
+        return [f"{self.row_title} \\ {self.col_title}", *self.col_labels, str(_l("Total"))]
+
+
+def build(user: User, query: Query) -> Table:
+    """One case, service or referral report as a protected table (one aggregate query)."""
+    rows = FIXED_ROWS.get(query.measure, query.rows)
+    query = Query(query.measure, rows, query.cols, query.period, query.group)
+    found = queries.counts(user, query)
+    return _table(
+        str(MEASURE_LABELS[query.measure]),
+        rows,
+        query.cols,
+        found,
+        query.period,
+    )
+
+
+def compliance_table(user: User, period: Period, now: dt.datetime | None = None) -> Table:
+    """Child-protection deadlines of cases opened in the period, by how they were met."""
+    found = queries.deadline_compliance(user, period, now or utcnow())
+    row_keys = list(DEADLINE_LABELS)
+    col_keys = list(COMPLIANCE_LABELS)
+    cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
+    return Table(
+        title=str(_l("Deadline compliance")),
+        row_title=str(_l("Deadline")),
+        col_title=str(_l("Status")),
+        row_keys=row_keys,
+        col_keys=col_keys,
+        row_labels=[str(DEADLINE_LABELS[k]) for k in row_keys],
+        col_labels=[str(COMPLIANCE_LABELS[k]) for k in col_keys],
+        protected=protect(cells),
+        notes=_notes(protect(cells)),
+    )
+
+
+def _table(title: str, rows: Dimension, cols: Dimension, found: Counter, period: Period) -> Table:
+    row_keys = _keys(rows, (r for r, _ in found), period)
+    col_keys = _keys(cols, (c for _, c in found), period)
+    cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
+    protected = protect(cells)
+    return Table(
+        title=title,
+        row_title=str(DIMENSION_LABELS[rows]),
+        col_title=str(DIMENSION_LABELS[cols]),
+        row_keys=row_keys,
+        col_keys=col_keys,
+        row_labels=labels(rows, row_keys),
+        col_labels=labels(cols, col_keys),
+        protected=protected,
+        notes=_notes(protected),
+    )
+
+
+def _notes(protected: Protected) -> list[str]:
+    notes = [
+        str(_l('"<5": between 1 and 4 people; "x": hidden so that a "<5" cannot be worked out.'))
+    ]
+    if protected.may_hide_zero:
+        notes.append(str(_l('In this table a "<5" may also stand for 0.')))
+    return notes
+
+
+def _keys(dimension: Dimension, found, period: Period) -> list:
+    """Every key of a dimension to show: the fixed lists in full, others as found."""
+    present = set(found)
+    if dimension == Dimension.NONE:
+        return [TOTAL]
+    if dimension == Dimension.SEX:
+        return ["male", "female", "unknown"]
+    if dimension == Dimension.AGE_BAND:
+        return [label for label, _, _ in AGE_BANDS] + [UNKNOWN]
+    if dimension == Dimension.MONTH:
+        return period.months
+    if dimension == Dimension.QUARTER:
+        return sorted({(m - 1) // 3 + 1 for m in period.months})
+    if dimension == Dimension.REFERRAL_STATUS:
+        return list(REFERRAL_LABELS)
+    known = sorted(k for k in present if k != UNKNOWN)
+    return known + ([UNKNOWN] if UNKNOWN in present else [])
+
+
+def labels(dimension: Dimension, keys: list) -> list[str]:
+    """Display names of keys (one query per dimension for the names that live in tables)."""
+    unknown = str(_l("Unknown"))
+    ids = [k for k in keys if k not in (UNKNOWN, TOTAL)]
+    names: dict = {}
+    if dimension == Dimension.ETHNICITY and ids:
+        names = {
+            e.code: e.label
+            for e in db.session.scalars(select(Ethnicity).where(Ethnicity.code.in_(ids)))
+        }
+    elif dimension == Dimension.AREA and ids:
+        names = dict(db.session.execute(select(Area.id, Area.name).where(Area.id.in_(ids))).all())
+    elif dimension == Dimension.GROUP and ids:
+        names = {
+            g.code: g.label
+            for g in db.session.scalars(select(TargetGroup).where(TargetGroup.code.in_(ids)))
+        }
+    elif dimension == Dimension.SUB_GROUP and ids:
+        names = {
+            s.id: f"{s.group_code}/{s.code}: {s.label}"
+            for s in db.session.scalars(select(SubGroup).where(SubGroup.id.in_(ids)))
+        }
+    elif dimension == Dimension.UNIT and ids:
+        names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    elif dimension == Dimension.SERVICE_TYPE and ids:
+        names = {
+            t.id: f"{t.group_code}: {t.label}"
+            for t in db.session.scalars(select(ServiceType).where(ServiceType.id.in_(ids)))
+        }
+    elif dimension == Dimension.SEX:
+        names = {k: str(v) for k, v in SEX_LABELS.items()}
+    elif dimension == Dimension.REFERRAL_STATUS:
+        names = {k: str(v) for k, v in REFERRAL_LABELS.items()}
+    elif dimension == Dimension.MONTH:
+        names = {m: format_date(dt.date(2000, m, 1), "MMM") for m in ids}
+    elif dimension == Dimension.QUARTER:
+        names = {q: str(_l("Q%(n)s", n=q)) for q in ids}
+    elif dimension == Dimension.NONE:
+        return [str(_l("All"))]
+    return [unknown if k == UNKNOWN else str(names.get(k, k)) for k in keys]
