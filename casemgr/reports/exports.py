@@ -11,14 +11,16 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import msoffcrypto
-from flask import Flask, abort, current_app
+from flask import Flask, abort, current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
 from casemgr.audit import record
@@ -215,8 +217,10 @@ def _write_person_list(
     password: str,
     locale: str,
 ) -> None:
-    # A thread has no request: it opens its own app context and session.
-    with app.app_context(), app.test_request_context(), force_locale(locale):
+    # A thread has no request: it opens its own contexts (and session). Run inline (tests),
+    # it keeps the request's: a new app context would end the request's session on exit.
+    contexts = nullcontext() if has_request_context() else app.test_request_context()
+    with contexts, force_locale(locale):
         try:
             user = db.session.get(User, user_id)
             cases = list(db.session.scalars(person_list_statement(user, period, group)))
@@ -253,7 +257,7 @@ def _write_person_list(
             workbook.save(plain)
             plain.seek(0)
             encrypted = io.BytesIO()
-            office = msoffcrypto.format.ooxml.OOXMLFile(plain)
+            office = OOXMLFile(plain)
             office.encrypt(password, encrypted)
             job.data_file.write_bytes(encrypted.getvalue())
             job.data_file.chmod(0o600)
