@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from casemgr.cases.models import Case, RiskLevel
 from casemgr.cases.workflow import Status
+from casemgr.db import utcnow
 from casemgr.extensions import db as _db
 from casemgr.rules.calendar import local_date
 from casemgr.rules.tasks import child_deadlines
@@ -223,3 +224,17 @@ def test_boundaries_of_no_contact_and_of_each_outcome(db, make, office):
     assert (emergency.on_time, emergency.late, emergency.missed, emergency.pending) == (1, 1, 1, 1)
     assert emergency.share == pytest.approx(1 / 3)
     assert mine.kinds["child.plan_draft"].missed == 0
+
+
+def test_no_contact_days_comes_from_the_settings(app, db, office, monkeypatch):
+    monkeypatch.delenv("CASEMGR_NO_CONTACT_DAYS", raising=False)
+    with app.test_request_context():
+        assert queries.no_contact_days() == queries.DEFAULT_NO_CONTACT_DAYS
+        monkeypatch.setenv("CASEMGR_NO_CONTACT_DAYS", "45")
+        assert queries.no_contact_days() == 45
+        monkeypatch.setitem(app.config, "NO_CONTACT_DAYS", 7)
+        board = queries.dashboard(office.supervisor, period_days=30)
+    assert board.no_contact_days == 7
+    expected = sum(r.no_contact for r in queries.caseload_by_worker(
+        office.supervisor, now=utcnow(), days=7))  # fmt: skip
+    assert sum(r.no_contact for r in board.workers) == expected
