@@ -37,6 +37,7 @@ THRESHOLD = 5  # counts below this (and above zero) are never published
 PRIMARY_LABEL = "<5"
 COMPLEMENTARY_LABEL = "x"
 UNBOUNDED = 10**12  # a hidden grand total gives the reader no ceiling
+PROPAGATION_SWEEPS = 12
 
 
 class Mark(enum.Enum):
@@ -99,16 +100,20 @@ def _bounds(
             elif mark is Mark.COMPLEMENTARY:
                 bounds[(i, j)] = [THRESHOLD, max(THRESHOLD, ceiling)]
     all_lines = lines(len(grid), len(grid[0]))
-    for _ in range(2 * len(all_lines)):  # propagation converges fast; this caps a pathology
+    # A few sweeps narrow what chains of lines give away; more would only tighten bounds that
+    # are already outer bounds (the check stays sound, just less sharp, if it stops early).
+    for _ in range(PROPAGATION_SWEEPS):
         changed = False
         for line in all_lines:
             hidden = [(entry, sign) for entry, sign in line if entry in bounds]
             if len(hidden) < 2:
                 continue
             target = -sum(sign * grid[i][j] for (i, j), sign in line if (i, j) not in bounds)
-            for entry, sign in hidden:
-                rest_lo = sum(_term(bounds[e], s)[0] for e, s in hidden if e != entry)
-                rest_hi = sum(_term(bounds[e], s)[1] for e, s in hidden if e != entry)
+            terms = [_term(bounds[e], s) for e, s in hidden]
+            all_lo = sum(t[0] for t in terms)
+            all_hi = sum(t[1] for t in terms)
+            for (entry, sign), (own_lo, own_hi) in zip(hidden, terms, strict=True):
+                rest_lo, rest_hi = all_lo - own_lo, all_hi - own_hi
                 # sign * x = target - rest  =>  bounds on x
                 lo, hi = sorted((sign * (target - rest_hi), sign * (target - rest_lo)))
                 bound = bounds[entry]
@@ -173,11 +178,20 @@ def protect(cells: Sequence[Sequence[int]]) -> Protected:
             [(grid[i][j], i, j) for (i, j), _ in line if marks[i][j] is Mark.SHOWN]
             for line in unsafe
         ]
-        candidates = [min(c) for c in ([e for e in s if e[0] > 0] for s in shown) if c]
-        if candidates:
-            _, i, j = candidates[0]  # the first unsafe line that can still hide something
-            marks[i][j] = Mark.COMPLEMENTARY
-        elif primary_lo == 1:
+        # One more entry per unsafe line in each round (not one per round: big tables would
+        # take a round per cell); a line that got one this round waits for the next check.
+        touched: set[tuple[int, int]] = set()
+        for line, line_shown in zip(unsafe, shown, strict=True):
+            if any(entry in touched for entry, _ in line):
+                continue
+            candidates = [e for e in line_shown if e[0] > 0 and (e[1], e[2]) not in touched]
+            if candidates:
+                _, i, j = min(candidates)
+                marks[i][j] = Mark.COMPLEMENTARY
+                touched.add((i, j))
+        if touched:
+            continue
+        if primary_lo == 1:
             primary_lo = 0  # step 5: "<5" may now stand for 0
         elif any(shown):
             for _, i, j in next(s for s in shown if s):
