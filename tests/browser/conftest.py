@@ -29,6 +29,7 @@ from casemgr.extensions import db, limiter
 from casemgr.org.areas import load_current_areas
 from casemgr.org.models import UnitKind
 from casemgr.org.services import open_unit
+from casemgr.reference.services import load_reference_data
 from tests.dbsetup import fresh_database
 from tests.factories import PASSWORD
 
@@ -69,6 +70,7 @@ def _seed(app: Flask) -> tuple[Account, Account]:
     with app.app_context():
         upgrade()
         load_current_areas()
+        load_reference_data()  # target groups, sub-groups, ethnicities (case forms)
         unit = open_unit(
             None,
             code="BROWSER-1",
