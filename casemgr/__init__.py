@@ -32,8 +32,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     errors.init_app(app)
     layout.init_app(app)
-    security.init_app(app)  # headers, no-store, request ids
+    # after_request hooks run last-registered first: the edge commit is registered first so
+    # that it runs last, after the headers (which read the signed-in user before it expires).
     transaction.init_app(app)  # one commit per request, at the edge
+    security.init_app(app)  # headers, no-store, request ids
     return app
 
 

@@ -9,7 +9,7 @@ from casemgr.auth.models import User
 from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Action
 from casemgr.cases.models import BreakGlassGrant, Case
-from casemgr.cases.workflow import Transition
+from casemgr.cases.workflow import Status, Transition
 from casemgr.web.access import user_may
 
 
@@ -34,15 +34,19 @@ NO_ACCESS = CaseAccess()
 def case_access(
     user: User, case: Case, grant: BreakGlassGrant | None, now: dt.datetime
 ) -> CaseAccess:
-    """The access a user has to a case: own caseload, unit subtree, or a live break-glass grant."""
+    """The access a user has to a case: own caseload, unit subtree, or a live break-glass grant.
+
+    A closed case is read-only for everyone; a supervisor may still reopen it.
+    """
     if not user_may(user, Action.VIEW_CASES):
         return NO_ACCESS
+    is_open = case.status != Status.CLOSED
     scope = case_scope(user)
     in_scope = user.id in case.worker_ids() or scope.covers_unit_path(case.unit.path)
     if in_scope:
         return CaseAccess(
             can_read=True,
-            can_write=user_may(user, Action.EDIT_CASES),
+            can_write=is_open and user_may(user, Action.EDIT_CASES),
             can_approve=scope.covers_unit_path(case.unit.path)
             and user_may(user, Action.APPROVE_CASES),
         )
@@ -52,7 +56,7 @@ def case_access(
         and grant.case_id == case.id
         and grant.is_live(now)
     ):
-        return CaseAccess(can_read=True, can_write=grant.allows_changes, grant=grant)
+        return CaseAccess(can_read=True, can_write=is_open and grant.allows_changes, grant=grant)
     return NO_ACCESS
 
 

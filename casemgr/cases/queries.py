@@ -207,7 +207,15 @@ def timeline(case: Case) -> list[TimelineEntry]:
             select(CaseTransitionLog).where(CaseTransitionLog.case_id == case.id)
         )
     ]
+    entries.append(TimelineEntry(case.opened_at, "opened", case))
     return sorted(entries, key=lambda e: e.at, reverse=True)
+
+
+def preload_data_keys(cases: list[Case]) -> None:
+    """Unwrap the data keys of the cases' persons in one query (a list shows their names)."""
+    from casemgr.crypto import envelope
+
+    envelope.preload(db.session, sorted({case.person_id for case in cases}))
 
 
 def unit_workers(case: Case) -> list[User]:

@@ -42,7 +42,9 @@ def search_cases(user: User, term: str) -> SearchResults:
     """Cases the user may see whose number or person matches; the term is never logged.
 
     Persons are found through blind indexes (people.queries.find_persons_by audits that
-    search by criterion name); the case list is then cut to the user's scope.
+    search by criterion name), among the persons of the user's visible cases only: the scope
+    is applied in SQL before any candidate is decrypted, so nothing out of scope is read and
+    a common name never crowds out the user's own cases.
     """
     kind = classify(term)
     statement = visible_cases(user)
@@ -51,7 +53,8 @@ def search_cases(user: User, term: str) -> SearchResults:
         statement = statement.where(Case.number == term.strip().upper())
         ranked = list(db.session.scalars(statement.limit(RESULT_LIMIT)))
         return SearchResults(kind, ranked)
-    persons = find_persons_by(user, **{kind: term}, limit=RESULT_LIMIT * 4)
+    in_scope = statement.with_only_columns(Case.person_id)
+    persons = find_persons_by(user, **{kind: term}, within=in_scope, limit=RESULT_LIMIT * 4)
     order = {person.id: rank for rank, person in enumerate(persons)}
     if not order:
         return SearchResults(kind, [])

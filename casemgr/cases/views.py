@@ -41,7 +41,7 @@ from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.access import load_person
 from casemgr.reference import queries as reference
-from casemgr.web.access import requires
+from casemgr.web.access import requires, user_may
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -95,8 +95,10 @@ def caseload():
         overdue=bool(form.overdue.data),
     )
     page = paginate(statement)
+    queries.preload_data_keys(page.items)
     return render_template(
         "cases/caseload.html",
+        may_approve=user_may(current_user, Action.APPROVE_CASES),
         form=form,
         page=page,
         search=SearchForm(),
@@ -168,6 +170,7 @@ def detail(case_id: int):
         worker_form=CoWorkerForm(formdata=None),
         unit_workers=queries.unit_workers(case),
         plan_open=case.status in (Status.INITIAL_ASSESSMENT, Status.DETAILED_ASSESSMENT),
+        plan_running=case.status in (Status.PLAN_APPROVED, Status.IMPLEMENTATION, Status.REVIEW),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from casemgr.audit import record
 from casemgr.crypto import blind, envelope, normalise
@@ -42,11 +42,14 @@ def find_persons_by(
     phone: str | None = None,
     birth_year: int | None = None,
     sex: Sex | None = None,
+    within: Select | None = None,
     limit: int = 50,
 ) -> list[Person]:
     """Persons matching every criterion given, exact-diacritic name matches first.
 
     `name` matches every word in any order (or, with whole_name, the whole folded name).
+    `within` is a select of the person ids the caller may show (its scope): applied in SQL
+    before the candidate cap, so a common name never crowds out the caller's own persons.
     Blind-index candidates are confirmed after decryption, so truncation collisions never
     show an unrelated person. The search is audited with the criteria names, never values.
     """
@@ -84,6 +87,8 @@ def find_persons_by(
         statement = statement.where(Person.birth_year == birth_year)
     if sex is not None:
         statement = statement.where(Person.sex == Sex(sex))
+    if within is not None:
+        statement = statement.where(Person.id.in_(within))
     # Ranking needs the plaintexts, so up to CANDIDATE_CAP candidates are decrypted; a name so
     # common that it matches more should be narrowed (birth year, sex, id or phone).
     rows = list(db.session.scalars(statement.order_by(Person.id).limit(CANDIDATE_CAP)))

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from casemgr.auth.forms import LanguageForm, SignOutForm
 from casemgr.auth.roles import ROLE_LABELS, Action
 from casemgr.web.access import user_may
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A menu group: shown as a dropdown, or as a plain link when it holds one entry."""
+
+    title: str
+    items: list
 
 
 @dataclass(frozen=True)
@@ -21,33 +29,58 @@ class NavItem:
     url: str
 
 
-# (label, endpoint, action needed); later modules add their entries here.
+# (group, ((label, endpoint, action needed), ...)); later modules add their entries here.
 MENU = (
-    (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
-    (_l("My tasks"), "rules.my_tasks", Action.VIEW_CASES),
-    (_l("Overdue"), "rules.overdue", Action.APPROVE_CASES),
-    (_l("Supervision"), "supervision.dashboard", Action.APPROVE_CASES),
-    (_l("Incoming transfers"), "cases.transfers.incoming", Action.APPROVE_CASES),
-    (_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
-    (_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),
-    (_l("Intervention models"), "programmes.index", Action.VIEW_PROGRAMMES),
-    (_l("Reports"), "reports.index", Action.VIEW_REPORTS),
-    (_l("Users"), "admin.users", Action.MANAGE_USERS),
-    (_l("Units"), "admin.units", Action.MANAGE_UNITS),
-    (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
-    (_l("Alerts"), "audit.alerts", Action.REVIEW_ALERTS),
-    (_l("Erasure requests"), "people.erasure_requests", Action.CONFIRM_ERASURE),
-    (_l("Rules and calendar"), "rules.index", Action.MANAGE_REFERENCE_DATA),
+    (
+        _l("Casework"),
+        (
+            (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
+            (_l("My tasks"), "rules.my_tasks", Action.VIEW_CASES),
+            (_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
+            (_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),
+        ),
+    ),
+    (
+        _l("Supervision"),
+        (
+            (_l("Supervision"), "supervision.dashboard", Action.APPROVE_CASES),
+            (_l("Overdue"), "rules.overdue", Action.APPROVE_CASES),
+            (_l("Incoming transfers"), "cases.transfers.incoming", Action.APPROVE_CASES),
+            (_l("Intervention models"), "programmes.index", Action.VIEW_PROGRAMMES),
+            (_l("Reports"), "reports.index", Action.VIEW_REPORTS),
+        ),
+    ),
+    (
+        _l("Audit"),
+        (
+            (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
+            (_l("Alerts"), "audit.alerts", Action.REVIEW_ALERTS),
+        ),
+    ),
+    (
+        _l("Administration"),
+        (
+            (_l("Users"), "admin.users", Action.MANAGE_USERS),
+            (_l("Units"), "admin.units", Action.MANAGE_UNITS),
+            (_l("Rules and calendar"), "rules.index", Action.MANAGE_REFERENCE_DATA),
+            (_l("Erasure requests"), "people.erasure_requests", Action.CONFIRM_ERASURE),
+        ),
+    ),
 )
 
 
-def nav_items() -> list[NavItem]:
-    """Menu entries the signed-in user may use."""
-    return [
-        NavItem(str(label), url_for(endpoint))
-        for label, endpoint, action in MENU
-        if user_may(current_user, action)
-    ]
+def nav_items() -> list[NavGroup]:
+    """Menu groups with the entries the signed-in user may use (empty groups left out)."""
+    groups = []
+    for title, entries in MENU:
+        items = [
+            NavItem(str(label), url_for(endpoint))
+            for label, endpoint, action in entries
+            if endpoint in current_app.view_functions and user_may(current_user, action)
+        ]
+        if items:
+            groups.append(NavGroup(str(title), items))
+    return groups
 
 
 def without_page(args) -> dict[str, str]:

@@ -96,6 +96,8 @@ class PlanAction(EncryptedModel, Base):
     action = EncryptedField("action_enc")
     responsible = EncryptedField("responsible_enc")
 
+    author: Mapped[User] = relationship(lazy="joined")
+
 
 class CaseTransitionLog(Base):
     """Each workflow move: who, when, from and to (the case page's timeline reads it)."""
