@@ -18,10 +18,18 @@ column of that grid is a "line" whose cells add up to its total entry.
 4. While some line is unsafe, its smallest non-zero published entry (cell or total) is
    suppressed too; rows and columns are revisited until nothing changes. Each round suppresses
    one more entry, so it ends after at most (rows + 1) x (cols + 1) rounds.
+4b. Interval propagation is not complete: a cell hidden with its own total, in a row that is
+   otherwise zeros, is tied to it, and such ties can pin an entry through several lines. So
+   when no line is unsafe, tables with at most EXACT_MAX_HIDDEN hidden entries get an exact
+   check: for every hidden entry, a search (bound narrowing + splitting) for a solution of all
+   lines in which it differs from its true value. A pinned entry's lines count as unsafe.
+   Larger tables (or a search past its node budget) keep the line-by-line verdict: they are
+   wide, with many hidden entries per line, where such chains are rare (docs/reports.md).
 5. A line can be unsafe with every non-zero entry hidden already: one row [1, 1, 1, 1] with its
    total 4 tells that each cell is 1, whatever is hidden. Only then the table is published with
    the note "a '<5' may stand for 0" (`may_hide_zero`): the reader's range of "<5" widens to
-   0-4, and the line's zeros are hidden as "<5" too if that still does not suffice.
+   0-4, and the line's zeros are hidden as "<5" too if that still does not suffice; when a
+   line has nothing left to hide, the table's smallest shown entry elsewhere is hidden.
 
 tests/reports/test_suppression.py checks the result exhaustively on random small tables: for
 each suppressed entry, the values consistent with everything published form more than one value.
@@ -38,6 +46,10 @@ PRIMARY_LABEL = "<5"
 COMPLEMENTARY_LABEL = "x"
 UNBOUNDED = 10**12  # a hidden grand total gives the reader no ceiling
 PROPAGATION_SWEEPS = 12
+# The exact check (step 4b) runs on tables with at most this many hidden entries, within a
+# budget of search nodes; bigger ones keep the line-by-line check with propagated bounds.
+EXACT_MAX_HIDDEN = 30
+EXACT_MAX_NODES = 4_000
 
 
 class Mark(enum.Enum):
@@ -160,7 +172,83 @@ def _unsafe_lines(
         high = sum(_term(bounds[e], s)[1] for e, s in hidden)
         if not low < actual < high:
             unsafe.append(line)
-    return unsafe
+    if unsafe or not bounds:
+        return unsafe
+    # Line by line nothing is pinned; chains of lines can still pin an entry (a cell tied to
+    # its total, whose sum with others is known). Small tables get an exact search.
+    pinned = _pinned_exactly(grid, bounds)
+    return [line for line in lines(len(grid), len(grid[0])) if any(e in pinned for e, _ in line)]
+
+
+class _Budget(Exception):
+    """The exact search took too long: keep the line-by-line verdict."""
+
+
+def _pinned_exactly(grid: list[list[int]], bounds: dict) -> set[tuple[int, int]]:
+    """Entries whose every integer solution, given all that is published, has one value."""
+    if len(bounds) > EXACT_MAX_HIDDEN:
+        return set()
+    all_lines = lines(len(grid), len(grid[0]))
+    counter = [0]
+    pinned = set()
+    try:
+        for entry, (lo, hi) in bounds.items():
+            actual = grid[entry[0]][entry[1]]
+            below = actual > lo and _feasible(
+                grid, all_lines, {**bounds, entry: [lo, actual - 1]}, counter
+            )
+            above = actual < hi and _feasible(
+                grid, all_lines, {**bounds, entry: [actual + 1, hi]}, counter
+            )
+            if not below and not above:
+                pinned.add(entry)
+    except _Budget:
+        return set()
+    return pinned
+
+
+def _feasible(grid, all_lines, domains: dict, counter: list[int]) -> bool:
+    """Whether the hidden entries can take values in `domains` with every line adding up:
+    bound narrowing over the lines, then splitting the first open domain in two."""
+    counter[0] += 1
+    if counter[0] > EXACT_MAX_NODES:
+        raise _Budget
+    domains = {e: list(d) for e, d in domains.items()}
+    changed = True
+    while changed:
+        changed = False
+        for line in all_lines:
+            hidden = [(e, sg) for e, sg in line if e in domains]
+            target = -sum(sg * grid[e[0]][e[1]] for e, sg in line if e not in domains)
+            terms = [_term(domains[e], sg) for e, sg in hidden]
+            all_lo = sum(t[0] for t in terms)
+            all_hi = sum(t[1] for t in terms)
+            if not all_lo <= target <= all_hi:
+                return False
+            for (entry, sign), (own_lo, own_hi) in zip(hidden, terms, strict=True):
+                lo, hi = sorted(
+                    (sign * (target - (all_hi - own_hi)), sign * (target - (all_lo - own_lo)))
+                )
+                bound = domains[entry]
+                new = [max(bound[0], lo), min(bound[1], hi)]
+                if new[0] > new[1]:
+                    return False
+                if new != bound:
+                    domains[entry] = new
+                    changed = True
+                    # The line's sums moved: recompute them before narrowing its next entry.
+                    terms = [_term(domains[e], sg) for e, sg in hidden]
+                    all_lo = sum(t[0] for t in terms)
+                    all_hi = sum(t[1] for t in terms)
+    open_entries = [e for e, (lo, hi) in domains.items() if lo < hi]
+    if not open_entries:
+        return True
+    entry = open_entries[0]
+    lo, hi = domains[entry]
+    mid = (lo + hi) // 2
+    return _feasible(grid, all_lines, {**domains, entry: [lo, mid]}, counter) or _feasible(
+        grid, all_lines, {**domains, entry: [mid + 1, hi]}, counter
+    )
 
 
 def protect(cells: Sequence[Sequence[int]]) -> Protected:
@@ -170,7 +258,7 @@ def protect(cells: Sequence[Sequence[int]]) -> Protected:
         [Mark.PRIMARY if 0 < value < THRESHOLD else Mark.SHOWN for value in row] for row in grid
     ]
     primary_lo = 1
-    for _ in range(2 * len(grid) * len(grid[0]) + 1):
+    for _ in range(3 * len(grid) * len(grid[0]) + 2):
         unsafe = _unsafe_lines(grid, marks, primary_lo)
         if not unsafe:
             break
@@ -197,7 +285,14 @@ def protect(cells: Sequence[Sequence[int]]) -> Protected:
             for _, i, j in next(s for s in shown if s):
                 marks[i][j] = Mark.PRIMARY
         else:
-            break  # everything in every unsafe line is hidden; nothing more to do
+            # Every entry of the unsafe lines is hidden: only hiding more of the table (its
+            # smallest shown count, then its zeros) can add uncertainty to them.
+            rest = [(v, i, j) for i, row in enumerate(grid) for j, v in enumerate(row)
+                    if marks[i][j] is Mark.SHOWN]  # fmt: skip
+            if not rest:
+                break  # everything is hidden
+            value, i, j = min(rest, key=lambda e: (e[0] == 0, e))
+            marks[i][j] = Mark.COMPLEMENTARY if value > 0 else Mark.PRIMARY
     return Protected(
         grid=tuple(tuple(row) for row in grid),
         marks=tuple(tuple(row) for row in marks),
