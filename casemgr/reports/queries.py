@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseSubGroup, CaseTransitionLog, RiskLevel
@@ -220,6 +220,15 @@ def counts(user: User, query: Query) -> Counter:
     elif query.measure == Measure.CLOSED:
         statement = statement.where(Case.closed_at >= start, Case.closed_at < end)
         date_column = Case.closed_at
+    elif query.measure == Measure.ASSISTED and not {query.rows, query.cols} & set(TIME_DIMENSIONS):
+        # Without a month to place it in, "assisted" is a semi-join: no fan-out over deliveries.
+        statement = statement.where(
+            exists().where(
+                ServiceDelivery.case_id == Case.id,
+                ServiceDelivery.delivered_on >= query.period.start,
+                ServiceDelivery.delivered_on < query.period.end,
+            )
+        )
     elif query.measure in (Measure.ASSISTED, Measure.SERVICES):
         statement = statement.join(ServiceDelivery, ServiceDelivery.case_id == Case.id).where(
             ServiceDelivery.delivered_on >= query.period.start,
