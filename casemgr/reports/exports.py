@@ -116,6 +116,7 @@ def find_job(user: User, job_id: str | None) -> Job | None:
     """The user's own job by id (None for a malformed, unknown or someone else's id)."""
     if not job_id or not JOB_ID.match(job_id):
         return None
+    remove_expired(current_app)  # an expired file is gone before anyone can ask for it
     job = Job(job_id, export_folder(current_app))
     state = job.state()
     if state is None or state.get("user_id") != user.id:
