@@ -15,6 +15,7 @@ from casemgr import create_app
 from casemgr.crypto.keyfile import new_key_document
 from casemgr.extensions import db as _db
 from casemgr.extensions import limiter
+from tests.browser_fixtures import artifacts, browser, live_server, page  # noqa: F401
 from tests.dbsetup import fresh_database
 from tests.factories import Factories
 from tests.web import BrowserClient

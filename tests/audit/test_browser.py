@@ -17,7 +17,6 @@ from casemgr.db import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.reference.services import load_reference_data
-from tests.browser.conftest import artifacts, browser, live_server, page  # noqa: F401
 from tests.browser.test_sign_in_journey import sign_in
 from tests.cases.conftest import open_child_case
 from tests.factories import PASSWORD
@@ -26,7 +25,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="playwright is not in
 
 
 @pytest.fixture
-def opened_case(live_server) -> tuple[str, str, str]:  # noqa: F811
+def opened_case(live_server) -> tuple[str, str, str]:
     """A case opened and viewed by the seeded worker, and an auditor with TOTP; committed."""
     with live_server.app.app_context():
         worker = db.session.scalar(select(User).where(User.username == live_server.worker.username))
@@ -52,7 +51,7 @@ def opened_case(live_server) -> tuple[str, str, str]:  # noqa: F811
     return number, username, secret
 
 
-def test_auditor_finds_who_opened_a_case(page, live_server, opened_case, artifacts):  # noqa: F811
+def test_auditor_finds_who_opened_a_case(page, live_server, opened_case, artifacts):
     number, username, secret = opened_case
     sign_in(page, username, PASSWORD)
     expect(page).to_have_url(re.compile(r"/auth/mfa$"))

@@ -22,7 +22,7 @@ from casemgr.auth.roles import Role
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.reference.data import TARGET_GROUPS
-from tests.browser.conftest import TIMEOUT_MS, Account
+from tests.browser_fixtures import TIMEOUT_MS, Account, menu_link
 from tests.factories import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -160,7 +160,7 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
     # -- the social worker registers the child -------------------------------------------
     sign_in(worker_page, live_server.worker, vi)
     expect(worker_page).to_have_url(re.compile(r"/dashboard$"))
-    navigate(worker_page, worker_page.get_by_role("link", name=vi("Cases"), exact=True))
+    navigate(worker_page, menu_link(worker_page, vi("Cases")))
     expect(worker_page.locator("main h1")).to_have_text(vi("My caseload"))
     expect(worker_page.get_by_test_id("caseload")).to_contain_text(
         vi("No cases match these filters.")
@@ -264,7 +264,7 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
         sign_in(supervisor_page, supervisor, vi)
         enrol_totp(supervisor_page, vi)
         expect(supervisor_page.get_by_test_id("signed-in-as")).to_have_text(supervisor.display_name)
-        navigate(supervisor_page, supervisor_page.get_by_role("link", name=vi("Cases"), exact=True))
+        navigate(supervisor_page, menu_link(supervisor_page, vi("Cases")))
         row = supervisor_page.get_by_test_id("caseload").locator("tr", has_text=number)
         expect(row).to_contain_text(CHILD_NAME)
         expect(row).to_contain_text(vi("Plan submitted"))
@@ -285,6 +285,7 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
         expect(worker_page.locator("h1 .badge")).to_have_text(vi("Plan approved"))
         move(worker_page, "implement", vi, "Implementation")
         move(worker_page, "review", vi, "Review")
+        worker_page.get_by_text(vi("Record a contact or visit"), exact=True).click()  # unfold
         field(worker_page, vi("Kind of contact")).select_option(label=vi("Home visit"))
         field(worker_page, vi("Date")).fill("2026-11-20")
         field(worker_page, vi("Note")).fill(VISIT)

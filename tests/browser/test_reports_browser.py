@@ -15,7 +15,7 @@ from casemgr.cases.services import open_case
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.services import register_person
-from tests.browser.conftest import Account
+from tests.browser_fixtures import Account
 from tests.factories import PASSWORD
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect

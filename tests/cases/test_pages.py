@@ -383,18 +383,22 @@ def test_caseload_filters_and_overdue(app, client, casework, db):
     assert casework.case.number not in html
 
 
-def test_search_by_a_common_given_name_finds_every_case_in_scope(app, client, casework, db,
-                                                                 monkeypatch):
+def test_search_by_a_common_given_name_finds_every_case_in_scope(
+    app, client, casework, db, monkeypatch
+):
     """A name shared by many persons elsewhere must not crowd out the user's own cases."""
     from casemgr.people import queries
     from tests.cases.conftest import open_child_case
 
     monkeypatch.setattr(queries, "CANDIDATE_CAP", 5)
-    for n in range(8):  # persons named Lan in another commune, registered first
-        open_child_case(casework.outsider, casework.other_commune, surname="Vũ", middle="Thị",
-                        given="Lan")
-    mine = [open_child_case(casework.worker, casework.commune, surname="Đỗ", given="Lan")
-            for _ in range(3)]
+    for _n in range(8):  # persons named Lan in another commune, registered first
+        open_child_case(
+            casework.outsider, casework.other_commune, surname="Vũ", middle="Thị", given="Lan"
+        )
+    mine = [
+        open_child_case(casework.worker, casework.commune, surname="Đỗ", given="Lan")
+        for _ in range(3)
+    ]
     db.session.commit()
     client.login(casework.worker)
     html = _results(client.post_form("/cases/search", {"q": "Lan"}))

@@ -25,13 +25,7 @@ from casemgr.rules.services import seed_rules
 from casemgr.support import services
 from casemgr.support.catalogue import load_service_catalogue
 from casemgr.support.models import ServicePoint, ServicePointKind, VictimStatus
-from tests.browser.conftest import (  # noqa: F401 - fixtures used by this module
-    Account,
-    artifacts,
-    browser,
-    live_server,
-    page,
-)
+from tests.browser_fixtures import Account, menu_link
 from tests.support.conftest import consent, open_case
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -53,7 +47,7 @@ class Vietnamese:
             return gettext(message, **values)
 
 
-def sign_in(page, account: Account, vi: Vietnamese) -> None:  # noqa: F811
+def sign_in(page, account: Account, vi: Vietnamese) -> None:
     page.goto("/auth/login")
     page.get_by_label(vi("Username")).fill(account.username)
     page.get_by_label(vi("Password")).fill(account.password)
@@ -61,7 +55,7 @@ def sign_in(page, account: Account, vi: Vietnamese) -> None:  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def trafficking_case(live_server) -> int:  # noqa: F811
+def trafficking_case(live_server) -> int:
     """An identified victim's case with referral consent, and an active shelter (committed)."""
     with live_server.app.app_context():
         load_service_catalogue()
@@ -89,9 +83,9 @@ def trafficking_case(live_server) -> int:  # noqa: F811
 
 
 def test_worker_sends_a_referral_and_closes_its_loop(
-    page,  # noqa: F811
-    live_server,  # noqa: F811
-    artifacts,  # noqa: F811
+    page,
+    live_server,
+    artifacts,
     trafficking_case,
 ):
     vi = Vietnamese(live_server.app)
@@ -143,7 +137,7 @@ def test_worker_sends_a_referral_and_closes_its_loop(
     page.screenshot(path=shots["completed"], full_page=True)
 
     # -- the referrals list: closed ones only under "All" ------------------------------------
-    page.get_by_role("link", name=vi("Referrals"), exact=True).click()
+    menu_link(page, vi("Referrals")).click()
     expect(page.get_by_test_id("referrals")).not_to_contain_text(SHELTER)
     page.get_by_label(vi("Show"), exact=True).select_option(value="all")
     page.get_by_role("button", name=vi("Filter")).click()

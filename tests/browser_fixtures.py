@@ -1,4 +1,5 @@
-"""Browser fixtures: the real app on a loopback port, and the system Chromium driven by Playwright.
+"""Browser fixtures, shared by every browser test through tests/conftest.py: the real app on a
+loopback port, and one system Chromium driven by Playwright for the whole session.
 
 The server has a database of its own (SQLite file, or a fresh PostgreSQL database when
 CASEMGR_TEST_DATABASE_URL is set) with committed users: it must not share the per-test
@@ -181,7 +182,12 @@ def page(browser, live_server: LiveServer) -> Iterator:
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on(
         "requestfailed",
-        lambda request: problems.append(f"request failed: {request.url} {request.failure}"),
+        lambda request: (
+            # The browser's own favicon fetch is cut short whenever a click navigates away.
+            None
+            if "/favicon." in request.url
+            else problems.append(f"request failed: {request.url} {request.failure}")
+        ),
     )
     page.on(
         "response",
@@ -203,3 +209,14 @@ def artifacts() -> Path:
     """The git-ignored folder for screenshots."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def menu_link(page, name: str):
+    """A main-menu link by its visible text, its dropdown group opened first if it has one."""
+    nav = page.locator("nav.navbar")
+    # `has=` is matched inside each group, so the inner locator must not name the navbar.
+    hidden_too = page.get_by_role("link", name=name, exact=True, include_hidden=True)
+    group = nav.locator("li.dropdown", has=hidden_too)
+    if group.count():
+        group.locator(".dropdown-toggle").click()
+    return nav.get_by_role("link", name=name, exact=True)
