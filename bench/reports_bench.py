@@ -207,6 +207,9 @@ def measure(app, user_id: int, runs: int) -> dict:
                 "assisted",
                 Query(Measure.ASSISTED, Dimension.AREA, Dimension.SEX, Period(YEAR)),
             ),
+            "deadline compliance table": lambda: services.report_table(
+                user, "deadlines", full_query
+            ),
             "bar chart SVG": lambda: services.bar_svg(
                 services.report_table(user, "registered", full_query)
             ),
