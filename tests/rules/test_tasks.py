@@ -45,7 +45,7 @@ def test_a_high_risk_child_case_has_both_deadlines(db, casework, dated):
     assert found == {"child.emergency_action": EMERGENCY_DUE, "child.plan_draft": PLAN_DUE}
     task = next(t for t in open_tasks(casework.worker, now=INTAKE) if t.case_id == case.id)
     assert task.case_number == case.number
-    assert str(task.label) == "Emergency action"  # soonest first
+    assert task.kind == "child.emergency_action"  # soonest first
 
 
 def test_the_emergency_task_goes_when_the_action_is_recorded(db, casework, dated):
