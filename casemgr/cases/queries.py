@@ -155,7 +155,9 @@ def filtered_caseload(
     sort: str,
     overdue: bool = False,
 ) -> Select:
-    """The user's visible cases with the caseload filters and sort applied."""
+    """The user's visible cases with the caseload filters and sort applied (the read of the
+    list is audited: it names cases)."""
+    record("case.list", actor=user, object_type="case", reason="caseload")
     from sqlalchemy import case as sql_case
 
     statement = visible_cases(user)

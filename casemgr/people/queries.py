@@ -110,9 +110,10 @@ def _confirms(person: Person, index_name: str, terms: list[str]) -> bool:
 
 def pending_erasure_requests(user: Any) -> list[ErasureRequest]:
     """Erasure requests waiting for a second user's decision that `user` may decide, oldest
-    first."""
+    first (the read of the list is audited: it names persons by number)."""
     from casemgr.people.access import erasable_persons_condition
 
+    record("person.list", actor=user, object_type="erasure_request", reason="pending erasures")
     return list(
         db.session.scalars(
             select(ErasureRequest)
