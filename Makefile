@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Tests run in parallel (pytest-xdist); each worker gets a database of its own.
+WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS)
 
 .PHONY: run test test-sqlite test-postgres install install-dev translations messages \
         postgres chromium lint format bench clean
@@ -17,14 +20,14 @@ run: install translations
 	  --access-logfile - wsgi:app
 
 test: install-dev translations chromium postgres
-	$(BIN)/python -m pytest -q -p no:cacheprovider
-	CASEMGR_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST)
+	CASEMGR_TEST_DATABASE_URL=$(PG_URL) $(PYTEST)
 
-test-sqlite: install-dev translations
-	$(BIN)/python -m pytest -q
+test-sqlite: install-dev translations chromium
+	$(PYTEST)
 
-test-postgres: install-dev translations postgres
-	CASEMGR_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+test-postgres: install-dev translations chromium postgres
+	CASEMGR_TEST_DATABASE_URL=$(PG_URL) $(PYTEST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
