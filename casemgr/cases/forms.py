@@ -26,6 +26,7 @@ from casemgr.cases.models import (
     ProtectionLevel,
     RiskLevel,
 )
+from casemgr.web.forms import choices
 
 PROTECTION_LABELS = {
     ProtectionLevel.PREVENTION: _l("Prevention"),
@@ -63,11 +64,6 @@ ASSESSMENT_QUESTIONS = (
     ("needs", _l("Needs: health, schooling, income, shelter, legal help")),
     ("strengths", _l("Strengths and supports in the family and community")),
 )
-
-
-def choices(labels: dict) -> list[SelectChoice]:
-    """Select choices from a {value: label} mapping."""
-    return [SelectChoice(str(value), label) for value, label in labels.items()]
 
 
 class MultiCheckboxField(SelectMultipleField):

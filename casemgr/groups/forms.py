@@ -10,7 +10,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     IntegerField,
-    SelectChoice,
     SelectField,
     SubmitField,
     TextAreaField,
@@ -26,6 +25,7 @@ from casemgr.groups.models import (
     ProgrammeStage,
 )
 from casemgr.rules.calendar import LOCAL_TZ
+from casemgr.web.forms import choices
 
 KIND_LABELS = {
     DrugProgrammeKind.VOLUNTARY_REHAB: _l("Voluntary rehabilitation at home or in the community"),
@@ -65,10 +65,6 @@ ORDER_STATUS_LABELS = {
 }
 
 
-def _choices(labels: dict) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in labels.items()]
-
-
 def as_utc(local: dt.datetime | None) -> dt.datetime | None:
     """A time typed in Viet Nam's local time, as an aware UTC moment."""
     if local is None:
@@ -84,7 +80,7 @@ def local_now() -> dt.datetime:
 class ProgrammeForm(FlaskForm):
     """Start an enrolment."""
 
-    kind = SelectField(_l("Management form"), choices=_choices(KIND_LABELS))
+    kind = SelectField(_l("Management form"), choices=choices(KIND_LABELS))
     registered_on = DateField(
         _l("Registration, notice or return date"), validators=[DataRequired()]
     )
@@ -117,7 +113,7 @@ class DrugTestForm(ProgrammeStepForm):
     """A drug test."""
 
     tested_on = DateField(_l("Test date"), validators=[DataRequired()])
-    result = SelectField(_l("Result"), choices=_choices(RESULT_LABELS))
+    result = SelectField(_l("Result"), choices=choices(RESULT_LABELS))
     submit = SubmitField(_l("Record the test"))
 
 
@@ -132,7 +128,7 @@ class EscalationForm(ProgrammeStepForm):
     """The move to compulsory rehabilitation."""
 
     escalated_on = DateField(_l("Date"), validators=[DataRequired()])
-    reason = SelectField(_l("Reason"), choices=_choices(ESCALATION_LABELS))
+    reason = SelectField(_l("Reason"), choices=choices(ESCALATION_LABELS))
     submit = SubmitField(_l("Record compulsory rehabilitation"))
 
 
@@ -152,7 +148,7 @@ class NoContactDecisionForm(FlaskForm):
     """The chairperson's decision on a request."""
 
     order_id = IntegerField(validators=[DataRequired()])
-    decision = SelectField(_l("Decision"), choices=_choices(DECISION_LABELS))
+    decision = SelectField(_l("Decision"), choices=choices(DECISION_LABELS))
     decided_at = DateTimeLocalField(_l("Decided at (local time)"), validators=[InputRequired()])
     valid_until = DateTimeLocalField(
         _l("In force until (local time; at most 3 days, empty for the longest)"),

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from casemgr.people.models import ErasureReason
+from casemgr.web.forms import choices
 
 REASON_LABELS = {
     ErasureReason.SUBJECT_REQUEST: _l("The person asked to be erased"),
@@ -64,10 +65,6 @@ CONSENT_SCOPE_LABELS = {
 CONSENT_GIVER_LABELS = {"subject": _l("The person"), "guardian": _l("Parent or guardian")}
 
 
-def _choices(labels: dict) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in labels.items()]
-
-
 class PersonForm(FlaskForm):
     """Register or correct a person; names are optional for pseudonymous clients."""
 
@@ -81,7 +78,7 @@ class PersonForm(FlaskForm):
         _l("Mother's given name (for the identifier code only; not stored)"),
         validators=[Optional(), Length(max=100)],
     )
-    sex = SelectField(_l("Sex"), choices=_choices(SEX_LABELS))
+    sex = SelectField(_l("Sex"), choices=choices(SEX_LABELS))
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
     birth_year = IntegerField(
         _l("Or the estimated year of birth"),
@@ -125,7 +122,7 @@ class PersonForm(FlaskForm):
 class RelativeForm(FlaskForm):
     """A relative or guardian."""
 
-    relationship_kind = SelectField(_l("Relationship"), choices=_choices(RELATIONSHIP_LABELS))
+    relationship_kind = SelectField(_l("Relationship"), choices=choices(RELATIONSHIP_LABELS))
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     is_guardian = BooleanField(_l("Parent or legal guardian (can give consent)"))
@@ -135,8 +132,8 @@ class RelativeForm(FlaskForm):
 class ConsentForm(FlaskForm):
     """A consent given by the person or a guardian."""
 
-    scope = SelectField(_l("Consent to"), choices=_choices(CONSENT_SCOPE_LABELS))
-    given_by = SelectField(_l("Given by"), choices=_choices(CONSENT_GIVER_LABELS))
+    scope = SelectField(_l("Consent to"), choices=choices(CONSENT_SCOPE_LABELS))
+    given_by = SelectField(_l("Given by"), choices=choices(CONSENT_GIVER_LABELS))
     relative_id = SelectField(_l("Guardian"), coerce=int, validate_choice=False)
     given_on = DateField(_l("Date"), validators=[DataRequired()])
     submit = SubmitField(_l("Record consent"))

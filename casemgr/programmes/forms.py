@@ -8,7 +8,6 @@ from wtforms import (
     DateField,
     DecimalField,
     IntegerField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from casemgr.programmes.models import ActivityKind, Finding, Indicator
+from casemgr.web.forms import choices
 
 INDICATOR_LABELS = {
     Indicator.PERSONS_ENROLLED: _l("Persons enrolled"),
@@ -61,10 +61,6 @@ def error_message(exc: Exception) -> str:
     return str(ERRORS.get(str(exc), _l("The request could not be completed.")))
 
 
-def _choices(labels: dict) -> list[SelectChoice]:
-    return [SelectChoice(key.value, label) for key, label in labels.items()]
-
-
 class ModelForm(FlaskForm):
     """An intervention model's details (choices are set by the view)."""
 
@@ -102,7 +98,7 @@ class LeaveForm(FlaskForm):
 class ActivityForm(FlaskForm):
     """A community session or training course: counts by sex only, no names."""
 
-    kind = SelectField(_l("Kind"), choices=_choices(ACTIVITY_KIND_LABELS))
+    kind = SelectField(_l("Kind"), choices=choices(ACTIVITY_KIND_LABELS))
     held_on = DateField(_l("Date"), validators=[DataRequired()])
     area_id = SelectField(_l("Area"), coerce=int, validators=[DataRequired()])
     title = StringField(
@@ -128,7 +124,7 @@ class VisitForm(FlaskForm):
 
     visited_on = DateField(_l("Date"), validators=[DataRequired()])
     unit_id = SelectField(_l("Unit visited"), coerce=int, validators=[DataRequired()])
-    finding = SelectField(_l("Finding"), choices=_choices(FINDING_LABELS))
+    finding = SelectField(_l("Finding"), choices=choices(FINDING_LABELS))
     submit = SubmitField(_l("Record visit"))
 
 

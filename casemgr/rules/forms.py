@@ -10,7 +10,6 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     SubmitField,
     TextAreaField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from casemgr.rules.models import DurationUnit, EmergencyMeasure
 from casemgr.rules.services import MAX_AMOUNT
+from casemgr.web.forms import choices
 
 UNIT_LABELS = {
     DurationUnit.HOURS: _l("hours"),
@@ -34,10 +34,6 @@ MEASURE_LABELS = {
     EmergencyMeasure.POLICE: _l("Protected by or handed to the police"),
     EmergencyMeasure.OTHER: _l("Other protective measure (describe it in a case note)"),
 }
-
-
-def choices(labels: dict) -> list[SelectChoice]:
-    return [SelectChoice(value.value, label) for value, label in labels.items()]
 
 
 class RuleVersionForm(FlaskForm):

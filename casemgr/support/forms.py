@@ -26,6 +26,7 @@ from casemgr.support.models import (
     ServicePointKind,
     VictimStatus,
 )
+from casemgr.web.forms import choices
 
 VICTIM_STATUS_LABELS = {
     VictimStatus.BEING_IDENTIFIED: _l("Being identified"),
@@ -69,12 +70,6 @@ REFERRAL_STATUS_LABELS = {
 }
 
 NONE = SelectChoice(0, "—")
-
-
-def choices(labels: dict, blank: bool = False) -> list[SelectChoice]:
-    """Select choices from a {value: label} mapping (with an empty first choice if `blank`)."""
-    listed = [SelectChoice(str(value), label) for value, label in labels.items()]
-    return [SelectChoice("", "—"), *listed] if blank else listed
 
 
 class DeliveryForm(FlaskForm):
