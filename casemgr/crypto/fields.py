@@ -180,6 +180,11 @@ class EncryptedModel:
         if "__tablename__" in cls.__dict__:
             ENCRYPTED_MODELS.append(cls)
 
+    @classmethod
+    def encrypted_columns(cls) -> tuple[str, ...]:
+        """The LargeBinary columns that hold this model's sealed values."""
+        return tuple(field.column for field in cls.__encrypted_fields__.values())
+
     def encryption_person_id(self) -> int | None:
         """The id of the person whose data key seals this row's values."""
         return getattr(self, self.__person_id_attribute__)

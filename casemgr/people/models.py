@@ -97,18 +97,6 @@ class Person(DataSubject, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    ENCRYPTED_COLUMNS = (
-        "surname_enc",
-        "middle_name_enc",
-        "given_name_enc",
-        "national_id_enc",
-        "phone_enc",
-        "street_address_enc",
-        "note_enc",
-        "date_of_birth_enc",
-        "uic_enc",
-    )
-
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None
@@ -153,8 +141,6 @@ class Attachment(EncryptedModel, Base):
     content = EncryptedField("content_enc", kind=bytes)
 
     person: Mapped[Person] = relationship()
-
-    ENCRYPTED_COLUMNS = ("filename_enc", "content_enc")
 
     def encryption_person_id(self) -> int | None:
         if self.person_id is None and self.person is not None:

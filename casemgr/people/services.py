@@ -221,12 +221,12 @@ def confirm_erasure(actor: Any, request: ErasureRequest) -> Person:
     person = db.session.get(Person, request.person_id)
     envelope.destroy(db.session, person.id)
     forget_plaintexts(person)
-    for column in Person.ENCRYPTED_COLUMNS:
+    for column in Person.encrypted_columns():
         setattr(person, column, None)
     db.session.execute(
         update(Attachment)
         .where(Attachment.person_id == person.id)
-        .values({column: None for column in Attachment.ENCRYPTED_COLUMNS})
+        .values({column: None for column in Attachment.encrypted_columns()})
         .execution_options(synchronize_session="fetch")
     )
     blind.delete_row_entries(db.session, Person.__tablename__, person.id)

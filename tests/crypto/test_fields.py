@@ -123,7 +123,7 @@ def test_wrapped_data_key_copied_to_another_person_is_refused(db):
 
 def test_swaps_of_many_values_all_refused(db):
     people = [person(i) for i in range(20)]
-    columns = Person.ENCRYPTED_COLUMNS
+    columns = Person.encrypted_columns()
     originals = {(p.id, c): getattr(p, c) for p in people for c in columns}
     # Each value moves to the next person, same column; then to the next column, same person.
     for i, p in enumerate(people):
