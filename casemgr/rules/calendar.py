@@ -13,7 +13,7 @@ Dates here are local (Asia/Ho_Chi_Minh) calendar dates; `local_date` converts a 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -40,6 +40,9 @@ class LocalDays:
     """The `days_off` table, by unit id (None: everywhere) -> day -> is it a working day."""
 
     by_unit: dict[int | None, dict[dt.date, bool]]
+    # add_working_days answers, kept as long as the table copy they were computed from: lists
+    # of cases ask the same (intake day, amount, unit) again and again.
+    sums: dict[tuple[dt.date, int, str | None], dt.date] = field(default_factory=dict)
 
     def decision(self, day: dt.date, unit_ids: tuple[int | None, ...]) -> bool | None:
         """The most specific local decision on `day` (True: working), or None if there is none."""
@@ -98,12 +101,16 @@ def add_working_days(start: dt.date, n: int, *, unit_path: str | None = None) ->
     """
     if abs(n) > MAX_WORKING_DAYS:
         raise ValueError(f"{n} working days is out of range")
+    sums = local_days().sums
+    if (start, n, unit_path) in sums:
+        return sums[(start, n, unit_path)]
     step = dt.timedelta(days=1 if n >= 0 else -1)
     day, left = start, abs(n)
     while left:
         day += step
         if is_working_day(day, unit_path=unit_path):
             left -= 1
+    sums[(start, n, unit_path)] = day
     return day
 
 
