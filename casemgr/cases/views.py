@@ -155,14 +155,15 @@ def new_case(person_id: int):
 @requires(Action.VIEW_CASES)
 def detail(case_id: int):
     case, access = queries.load_case(current_user, case_id)
+    entries = queries.timeline(case)
     moves = [t for t in transitions_from(case.status) if may_take(current_user, case, access, t)]
     return render_template(
         "cases/detail.html",
         case=case,
         access=access,
         moves=moves,
-        timeline=queries.timeline(case),
-        actions=queries.plan_actions(case),
+        timeline=entries,
+        actions=queries.plan_actions(case, entries),
         transition_form=TransitionForm(version=case.version),
         note_form=NoteForm(formdata=None, occurred_on=dt.date.today()),
         plan_form=PlanActionForm(formdata=None),
@@ -178,12 +179,13 @@ def detail(case_id: int):
 @requires(Action.VIEW_CASES)
 def summary(case_id: int):
     case, access = queries.load_case(current_user, case_id)
+    entries = queries.timeline(case)
     return render_template(
         "cases/summary.html",
         case=case,
         access=access,
-        timeline=queries.timeline(case),
-        actions=queries.plan_actions(case),
+        timeline=entries,
+        actions=queries.plan_actions(case, entries),
         printed_at=dt.datetime.now(dt.UTC),
     )
 

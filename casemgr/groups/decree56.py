@@ -199,7 +199,7 @@ def case_records(case: Case) -> CaseRecords:
         assessments=by_kind.get("assessment", []),
         notes=by_kind.get("note", []),
         moves=_with_cycles(by_kind.get("transition", [])),
-        actions=queries.plan_actions(case),
+        actions=queries.plan_actions(case, entries),
         deadlines=child_deadlines(case),
         date_of_birth=_date(case.person.date_of_birth),
         parents=parents,
