@@ -49,7 +49,7 @@ import pyotp
 from flask import Flask
 from sqlalchemy import event, func, select, text, update
 
-from casemgr import create_app
+from casemgr import clock, create_app
 from casemgr.admin.services import create_user
 from casemgr.auth import mfa
 from casemgr.auth.models import RoleAssignment, User
@@ -65,8 +65,8 @@ from casemgr.cases.models import (
 )
 from casemgr.cases.policy import case_access
 from casemgr.cases.workflow import Status
+from casemgr.clock import utcnow
 from casemgr.crypto.keyfile import new_key_document
-from casemgr.db import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit, UnitKind
 from casemgr.org.services import open_unit
@@ -485,7 +485,7 @@ def give_timeline(case_id: int, rng: random.Random) -> None:
             case,
             access,
             kind=rng.choice(list(NoteKind)),
-            occurred_on=dt.date.today() - dt.timedelta(days=rng.randint(1, 200)),
+            occurred_on=clock.today() - dt.timedelta(days=rng.randint(1, 200)),
             body=body,
         )
 
@@ -529,7 +529,7 @@ def give_timeline(case_id: int, rng: random.Random) -> None:
             goal=goal,
             action=action,
             responsible=who,
-            due_on=dt.date.today() + dt.timedelta(days=rng.randint(10, 120)),
+            due_on=clock.today() + dt.timedelta(days=rng.randint(10, 120)),
         )
     move(worker, "submit_plan")
     move(supervisor, "approve_plan")

@@ -165,10 +165,10 @@ def per_value(app, loops: int) -> list[tuple[str, dict[str, float]]]:
 def populate(app, count: int, seed: int = 1) -> list[dict]:
     """Insert `count` persons with sealed names, ids, phones and their blind-index entries, in
     bulk (the ORM path costs the same crypto, plus per-row ORM overhead)."""
+    from casemgr.clock import utcnow
     from casemgr.crypto import blind, envelope, ids, keycheck
     from casemgr.crypto.models import BlindIndexEntry, DataKey
     from casemgr.crypto.valueformat import ValueContext, seal
-    from casemgr.db import utcnow
     from casemgr.extensions import db
     from casemgr.people.models import Person
 

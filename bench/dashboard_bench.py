@@ -47,8 +47,8 @@ from casemgr.cases.models import (
     RiskLevel,
 )
 from casemgr.cases.workflow import Status
+from casemgr.clock import utcnow
 from casemgr.crypto.keyfile import new_key_document
-from casemgr.db import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import UnitKind
 from casemgr.org.services import open_unit
@@ -211,7 +211,7 @@ def breakdown(app, world: dict, runs: int) -> None:
     from sqlalchemy import select
 
     from casemgr.auth.models import User
-    from casemgr.rules.calendar import local_date
+    from casemgr.clock import local_date
     from casemgr.rules.tasks import open_tasks
     from casemgr.supervision import queries
 

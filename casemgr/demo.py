@@ -90,7 +90,7 @@ def _demo_cases(users: dict) -> None:
     from casemgr.cases import services as cases
     from casemgr.cases.models import ProtectionLevel
     from casemgr.cases.policy import case_access
-    from casemgr.db import utcnow
+    from casemgr.clock import utcnow
     from casemgr.people.services import register_person
     from casemgr.reference.models import SubGroup
 

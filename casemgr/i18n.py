@@ -8,6 +8,7 @@ from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
+from casemgr.clock import local_date
 from casemgr.extensions import babel
 
 # Explicit patterns: Vietnamese users expect dd/mm/yyyy everywhere.
@@ -32,8 +33,8 @@ def show_date(value: dt.date | dt.datetime | None) -> str:
     """Format a date the way the current language writes it."""
     if value is None:
         return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
+    if isinstance(value, dt.datetime):  # a stored UTC moment: the day it was in Viet Nam
+        value = local_date(value)
     return format_date(value, DATE_PATTERNS.get(str(get_locale()), "yyyy-MM-dd"))
 
 

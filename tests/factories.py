@@ -11,7 +11,7 @@ from casemgr.admin.services import create_user
 from casemgr.auth import mfa
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.org.models import Unit, UnitKind
 from casemgr.org.services import open_unit
 

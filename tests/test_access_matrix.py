@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.roles import Role
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.web.access import ACCESS_ATTR
 
 MATRIX_FILE = Path(__file__).with_name("access_matrix.txt")

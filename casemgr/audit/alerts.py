@@ -30,7 +30,7 @@ from casemgr.audit.models import (
 from casemgr.audit.recorder import Actor, record
 from casemgr.audit.scanner import HOUR, Scanner
 from casemgr.audit.settings import AuditSettings, audit_settings
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 
 SCAN_BATCH = 10_000

@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from casemgr import clock
+
 audit_cli = AppGroup("audit", help="Verify, checkpoint, archive and scan the audit trail.")
 
 _PUBLIC_KEY = click.option(
@@ -38,7 +40,7 @@ def verify_command(
     from casemgr.audit.services import record_verification, verify_chain
     from casemgr.extensions import db
 
-    started = dt.datetime.now(dt.UTC)
+    started = clock.utcnow()
     bar = None
 
     def start(total: int) -> None:
@@ -57,7 +59,7 @@ def verify_command(
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    seconds = (clock.utcnow() - started).total_seconds()
     click.echo(
         f"{report.events_checked} events (seq {report.start_seq + 1}..{report.last_seq}), "
         f"{report.checkpoints_checked} checkpoints, {report.anchors_checked} anchors "
@@ -106,7 +108,7 @@ def archive_command(
     from casemgr.audit.services import ArchiveRefused, archive_events, retention_limit
     from casemgr.extensions import db
 
-    now = dt.datetime.now(dt.UTC)
+    now = clock.utcnow()
     cutoff = before.replace(tzinfo=dt.UTC) if before else retention_limit(now)
     try:
         result = archive_events(cutoff, folder=archive_dir, public_keys=public_keys, now=now)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
 from casemgr.audit.models import AuditEvent, Outcome
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 
 # An arbitrary constant naming the PostgreSQL advisory lock that serialises appends.

@@ -21,7 +21,7 @@ from casemgr.audit.recorder import chain_head, record
 from casemgr.audit.settings import audit_settings
 from casemgr.audit.signing import Signer, TrustedKeys, load_public_key
 from casemgr.audit.verify import VerifyReport, count_estimate, iter_events, verify_log
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 
 

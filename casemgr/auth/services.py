@@ -15,7 +15,7 @@ from casemgr.auth.passwords import (
     verify_password,
 )
 from casemgr.auth.sessions import end_user_sessions
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 
 

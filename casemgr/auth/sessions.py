@@ -16,7 +16,7 @@ from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select, update
 
 from casemgr.auth.models import User, UserSession
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 
 SESSION_KEY = "sid"

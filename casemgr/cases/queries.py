@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Select, or_, select
 from werkzeug.exceptions import Forbidden, NotFound
 
+from casemgr import clock
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.auth.policy import case_scope
@@ -22,7 +23,7 @@ from casemgr.cases.models import (
     PlanAction,
 )
 from casemgr.cases.policy import CaseAccess, case_access
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 
@@ -169,7 +170,7 @@ def filtered_caseload(
         statement = statement.where(Case.risk_level == risk)
     if overdue:
         late = select(PlanAction.case_id).where(
-            PlanAction.due_on < dt.date.today(),
+            PlanAction.due_on < clock.today(),
             PlanAction.done_on.is_(None),
             PlanAction.plan_cycle == Case.plan_cycle,
         )

@@ -26,7 +26,7 @@ from casemgr.cases.models import (
 )
 from casemgr.cases.policy import CaseAccess, may_take
 from casemgr.cases.workflow import BY_NAME, Status
-from casemgr.db import utcnow
+from casemgr.clock import local_date, utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.models import Person
@@ -104,7 +104,7 @@ def open_case(
         raise CaseError("not your unit")
     now = utcnow()
     case = Case(
-        number=next_case_number(unit, now.year),
+        number=next_case_number(unit, local_date(now).year),
         person_id=person.id,
         group_code=group_code,
         sub_groups=list(sub_groups),

@@ -22,7 +22,7 @@ from casemgr.cases.transfer_forms import (
     TransferDeclineForm,
     TransferRequestForm,
 )
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.rules import local_date

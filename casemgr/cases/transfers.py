@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from werkzeug.exceptions import NotFound
 
+from casemgr import clock
 from casemgr.audit import record
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.policy import case_scope
@@ -18,7 +19,7 @@ from casemgr.cases.models import Case, CaseTransfer, TransferStatus
 from casemgr.cases.policy import CaseAccess
 from casemgr.cases.services import CaseError, check_version
 from casemgr.cases.workflow import Status
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.identity import missing_consents
@@ -90,7 +91,7 @@ def request_transfer(
 ) -> CaseTransfer:
     """Ask to move the case to `to_unit`. Without everyone's transfer consent the request is
     refused (and the refusal audited), unless the actor may override consent and says why."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if not access.can_write or access.is_break_glass:
         raise CaseError("read only")
     if case.status == Status.CLOSED:
@@ -282,7 +283,7 @@ def accept_transfer(
 ) -> Case:
     """Move the case: its unit and owner change, co-workers leave it, the transfer keeps both
     sides. Refused on a stale case version or when consent lapsed without an override."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     _decidable(actor, transfer)
     if new_owner.id not in {u.id for u in new_owner_choices(transfer)}:
         raise CaseError("not a worker of the unit")

@@ -3,14 +3,13 @@ emergency access (break-glass)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from casemgr import clock
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action
 from casemgr.cases import queries, search, services
@@ -165,7 +164,7 @@ def detail(case_id: int):
         timeline=entries,
         actions=queries.plan_actions(case, entries),
         transition_form=TransitionForm(version=case.version),
-        note_form=NoteForm(formdata=None, occurred_on=dt.date.today()),
+        note_form=NoteForm(formdata=None, occurred_on=clock.today()),
         plan_form=PlanActionForm(formdata=None),
         done_form=ActionDoneForm(),
         worker_form=CoWorkerForm(formdata=None),
@@ -186,7 +185,7 @@ def summary(case_id: int):
         access=access,
         timeline=entries,
         actions=queries.plan_actions(case, entries),
-        printed_at=dt.datetime.now(dt.UTC),
+        printed_at=clock.utcnow(),
     )
 
 
@@ -333,7 +332,7 @@ def plan_action_done(case_id: int):
     item = db.session.get(PlanAction, form.action_id.data)
     if item is None or item.case_id != case.id:
         abort(404)
-    services.mark_action_done(current_user, case, access, item, dt.date.today())
+    services.mark_action_done(current_user, case, access, item, clock.today())
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

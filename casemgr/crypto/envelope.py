@@ -18,11 +18,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
+from casemgr.clock import utcnow
 from casemgr.crypto import ids, keycheck
 from casemgr.crypto.errors import IntegrityFailure, KeyUnavailable
 from casemgr.crypto.keyring import KeyRing
 from casemgr.crypto.models import DataKey
-from casemgr.db import utcnow
 
 DATA_KEY_BYTES = 32
 WRAP_NONCE_BYTES = 12

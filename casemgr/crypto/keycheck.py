@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from casemgr.clock import utcnow
 from casemgr.crypto.keyfile import KeyFileError
 from casemgr.crypto.keyring import KeyRing
 from casemgr.crypto.models import KeyCheck
-from casemgr.db import utcnow
 
 _checks = KeyCheck.__table__
 

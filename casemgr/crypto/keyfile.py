@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import os
 import secrets
@@ -11,6 +10,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from casemgr import clock
 
 KEY_FILE_FORMAT = 1
 KEY_BYTES = 32
@@ -51,7 +52,7 @@ def _b64(data: bytes) -> str:
 
 def new_key_id(prefix: str) -> str:
     """Return a fresh key id such as mk-20261129-3f9a."""
-    return f"{prefix}-{dt.date.today():%Y%m%d}-{secrets.token_hex(2)}"
+    return f"{prefix}-{clock.today():%Y%m%d}-{secrets.token_hex(2)}"
 
 
 def new_key_document() -> dict[str, Any]:

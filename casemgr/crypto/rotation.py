@@ -13,10 +13,10 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from casemgr.clock import utcnow
 from casemgr.crypto import blind, envelope, fields
 from casemgr.crypto.keyring import KeyRing
 from casemgr.crypto.models import BlindIndexEntry, DataKey, IndexJob
-from casemgr.db import utcnow
 
 _keys = DataKey.__table__
 _entries = BlindIndexEntry.__table__

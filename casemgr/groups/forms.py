@@ -16,6 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from casemgr import clock
+from casemgr.clock import LOCAL_TZ
 from casemgr.groups.models import (
     DrugProgrammeKind,
     DrugTestResult,
@@ -24,7 +26,6 @@ from casemgr.groups.models import (
     NoContactStatus,
     ProgrammeStage,
 )
-from casemgr.rules.calendar import LOCAL_TZ
 from casemgr.web.forms import choices
 
 KIND_LABELS = {
@@ -74,7 +75,7 @@ def as_utc(local: dt.datetime | None) -> dt.datetime | None:
 
 def local_now() -> dt.datetime:
     """Now in Viet Nam, to the minute, without a zone (what a datetime-local input shows)."""
-    return dt.datetime.now(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
+    return clock.utcnow().astimezone(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
 
 
 class ProgrammeForm(FlaskForm):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from casemgr.clock import LOCAL_TZ
 from casemgr.rules import DatedRule, DurationUnit, deadline, local_date, rule_in_force
-from casemgr.rules.calendar import LOCAL_TZ
 from casemgr.rules.services import add_months as _add_months
 
 # A date-only start counts from midday in Viet Nam, well clear of either day's edge.

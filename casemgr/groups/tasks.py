@@ -12,11 +12,11 @@ from sqlalchemy.orm import lazyload
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
+from casemgr.clock import end_of_local_day
 from casemgr.extensions import db
 from casemgr.groups import dates
 from casemgr.groups.models import DrugProgramme, DrugProgrammeKind, NoContactOrder
 from casemgr.org.models import Unit
-from casemgr.rules.calendar import end_of_local_day
 from casemgr.rules.tasks import Task, register_deadline_source
 
 

@@ -3,7 +3,6 @@ child-protection forms 01-06. Registered under /cases (endpoints cases.groups.*)
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -12,9 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 import casemgr.groups.tasks  # noqa: F401  (registers the deadline sources)
+from casemgr import clock
 from casemgr.auth.roles import Action
 from casemgr.cases.queries import Need, load_case
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.groups import decree56, policy, queries, services
 from casemgr.groups.forms import (
     DECISION_LABELS,
@@ -309,7 +309,7 @@ def _printable_form(number: str) -> Callable:
             spec=spec,
             forms=decree56.FORMS,
             records=decree56.case_records(case),
-            printed_at=dt.datetime.now(dt.UTC),
+            printed_at=clock.utcnow(),
         )
 
     view.__name__ = f"form_{number}"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from casemgr import clock
 from casemgr.auth.roles import Action
 from casemgr.extensions import db
 from casemgr.web.access import public, requires, user_may
@@ -30,7 +29,7 @@ def dashboard():
     return render_template(
         "home/dashboard.html",
         Action=Action,
-        today=dt.date.today(),
+        today=clock.today(),
         may=lambda action: user_may(current_user, action),
     )
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import Select, or_, select
 
+from casemgr import clock
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit, UnitArea
 
@@ -22,7 +23,7 @@ def units_in_subtrees(units: list[Unit]) -> Select:
 
 def open_units(on: dt.date | None = None) -> list[Unit]:
     """Units open on a day (today by default), in tree order."""
-    day = on or dt.date.today()
+    day = on or clock.today()
     return list(
         db.session.scalars(
             select(Unit)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from casemgr.audit import record
 from casemgr.auth.models import User
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people import access, identity

@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 
 from casemgr.audit import record
 from casemgr.auth.roles import PERMISSIONS, Action
+from casemgr.clock import utcnow
 from casemgr.crypto import blind, envelope, normalise
 from casemgr.crypto.fields import forget_plaintexts
-from casemgr.db import utcnow
 from casemgr.extensions import db
 from casemgr.people.models import (
     Attachment,

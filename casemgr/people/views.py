@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from casemgr import clock
 from casemgr.auth.roles import Action
 from casemgr.cases.models import Case
 from casemgr.extensions import db
@@ -212,13 +213,13 @@ def detail(person_id: int):
     person = access.load_person(current_user, person_id)
     relatives = registration.relatives_of(person)
     consents = registration.consents_of(person)
-    consent_form = ConsentForm(formdata=None, given_on=dt.date.today())
+    consent_form = ConsentForm(formdata=None, given_on=clock.today())
     consent_form.relative_id.choices = [SelectChoice(0, "—")] + [
         SelectChoice(r.id, r.name) for r in relatives if r.is_guardian
     ]
-    age = person.age_in(dt.date.today().year)
+    age = person.age_in(clock.today().year)
     missing = {
-        scope: identity.missing_consents(consents, scope, age, dt.date.today())
+        scope: identity.missing_consents(consents, scope, age, clock.today())
         for scope in ConsentScope
     }
     cases = db.session.scalars(
@@ -238,7 +239,7 @@ def detail(person_id: int):
         consent_form=consent_form,
         withdraw_form=WithdrawConsentForm(),
         link_form=LinkForm(formdata=None),
-        today=dt.date.today(),
+        today=clock.today(),
         relationship_labels=RELATIONSHIP_LABELS,
         scope_labels=CONSENT_SCOPE_LABELS,
         giver_labels=CONSENT_GIVER_LABELS,
@@ -374,7 +375,7 @@ def withdraw_consent(person_id: int):
     consent = db.session.get(Consent, form.consent_id.data)
     if consent is None or consent.person_id != person.id:
         abort(404)
-    registration.withdraw_consent(current_user, consent, dt.date.today())
+    registration.withdraw_consent(current_user, consent, clock.today())
     flash(_("Consent withdrawn."), "success")
     return redirect(url_for("people.detail", person_id=person.id))
 

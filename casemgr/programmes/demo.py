@@ -6,10 +6,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from casemgr import clock
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
 from casemgr.cases.policy import case_access
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.programmes import services
 from casemgr.programmes.models import ActivityKind, Finding, Indicator
@@ -44,7 +45,7 @@ def load_demo_programmes(users: dict[str, User]) -> None:
     lead, worker = users["demo.lead"], users["demo.worker1"]
     province_unit = lead.roles[0].unit
     commune_unit = worker.roles[0].unit
-    today = dt.date.today()
+    today = clock.today()
     model = services.create_model(
         lead,
         name="[DEMO] Mô hình bảo vệ trẻ em dựa vào cộng đồng",

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, and_, case, func, or_, select
 from werkzeug.exceptions import Forbidden, NotFound
 
+from casemgr import clock
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
@@ -64,7 +65,7 @@ def may_manage(user: User, model: InterventionModel) -> bool:
 
 def manageable_units(user: User) -> list[Unit]:
     """Open units a user may make the owner of a model, in tree order."""
-    today = dt.date.today()
+    today = clock.today()
     return list(
         db.session.scalars(
             select(Unit)

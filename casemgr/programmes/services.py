@@ -8,6 +8,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from casemgr import clock
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
@@ -131,7 +132,7 @@ def enrol_case(
     """
     if not access.can_write:
         raise ProgrammeError("read only")
-    if enrolled_on > dt.date.today():
+    if enrolled_on > clock.today():
         raise ProgrammeError("in the future")
     if model not in queries.enrolment_choices(actor, case, enrolled_on):
         _audit_case("programme.enrol", actor, case, access, None,
@@ -165,7 +166,7 @@ def end_enrolment(
         raise ProgrammeError("already left")
     if left_on < enrolment.enrolled_on:
         raise ProgrammeError("leaves before joining")
-    if left_on > dt.date.today():
+    if left_on > clock.today():
         raise ProgrammeError("in the future")
     enrolment.left_on, enrolment.left_by_id = left_on, actor.id
     db.session.flush()
@@ -200,7 +201,7 @@ def record_activity(
         raise ProgrammeError("bad counts")
     if duration_minutes <= 0:
         raise ProgrammeError("bad duration")
-    if held_on > dt.date.today():
+    if held_on > clock.today():
         raise ProgrammeError("in the future")
     activity = Activity(
         model_id=model.id, kind=kind, held_on=held_on, area_id=area.id, title=title.strip(),
@@ -219,7 +220,7 @@ def record_visit(
 ) -> MonitoringVisit:
     """Record a monitoring or inspection visit to a unit and what it found."""
     _require_manage(actor, model.unit, model.id)
-    if visited_on > dt.date.today():
+    if visited_on > clock.today():
         raise ProgrammeError("in the future")
     visit = MonitoringVisit(model_id=model.id, visited_on=visited_on, unit_id=unit.id,
                             finding=finding, recorded_by_id=actor.id)  # fmt: skip

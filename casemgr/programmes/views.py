@@ -3,13 +3,12 @@ enrolments (under /cases/<id>/programmes, scoped and audited like the case's own
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from casemgr import clock
 from casemgr.auth.roles import Action
 from casemgr.cases.queries import Need, load_case
 from casemgr.extensions import db
@@ -48,7 +47,7 @@ def programme_labels():
 
 
 def _year() -> int:
-    year = request.args.get("year", type=int) or dt.date.today().year
+    year = request.args.get("year", type=int) or clock.today().year
     return min(max(year, 2000), 2100)
 
 
@@ -113,7 +112,7 @@ def detail(model_id: int):
         model=model,
         counts=queries.model_counts(model.id),
         may_manage=queries.may_manage(current_user, model),
-        year=dt.date.today().year,
+        year=clock.today().year,
     )
 
 
@@ -280,7 +279,7 @@ def set_targets(model_id: int):
 @requires(Action.VIEW_CASES)
 def enrolments(case_id: int):
     case, access = load_case(current_user, case_id)
-    today = dt.date.today()
+    today = clock.today()
     enrol_form = leave_form = None
     if access.can_write:
         enrol_form = EnrolForm(formdata=None, enrolled_on=today)

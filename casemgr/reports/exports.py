@@ -28,7 +28,7 @@ from casemgr.auth.models import User
 from casemgr.cases.models import Case
 from casemgr.cases.queries import visible_cases
 from casemgr.cases.workflow import STATUS_LABELS
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.reports.queries import Period

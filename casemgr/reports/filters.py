@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from casemgr.db import utcnow
+from casemgr.clock import today
 from casemgr.reports.queries import (
     PERSON_DIMENSIONS,
     TIME_DIMENSIONS,
@@ -39,7 +39,7 @@ def parse(args: Mapping[str, str], group_codes: set[str]) -> tuple[str, Query]:
         cols = Dimension.SEX if cols in TIME_DIMENSIONS else cols
     if rows == cols and rows != Dimension.NONE:
         cols = Dimension.NONE
-    year = _int(args.get("year"), 2000, 2100) or utcnow().year
+    year = _int(args.get("year"), 2000, 2100) or today().year
     quarter = _int(args.get("quarter"), 1, 4)
     month = _int(args.get("month"), 1, 12)
     period = Period(year, quarter=None if month else quarter, month=month)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from casemgr.auth.models import User
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Area, Unit
 from casemgr.reference.models import Ethnicity, SubGroup, TargetGroup

@@ -5,12 +5,8 @@ Other packages use:
     from casemgr.rules.tasks import Task, register_deadline_source
 """
 
-from casemgr.rules.calendar import (
-    add_working_days,
-    is_working_day,
-    local_date,
-    working_days_between,
-)
+from casemgr.clock import local_date
+from casemgr.rules.calendar import add_working_days, is_working_day, working_days_between
 from casemgr.rules.models import DatedRule, DurationUnit
 from casemgr.rules.services import NoRuleInForce, deadline, rule_in_force
 

@@ -7,7 +7,7 @@ observed and bridge days), or an administrator added it as a day off (`days_off`
 Saturdays worked in exchange for a bridge day). Rows without a unit apply everywhere; a unit's
 rows apply to its whole subtree, and the most specific row wins.
 
-Dates here are local (Asia/Ho_Chi_Minh) calendar dates; `local_date` converts a UTC moment.
+Dates here are local (Asia/Ho_Chi_Minh) calendar dates; `casemgr.clock` converts a UTC moment.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from sqlalchemy import select
@@ -23,7 +22,6 @@ from sqlalchemy import select
 from casemgr.extensions import db
 from casemgr.rules.models import DayOff
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # A working-day count beyond this is a typo in a rule, not a deadline (and would loop long).
 MAX_WORKING_DAYS = 5000
 LOCAL_DAYS_KEY = "casemgr.rules.local_days"
@@ -127,16 +125,3 @@ def working_days_between(a: dt.date, b: dt.date, *, unit_path: str | None = None
         day += dt.timedelta(days=1)
         count += is_working_day(day, unit_path=unit_path)
     return count
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The date in Viet Nam at an aware moment."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware (UTC) moment")
-    return moment.astimezone(LOCAL_TZ).date()
-
-
-def end_of_local_day(day: dt.date) -> dt.datetime:
-    """The last second of a local day, as an aware UTC moment (a deadline "by that day")."""
-    local = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=LOCAL_TZ)
-    return local.astimezone(dt.UTC)

@@ -13,17 +13,10 @@ from sqlalchemy.orm import Session
 
 from casemgr.audit import record
 from casemgr.auth.models import User
-from casemgr.db import utcnow
+from casemgr.clock import LOCAL_TZ, end_of_local_day, local_date, utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
-from casemgr.rules.calendar import (
-    LOCAL_DAYS_KEY,
-    LOCAL_TZ,
-    add_working_days,
-    end_of_local_day,
-    forget_local_days,
-    local_date,
-)
+from casemgr.rules.calendar import LOCAL_DAYS_KEY, add_working_days, forget_local_days
 from casemgr.rules.models import DatedRule, DayOff, DurationUnit, EmergencyAction, EmergencyMeasure
 from casemgr.rules.seed import SEED_RULES
 
@@ -96,7 +89,7 @@ def _forget_after_rollback(session: Session, previous_transaction) -> None:
 
 def _version_in_force(key: str, on: dt.date) -> RuleVersion:
     if isinstance(on, dt.datetime):  # a datetime is a date too: refuse the ambiguity
-        raise TypeError("pass a local date; use calendar.local_date(moment)")
+        raise TypeError("pass a local date; use clock.local_date(moment)")
     found = None
     for version in rule_versions().get(key, ()):
         if version.valid_from > on:

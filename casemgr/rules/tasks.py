@@ -29,7 +29,7 @@ from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseTransitionLog, RiskLevel
 from casemgr.cases.queries import own_case_clause, visible_cases
 from casemgr.cases.workflow import Status
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.rules.models import EmergencyAction

@@ -13,12 +13,11 @@ from wtforms import SelectChoice
 
 from casemgr.auth.roles import Action
 from casemgr.cases.queries import Need, load_case
-from casemgr.db import utcnow
+from casemgr.clock import LOCAL_TZ, local_date, utcnow
 from casemgr.extensions import db
 from casemgr.org import queries as org_queries
 from casemgr.org.models import Unit
 from casemgr.rules import queries, services, tasks
-from casemgr.rules.calendar import LOCAL_TZ, local_date
 from casemgr.rules.forms import (
     MEASURE_LABELS,
     UNIT_LABELS,

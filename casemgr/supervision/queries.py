@@ -19,10 +19,9 @@ from casemgr.cases.models import Case, CaseNote, CaseTransitionLog, RiskLevel
 from casemgr.cases.queries import visible_cases
 from casemgr.cases.transfers import incoming_transfers
 from casemgr.cases.workflow import Status
-from casemgr.db import utcnow
+from casemgr.clock import local_date, local_midnight, utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
-from casemgr.rules.calendar import LOCAL_TZ, local_date
 from casemgr.rules.models import DurationUnit, EmergencyAction
 from casemgr.rules.services import NoRuleInForce, rule_in_force
 from casemgr.rules.tasks import open_tasks, rule_deadline
@@ -37,11 +36,6 @@ def no_contact_days() -> int:
     if configured is None:
         configured = os.environ.get("CASEMGR_NO_CONTACT_DAYS", DEFAULT_NO_CONTACT_DAYS)
     return max(1, int(configured))
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    """The start of a local (Viet Nam) day as an aware UTC moment."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ).astimezone(dt.UTC)
 
 
 # -- caseload per worker -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Action, Role
 from casemgr.cases.models import Case, CaseWorker
 from casemgr.cases.workflow import Status
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.supervision.models import CaseReassignment, ReassignReason
 from casemgr.web.access import user_may

@@ -17,9 +17,9 @@ from sqlalchemy import Select, select
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
+from casemgr.clock import end_of_local_day
 from casemgr.extensions import db
 from casemgr.rules import NoRuleInForce, add_working_days, deadline, local_date
-from casemgr.rules.calendar import end_of_local_day
 from casemgr.rules.tasks import Task, register_deadline_source
 from casemgr.support.models import Referral, ReferralStatus
 

@@ -3,7 +3,6 @@ directory."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import NoReturn
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -12,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from casemgr import clock
 from casemgr.auth.roles import Action, Role
 from casemgr.cases.models import Case
 from casemgr.cases.queries import Need, load_case
@@ -74,7 +74,7 @@ def _error(exc: Exception) -> str:
 @bp.app_context_processor
 def support_helpers():
     return {
-        "support_panel": lambda case: queries.case_panel(case, dt.date.today()),
+        "support_panel": lambda case: queries.case_panel(case, clock.today()),
         "victim_status_labels": VICTIM_STATUS_LABELS,
         "location_labels": LOCATION_LABELS,
         "authority_labels": AUTHORITY_LABELS,
@@ -113,8 +113,8 @@ def new_service(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = DeliveryForm()
     if request.method == "GET":
-        form.delivered_on.data = dt.date.today()
-    day = form.delivered_on.data or dt.date.today()
+        form.delivered_on.data = clock.today()
+    day = form.delivered_on.data or clock.today()
     offered = queries.offered_services(case, day)
     form.service_type_id.choices = [SelectChoice(t.id, t.label) for t in offered]
     form.partner_id.choices = [NONE, *_partner_choices()]
@@ -168,7 +168,7 @@ def new_status(case_id: int):
         _not_found("trafficking_status", case)
     form = StatusForm()
     if request.method == "GET":
-        form.valid_from.data = dt.date.today()
+        form.valid_from.data = clock.today()
     if form.validate_on_submit():
         try:
             services.record_trafficking_status(
@@ -223,8 +223,8 @@ def new_referral(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = ReferralForm()
     if request.method == "GET":
-        form.sent_on.data = dt.date.today()
-    day = form.sent_on.data or dt.date.today()
+        form.sent_on.data = clock.today()
+    day = form.sent_on.data or clock.today()
     form.partner_id.choices = _partner_choices()
     form.service_type_id.choices = [
         SelectChoice(t.id, t.label) for t in queries.offered_services(case, day)
@@ -269,7 +269,7 @@ def referral(case_id: int):
     item = queries.case_referral(case, _arg_id())
     if item is None:
         _not_found("referral", case)
-    today = dt.date.today()
+    today = clock.today()
     return render_template(
         "support/referral.html",
         case=case,
@@ -343,7 +343,7 @@ def complete_referral(case_id: int):
 @requires(Action.VIEW_CASES)
 def referrals_list():
     form = ReferralFilterForm(request.args)
-    today = dt.date.today()
+    today = clock.today()
     page = paginate(
         queries.referral_list(current_user, today, open_only=form.show.data != "all"),
         scalars=False,

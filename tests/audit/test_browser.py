@@ -13,7 +13,7 @@ from casemgr.auth import mfa
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.queries import load_case
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.reference.services import load_reference_data

@@ -13,7 +13,7 @@ from casemgr.cases import services
 from casemgr.cases.models import NoteKind, ProtectionLevel, RiskLevel
 from casemgr.cases.policy import case_access
 from casemgr.cases.queries import live_grant
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.org.models import UnitKind
 from casemgr.people.services import register_person
 

@@ -12,7 +12,7 @@ from casemgr.cases import services
 from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
 from casemgr.cases.policy import case_access
 from casemgr.cases.queries import live_grant
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.org.models import Unit, UnitKind
 from casemgr.people.services import register_person
 

@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
+from casemgr.clock import utcnow
 from casemgr.crypto import envelope, ids, rotation
 from casemgr.crypto.keyfile import load_key_file, write_key_document
 from casemgr.crypto.models import BlindIndexEntry, DataKey, KeyCheck
-from casemgr.db import utcnow
 from casemgr.extensions import db
 from casemgr.people import queries, services
 from casemgr.people.models import Person

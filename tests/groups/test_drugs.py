@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from casemgr.audit.models import AuditEvent
+from casemgr.clock import end_of_local_day
 from casemgr.groups import dates, services
 from casemgr.groups.models import DrugProgramme, ProgrammeStage
 from casemgr.groups.services import RecordError
-from casemgr.rules.calendar import end_of_local_day
 from casemgr.rules.models import DurationUnit
 from casemgr.rules.services import add_rule_version
 from casemgr.rules.tasks import open_tasks

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from casemgr.rules.calendar import LOCAL_TZ
+from casemgr.clock import LOCAL_TZ
 from tests.cases.conftest import Casework, casework, open_child_case  # noqa: F401
 
 

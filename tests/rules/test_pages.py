@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.rules.models import DatedRule, DayOff, EmergencyAction
 from casemgr.rules.services import rule_in_force
 from tests.rules.conftest import open_child_case

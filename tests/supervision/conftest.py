@@ -12,7 +12,7 @@ from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case, CaseNote, CaseTransitionLog, NoteKind, RiskLevel
 from casemgr.cases.workflow import Status
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.org.models import Unit, UnitKind
 from casemgr.rules.models import EmergencyAction, EmergencyMeasure
 from tests.cases.conftest import open_child_case

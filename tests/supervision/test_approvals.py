@@ -8,7 +8,7 @@ from casemgr.cases import services as case_services
 from casemgr.cases.models import Case, CaseTransfer
 from casemgr.cases.policy import case_access
 from casemgr.cases.workflow import Status
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.supervision import queries
 from tests.cases.conftest import open_child_case
 

@@ -11,9 +11,8 @@ from sqlalchemy import event
 
 from casemgr.cases.models import Case, RiskLevel
 from casemgr.cases.workflow import Status
-from casemgr.db import utcnow
+from casemgr.clock import local_date, utcnow
 from casemgr.extensions import db as _db
-from casemgr.rules.calendar import local_date
 from casemgr.rules.tasks import child_deadlines
 from casemgr.supervision import queries
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from casemgr.auth.models import User
 from casemgr.cases.policy import case_access
-from casemgr.db import utcnow
+from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit
 from casemgr.people.relations import ConsentGiver
