@@ -216,6 +216,7 @@ def edit(case_id: int):
                 protection_level=ProtectionLevel(form.protection_level.data),
                 sub_groups=reference.sub_groups_by_ids(form.sub_group_ids.data),
                 summary=form.summary.data or None,
+                reason=form.reason.data or None,
             )
         except services.StaleCase as exc:
             conflict = exc.current
@@ -249,6 +250,7 @@ def transition(case_id: int):
             access,
             form.transition.data,
             expected_version=int(form.version.data),
+            reason=form.reason.data or None,
         )
     except services.StaleCase:
         flash(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from casemgr.audit.models import AuditEvent
 from casemgr.cases import queries
-from casemgr.cases.models import CaseEvent, CaseEventKind, RiskLevel
+from casemgr.cases.models import Case, CaseEvent, CaseEventKind, RiskLevel
 from casemgr.supervision.models import ReassignReason
 from casemgr.supervision.services import Choice, reassign_cases
 
@@ -110,12 +110,15 @@ def _replay(casework, db) -> list[tuple[str, str | None, int, str | None]]:
             ),
         )  # fmt: skip
 
-    step("co_worker_added", None, worker, WHY["co_worker_added"], lambda: services.set_co_worker(
-        worker, case, casework.access(worker), colleague, on=True,
-        reason=WHY["co_worker_added"]))  # fmt: skip
-    step("co_worker_removed", None, worker, WHY["co_worker_removed"], lambda: services.set_co_worker(
-        worker, case, casework.access(worker), colleague, on=False,
-        reason=WHY["co_worker_removed"]))  # fmt: skip
+    def co_worker(on: bool, reason: str):
+        return lambda: services.set_co_worker(
+            worker, case, casework.access(worker), colleague, on=on, reason=reason
+        )
+
+    step("co_worker_added", None, worker, WHY["co_worker_added"],
+         co_worker(True, WHY["co_worker_added"]))  # fmt: skip
+    step("co_worker_removed", None, worker, WHY["co_worker_removed"],
+         co_worker(False, WHY["co_worker_removed"]))  # fmt: skip
     for name in ("verify", "assess", "assess_in_detail", "submit_plan"):
         move(name, worker)
     move("return_plan", supervisor, WHY["return_plan"])
@@ -209,8 +212,8 @@ def test_the_page_shows_the_history_to_those_who_may_read_the_case(client, casew
     opened = [item for item in items if "Case opened" in item]
     assert len(opened) == 1 and casework.worker.display_name in opened[0]
     for label in ("Reassigned", "Co-worker added", "Co-worker removed", "Transfer requested",
-                  "Transfer request withdrawn", "Transfer declined", "Transfer accepted", "Case reopened",
-                  "Case details corrected"):  # fmt: skip
+                  "Transfer request withdrawn", "Transfer declined", "Transfer accepted",
+                  "Case reopened", "Case details corrected"):  # fmt: skip
         assert label in html, label
     # Vietnamese: the same page renders, and what has a translation is shown translated.
     client.post_form("/auth/language", {"locale": "vi"})
@@ -245,7 +248,49 @@ def test_history_rows_are_never_updated_or_deleted(casework, db):
         "UPDATE case_events SET actor_id = actor_id WHERE case_id = :case",
         "DELETE FROM case_events WHERE case_id = :case",
     ):
-        with pytest.raises(DBAPIError):
-            with db.session.begin_nested():
-                db.session.execute(text(statement), {"case": case.id})
+        with pytest.raises(DBAPIError), db.session.begin_nested():
+            db.session.execute(text(statement), {"case": case.id})
     assert queries.opened_by(case).actor_id == casework.worker.id
+
+
+def test_reasons_given_on_the_pages_are_kept_in_the_history(client, casework, db):
+    from casemgr.cases import services
+
+    case, worker, supervisor = casework.case, casework.worker, casework.supervisor
+    for name in ("verify", "assess", "assess_in_detail", "submit_plan"):
+        services.take_transition(
+            worker, case, casework.access(worker), name, expected_version=case.version
+        )
+    db.session.commit()
+    client.login(supervisor)
+    client.post_form("/auth/language", {"locale": "en"})
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert 'id="reason-return_plan"' in page  # a decision takes a reason on the page
+    response = client.post_form(
+        f"/cases/{case.id}/transition",
+        {"transition": "return_plan", "version": case.version, "reason": WHY["return_plan"]},
+    )
+    assert response.status_code == 302
+    client._cookies.clear()
+    client.login(worker)
+    client.post_form("/auth/language", {"locale": "en"})
+    fresh = db.session.get(Case, case.id)
+    response = client.post_form(
+        f"/cases/{case.id}/edit",
+        {
+            "version": fresh.version,
+            "risk_level": "medium",
+            "protection_level": str(fresh.protection_level),
+            "summary": fresh.summary,
+            "reason": WHY["corrected"],
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    last_two = queries.history(fresh)[-2:]
+    assert [(str(e.kind), e.code, e.actor_id, e.reason) for e in last_two] == [
+        ("transition", "return_plan", supervisor.id, WHY["return_plan"]),
+        ("corrected", "risk_level", worker.id, WHY["corrected"]),
+    ]
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert worker.display_name in html.split('data-testid="opened-by"', 1)[1].split("</dd>")[0]
+    assert WHY["return_plan"] in html and WHY["corrected"] in html
