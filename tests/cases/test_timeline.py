@@ -294,3 +294,16 @@ def test_reasons_given_on_the_pages_are_kept_in_the_history(client, casework, db
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert worker.display_name in html.split('data-testid="opened-by"', 1)[1].split("</dd>")[0]
     assert WHY["return_plan"] in html and WHY["corrected"] in html
+
+
+def test_form_01_names_who_received_the_report_after_a_reassignment(client, casework, db):
+    case, opener, new_owner = casework.case, casework.worker, casework.colleague
+    reassign_cases(
+        casework.supervisor, [Choice(case.id, case.version)], new_owner.id,
+        reason=ReassignReason.WORKLOAD,
+    )  # fmt: skip
+    db.session.commit()
+    client.login(new_owner)
+    html = client.get(f"/cases/{case.id}/forms/01").get_data(as_text=True)
+    receiver = html.split('data-testid="receiver">', 1)[1].split("</div>", 1)[0]
+    assert receiver == opener.display_name

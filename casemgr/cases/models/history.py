@@ -62,6 +62,11 @@ class CaseEvent(EncryptedModel, Base):
     from_unit: Mapped[Unit | None] = relationship(foreign_keys=[from_unit_id], lazy="joined")
     to_unit: Mapped[Unit | None] = relationship(foreign_keys=[to_unit_id], lazy="joined")
 
+    @property
+    def transition(self) -> str | None:
+        """The workflow move's name (for readers of the workflow log; None for other kinds)."""
+        return self.code if self.kind == CaseEventKind.TRANSITION else None
+
     def fields(self) -> list[str]:
         """The field names a correction changed (empty for other kinds)."""
         if self.kind != CaseEventKind.CORRECTED or not self.code:
