@@ -106,6 +106,12 @@ class CaseEditForm(VersionedForm):
         validators=[Optional(), Length(max=20000)],
         render_kw={"rows": 6},
     )
+    # Kept sealed in the case history with the correction (which names fields, never values).
+    reason = TextAreaField(
+        _l("Why this correction (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        render_kw={"rows": 2},
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -113,6 +119,8 @@ class TransitionForm(VersionedForm):
     """One workflow move (the transition name comes from the button pressed)."""
 
     transition = HiddenField(validators=[DataRequired(), Regexp(r"^[a-z_]+$")])
+    # Why a plan is returned, a closure declined, a case reopened: sealed in the case history.
+    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
 
 
 class NoteForm(FlaskForm):

@@ -17,8 +17,9 @@ from casemgr.cases.models import (
     Assessment,
     BreakGlassGrant,
     Case,
+    CaseEvent,
+    CaseEventKind,
     CaseNote,
-    CaseTransitionLog,
     CaseWorker,
     PlanAction,
 )
@@ -191,7 +192,13 @@ class TimelineEntry:
 
 
 def timeline(case: Case) -> list[TimelineEntry]:
-    """Notes, assessments, plan actions and workflow moves, newest first (4 queries)."""
+    """Notes, assessments, plan actions and the case's history (opening, owners, co-workers,
+    transfers, workflow moves, corrections), newest first (4 queries).
+
+    History entries have the event's kind as their kind ("opened", "reassigned", ...) and the
+    CaseEvent as their item; "opened" comes from the event written at opening, never from the
+    case's current owner or unit.
+    """
     entries = [
         TimelineEntry(n.created_at, "note", n)
         for n in db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id))
@@ -205,13 +212,34 @@ def timeline(case: Case) -> list[TimelineEntry]:
         for p in db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id))
     ]
     entries += [
-        TimelineEntry(t.occurred_at, "transition", t)
-        for t in db.session.scalars(
-            select(CaseTransitionLog).where(CaseTransitionLog.case_id == case.id)
+        TimelineEntry(e.occurred_at, str(e.kind), e)
+        for e in db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
         )
     ]
-    entries.append(TimelineEntry(case.opened_at, "opened", case))
-    return sorted(entries, key=lambda e: e.at, reverse=True)
+    # Entries of the same moment: the one written last comes first, as with the others.
+    order = {id(entry): index for index, entry in enumerate(entries)}
+    return sorted(entries, key=lambda e: (e.at, order[id(e)]), reverse=True)
+
+
+def history(case: Case) -> list[CaseEvent]:
+    """The case's history events, oldest first (the order they were appended)."""
+    return list(
+        db.session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(CaseEvent.occurred_at, CaseEvent.id)
+        )
+    )
+
+
+def opened_by(case: Case) -> CaseEvent | None:
+    """The event written when the case was opened: who opened it, in which unit."""
+    return db.session.scalar(
+        select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.OPENED
+        )
+    )
 
 
 def preload_data_keys(cases: list[Case]) -> None:

@@ -16,6 +16,8 @@ from casemgr.cases.models import (
     BreakGlassGrant,
     BreakGlassReason,
     Case,
+    CaseEvent,
+    CaseEventKind,
     CaseNote,
     CaseNumberCounter,
     CaseTransitionLog,
@@ -86,6 +88,51 @@ def _audit(
     )
 
 
+MAX_REASON_TEXT = 5000  # as long as the longest reason a form takes (a transfer request)
+
+
+def check_reason(reason: str | None) -> None:
+    """Refuse a reason too long to keep, before anything is changed."""
+    if reason and len(reason.strip()) > MAX_REASON_TEXT:
+        raise CaseError("reason too long")
+
+
+def record_event(
+    actor: User,
+    case: Case,
+    kind: CaseEventKind,
+    *,
+    access: CaseAccess | None = None,
+    code: str | None = None,
+    reason: str | None = None,
+    from_user_id: int | None = None,
+    to_user_id: int | None = None,
+    from_unit_id: int | None = None,
+    to_unit_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> CaseEvent:
+    """Append one entry to the case's history (sealed reason); the caller flushes and audits."""
+    check_reason(reason)
+    text = (reason or "").strip() or None
+    entry = CaseEvent(
+        case_id=case.id,
+        person_id=case.person_id,
+        kind=kind,
+        actor_id=actor.id,
+        occurred_at=at or utcnow(),
+        code=code,
+        from_user_id=from_user_id,
+        to_user_id=to_user_id,
+        from_unit_id=from_unit_id,
+        to_unit_id=to_unit_id,
+        is_break_glass=bool(access and access.is_break_glass),
+    )
+    if text:  # nothing to seal otherwise (and an erased person's key is never asked for)
+        entry.reason = text
+    db.session.add(entry)
+    return entry
+
+
 def open_case(
     actor: User,
     *,
@@ -119,6 +166,9 @@ def open_case(
     case.summary = summary
     db.session.add(case)
     db.session.flush()
+    # Who opened the case, and where, is written once here and never rewritten.
+    record_event(actor, case, CaseEventKind.OPENED, to_user_id=actor.id, to_unit_id=unit.id, at=now)
+    db.session.flush()
     _audit("case.open", actor, case, fields=["summary"] if summary else [])
     return case
 
@@ -139,11 +189,16 @@ def update_case(
     protection_level: ProtectionLevel,
     sub_groups: list[SubGroup],
     summary: str | None,
+    reason: str | None = None,
 ) -> list[str]:
-    """Change the case's classification and summary; return the names of changed fields."""
+    """Correct the case's classification and summary; return the names of changed fields.
+
+    A correction is a case event naming the changed fields (never their values) and the
+    optional sealed reason."""
     if not access.can_write:
         raise CaseError("read only")
     check_version(case, expected_version)
+    check_reason(reason)
     if any(s.group_code != case.group_code for s in sub_groups):
         raise CaseError("sub-group of another group")
     changed = []
@@ -157,20 +212,32 @@ def update_case(
         case.summary, changed = summary, [*changed, "summary"]
     if changed:
         case.updated_at = utcnow()
+        record_event(
+            actor, case, CaseEventKind.CORRECTED, access=access, code=",".join(changed),
+            reason=reason, at=case.updated_at,
+        )  # fmt: skip
         db.session.flush()
         _audit("case.update", actor, case, access, fields=changed)
     return changed
 
 
 def take_transition(
-    actor: User, case: Case, access: CaseAccess, name: str, *, expected_version: int
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    name: str,
+    *,
+    expected_version: int,
+    reason: str | None = None,
 ) -> Status:
-    """Move the case along the named transition if the workflow and policy allow it."""
+    """Move the case along the named transition if the workflow and policy allow it; the move
+    is a case event with the optional sealed reason (why a plan was returned, a case reopened)."""
     transition = BY_NAME.get(name)
     if transition is None or not may_take(actor, case, access, transition):
         _audit("case.transition", actor, case, access, reason=name)
         raise CaseError("transition not allowed")
     check_version(case, expected_version)
+    check_reason(reason)
     source = case.status
     case.status = transition.target
     case.updated_at = utcnow()
@@ -192,8 +259,13 @@ def take_transition(
             to_status=transition.target,
             actor_id=actor.id,
             is_break_glass=access.is_break_glass,
+            occurred_at=case.updated_at,
         )
     )
+    record_event(
+        actor, case, CaseEventKind.TRANSITION, access=access, code=name, reason=reason,
+        at=case.updated_at,
+    )  # fmt: skip
     db.session.flush()
     _audit("case.transition", actor, case, access, reason=name)
     return case.status
@@ -355,7 +427,15 @@ def break_glass(
     return grant
 
 
-def set_co_worker(actor: User, case: Case, access: CaseAccess, worker: User, *, on: bool) -> None:
+def set_co_worker(
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    worker: User,
+    *,
+    on: bool,
+    reason: str | None = None,
+) -> None:
     """Add or remove a co-worker: a social worker of the case's unit who shares the case."""
     if not access.can_write or access.is_break_glass:
         raise CaseError("read only")
@@ -365,6 +445,7 @@ def set_co_worker(actor: User, case: Case, access: CaseAccess, worker: User, *, 
         raise CaseError("not a worker of the unit")
     if worker.id == case.owner_id:
         raise CaseError("already the owner")
+    check_reason(reason)
     current = {u.id for u in case.co_workers}
     if on and worker.id not in current:
         case.co_workers.append(worker)
@@ -372,6 +453,15 @@ def set_co_worker(actor: User, case: Case, access: CaseAccess, worker: User, *, 
         case.co_workers.remove(worker)
     else:
         return
+    record_event(
+        actor,
+        case,
+        CaseEventKind.CO_WORKER_ADDED if on else CaseEventKind.CO_WORKER_REMOVED,
+        access=access,
+        reason=reason,
+        to_user_id=worker.id if on else None,
+        from_user_id=None if on else worker.id,
+    )
     db.session.flush()
     _audit(
         "case.co_worker_add" if on else "case.co_worker_remove",

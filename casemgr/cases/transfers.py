@@ -15,9 +15,9 @@ from casemgr.audit import record
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Action, Role
-from casemgr.cases.models import Case, CaseTransfer, TransferStatus
+from casemgr.cases.models import Case, CaseEventKind, CaseTransfer, TransferStatus
 from casemgr.cases.policy import CaseAccess
-from casemgr.cases.services import CaseError, check_version
+from casemgr.cases.services import CaseError, check_reason, check_version, record_event
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.extensions import db
@@ -100,6 +100,7 @@ def request_transfer(
         raise CaseError("unit not open")
     if open_transfer(case) is not None:
         raise CaseError("transfer pending")
+    check_reason(reason)
     overridden = False
     if missing_transfer_consents(case, today):
         if not override_reason or not user_may(actor, Action.OVERRIDE_CONSENT):
@@ -129,6 +130,12 @@ def request_transfer(
     transfer.reason = reason
     transfer.override_reason = override_reason if overridden else None
     db.session.add(transfer)
+    record_event(
+        actor, case, CaseEventKind.TRANSFER_REQUESTED, access=access,
+        code="consent_override" if overridden else None, reason=reason,
+        from_user_id=case.owner_id, from_unit_id=case.unit_id, to_unit_id=to_unit.id,
+        at=transfer.requested_at,
+    )  # fmt: skip
     db.session.flush()
     _audit(
         "case.transfer_request",
@@ -149,6 +156,11 @@ def cancel_transfer(actor: User, case: Case, access: CaseAccess) -> CaseTransfer
         raise CaseError("no transfer pending")
     transfer.status = TransferStatus.CANCELLED
     transfer.decided_by_id, transfer.decided_at = actor.id, utcnow()
+    record_event(
+        actor, case, CaseEventKind.TRANSFER_CANCELLED, access=access,
+        from_unit_id=transfer.from_unit_id, to_unit_id=transfer.to_unit_id,
+        at=transfer.decided_at,
+    )  # fmt: skip
     db.session.flush()
     _audit("case.transfer_cancel", actor, transfer)
     return transfer
@@ -294,6 +306,11 @@ def accept_transfer(
     if not transfer.consent_overridden and missing_transfer_consents(case, today):
         raise CaseError("consent missing")
     now = utcnow()
+    record_event(
+        actor, case, CaseEventKind.TRANSFER_ACCEPTED,
+        from_user_id=case.owner_id, to_user_id=new_owner.id,
+        from_unit_id=case.unit_id, to_unit_id=transfer.to_unit_id, at=now,
+    )  # fmt: skip
     case.unit = transfer.to_unit
     case.owner = new_owner
     case.co_workers = []
@@ -309,9 +326,16 @@ def accept_transfer(
 def decline_transfer(actor: User, transfer: CaseTransfer, *, reason: str) -> CaseTransfer:
     """Refuse the case, saying why (sealed: the reason may name people)."""
     _decidable(actor, transfer)
+    check_reason(reason)
     transfer.status = TransferStatus.DECLINED
     transfer.decided_by_id, transfer.decided_at = actor.id, utcnow()
     transfer.decline_reason = reason
+    record_event(
+        actor, db.session.get(Case, transfer.case_id), CaseEventKind.TRANSFER_DECLINED,
+        reason=reason, from_user_id=transfer.from_owner_id,
+        from_unit_id=transfer.from_unit_id, to_unit_id=transfer.to_unit_id,
+        at=transfer.decided_at,
+    )  # fmt: skip
     db.session.flush()
     _audit("case.transfer_decline", actor, transfer, fields=["decline_reason"])
     return transfer

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from casemgr import clock
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action
-from casemgr.cases import queries, search, services
+from casemgr.cases import history_labels, queries, search, services
 from casemgr.cases.forms import (
     ASSESSMENT_LABELS,
     ASSESSMENT_QUESTIONS,
@@ -35,7 +35,7 @@ from casemgr.cases.forms import (
 from casemgr.cases.models import AssessmentKind, NoteKind, PlanAction, ProtectionLevel, RiskLevel
 from casemgr.cases.policy import may_take
 from casemgr.cases.queries import Need
-from casemgr.cases.workflow import STATUS_LABELS, Status, transitions_from
+from casemgr.cases.workflow import BY_NAME, STATUS_LABELS, Status, transitions_from
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.access import load_person
@@ -68,6 +68,9 @@ def labels():
         "note_labels": NOTE_LABELS,
         "assessment_labels": ASSESSMENT_LABELS,
         "break_glass_labels": BREAK_GLASS_LABELS,
+        "history_field_labels": history_labels.FIELD_LABELS,
+        "reassign_reason_labels": history_labels.REASSIGN_REASON_LABELS,
+        "workflow_moves": BY_NAME,
     }
 
 
@@ -213,6 +216,7 @@ def edit(case_id: int):
                 protection_level=ProtectionLevel(form.protection_level.data),
                 sub_groups=reference.sub_groups_by_ids(form.sub_group_ids.data),
                 summary=form.summary.data or None,
+                reason=form.reason.data or None,
             )
         except services.StaleCase as exc:
             conflict = exc.current
@@ -246,6 +250,7 @@ def transition(case_id: int):
             access,
             form.transition.data,
             expected_version=int(form.version.data),
+            reason=form.reason.data or None,
         )
     except services.StaleCase:
         flash(

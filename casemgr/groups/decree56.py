@@ -22,7 +22,6 @@ from casemgr.cases.models import (
     NoteKind,
     PlanAction,
 )
-from casemgr.cases.transfers import history
 from casemgr.people.registration import relatives_of
 from casemgr.people.relations import Relationship, Relative
 from casemgr.rules import local_date
@@ -179,13 +178,13 @@ def _date(value: object) -> dt.date | None:
 
 
 def case_records(case: Case) -> CaseRecords:
-    """The case's records for the forms (timeline, plan, relatives, transfers, deadlines: about
+    """The case's records for the forms (timeline and history, plan, relatives, deadlines: about
     ten queries whatever the size of the file)."""
     entries = queries.timeline(case)
     by_kind: dict[str, list] = {}
     for entry in entries:
         by_kind.setdefault(entry.kind, []).append(entry.item)
-    transfers = history(case)
+    opened = by_kind.get("opened", [])
     relatives = relatives_of(case.person)
     parents = {}
     for relative in relatives:
@@ -193,8 +192,8 @@ def case_records(case: Case) -> CaseRecords:
             parents.setdefault(str(relative.relationship_kind), relative)
     return CaseRecords(
         case=case,
-        # Who received the report: the owner before any transfer.
-        first_worker=transfers[0].from_owner if transfers else case.owner,
+        # Who received the report: who opened the case (its history says, whoever owns it now).
+        first_worker=opened[0].actor if opened else case.owner,
         relatives=relatives,
         assessments=by_kind.get("assessment", []),
         notes=by_kind.get("note", []),

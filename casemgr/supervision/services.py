@@ -10,7 +10,8 @@ from casemgr.audit import record
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Action, Role
-from casemgr.cases.models import Case, CaseWorker
+from casemgr.cases.models import Case, CaseEventKind, CaseWorker
+from casemgr.cases.services import record_event
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.extensions import db
@@ -125,6 +126,11 @@ def reassign_cases(
         if text:  # nothing to seal otherwise (and an erased person's key is never asked for)
             entry.reason_text = text
         db.session.add(entry)
+        # The case's history: who moved it, from whom, to whom, why (the words sealed).
+        record_event(
+            actor, case, CaseEventKind.REASSIGNED, code=str(reason), reason=text,
+            from_user_id=case.owner_id, to_user_id=new_owner.id, at=now,
+        )  # fmt: skip
         case.owner_id = new_owner.id
         case.updated_at = now
     # An owner is never also a co-worker of the same case.

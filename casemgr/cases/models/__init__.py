@@ -1,4 +1,4 @@
-"""Case models, split by aggregate: the case itself, its content, break-glass grants, transfers."""
+"""Case models, split by aggregate: the case, its content, its history, break-glass, transfers."""
 
 from casemgr.cases.models.break_glass import BreakGlassGrant, BreakGlassReason
 from casemgr.cases.models.case import (
@@ -17,6 +17,7 @@ from casemgr.cases.models.content import (
     NoteKind,
     PlanAction,
 )
+from casemgr.cases.models.history import CaseEvent, CaseEventKind, HistoryRewrite
 from casemgr.cases.models.transfer import CaseTransfer, TransferStatus
 
 __all__ = [
@@ -25,12 +26,15 @@ __all__ = [
     "BreakGlassGrant",
     "BreakGlassReason",
     "Case",
+    "CaseEvent",
+    "CaseEventKind",
     "CaseNote",
     "CaseNumberCounter",
     "CaseSubGroup",
     "CaseTransfer",
     "CaseTransitionLog",
     "CaseWorker",
+    "HistoryRewrite",
     "NoteKind",
     "PlanAction",
     "ProtectionLevel",
