@@ -30,7 +30,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             ENV_PREFIX + "DATABASE_URL", f"sqlite:///{instance / 'casemgr.sqlite'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Statement parameters are values (personal data among them): keep them out of the
+        # text of database errors, which may reach a log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         # Keys: a JSON key file in the instance folder, or the whole file in an env variable.
         "CASEMGR_KEY_FILE": os.environ.get(ENV_PREFIX + "KEY_FILE", str(instance / "casemgr.keys")),
         "CASEMGR_KEYS_JSON": os.environ.get(ENV_PREFIX + "KEYS"),
@@ -65,7 +67,12 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 4),
         # Forms.
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Request limits (answered with the app's own 413 page): a whole request with its
+        # files, and any text: one text field of a multipart form, or a whole body without
+        # files (casemgr.web.errors.LimitedRequest). 2 MiB holds the longest form filled in
+        # Vietnamese many times over (a 20,000-character note is at most 180 kB encoded).
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         # Assets: Bootstrap is served from the package, never from a CDN.
         "BOOTSTRAP_SERVE_LOCAL": True,
         "PREFERRED_URL_SCHEME": "https",
