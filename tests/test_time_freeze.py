@@ -224,6 +224,10 @@ def test_referral_answers_on_the_tasks_page_fall_due_on_local_days(app, db, worl
     late, due_today = rows  # soonest first
     assert shown(today - dt.timedelta(days=1)) in late and "badge" in late
     assert shown(today) in due_today and "badge" not in due_today
+    # The referral's page proposes today for the partner's answer.
+    page = signed_in(app, cw.worker).get(f"/support/cases/{sp.case.id}/referral?id={sent[1].id}")
+    body = page.get_data(as_text=True)
+    assert input_value(body, "answered_on") == today.isoformat()
 
 
 def test_the_caseload_overdue_filter_uses_the_local_day(app, db, world):
@@ -302,3 +306,52 @@ def test_report_periods_are_local_months(db, world):
         cw.lead, Query(Measure.REGISTERED, Dimension.MONTH, Dimension.NONE, Period(other_year))
     )
     assert sum(other.values()) == 0
+
+
+# Links a walk must not follow: they sign out, switch language or download files.
+SKIPPED_LINKS = re.compile(
+    r"/auth/|/static/|/bootstrap/|export|download|\.csv|\.xlsx|\.svg|/document"
+)
+
+
+def walk(client, start: str, limit: int = 120) -> dict[str, str]:
+    """GET every page reachable from `start` by links (same site, no query-string variants
+    beyond the first of each path), up to `limit` pages; returns path -> body."""
+    seen: dict[str, str] = {}
+    queue = [start]
+    paths: set[str] = set()
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        path = url.split("?")[0]
+        if url in seen or path in paths or SKIPPED_LINKS.search(url):
+            continue
+        paths.add(path)
+        response = client.get(url)
+        if response.status_code != 200 or response.mimetype != "text/html":
+            continue
+        body = response.get_data(as_text=True)
+        seen[url] = body
+        for link in re.findall(r'href="(/[^"#]*)"', body):
+            queue.append(link.replace("&amp;", "&"))
+    return seen
+
+
+# At 02:30 the UTC date is yesterday's: the moment where a leak shows.
+@pytest.mark.parametrize("moment", [NIGHT], ids=[NIGHT.name], indirect=True)
+def test_no_page_shows_yesterday(app, db, world):
+    """Walk every role's pages: the day before Viet Nam's (the UTC date at 02:30) is nowhere.
+
+    Every record of this world was made at the stopped moment, so that date on a page is a
+    stored moment or a "today" read in UTC. (The day after may appear: deadlines fall then.)
+    """
+    cw = world.support.cw
+    yesterday = world.moment.today - dt.timedelta(days=1)
+    wrong = (shown(yesterday), yesterday.isoformat())
+    visited = 0
+    for user in (cw.worker, cw.supervisor, cw.lead, cw.auditor, cw.admin):
+        pages = walk(signed_in(app, user), "/dashboard")
+        visited += len(pages)
+        for url, body in pages.items():
+            for text in wrong:
+                assert text not in body, (user.username, url, text)
+    assert visited > 40
