@@ -346,3 +346,16 @@ def test_a_bad_email_gets_a_message_under_the_field(client, db, make, language):
         )
         assert feedback and feedback.group(1).strip()
     assert state(db) == before
+
+
+def test_no_record_of_the_apps_logger_carries_an_exception_message(app, caplog):
+    """Flask logs some failures itself (an after-request hook failing on an error page)."""
+    with app.test_request_context("/"), caplog.at_level(logging.ERROR):
+        try:
+            raise ValueError(CANARY)
+        except ValueError:
+            app.logger.exception("Request finalizing failed with an error")
+    (record,) = [r for r in caplog.records if "finalizing" in r.getMessage()]
+    logged = caplog.text + _formatted(record)
+    assert "ValueError" in logged and "Traceback" in logged
+    assert "Nguyễn" not in logged and "0912345678" not in logged

@@ -161,6 +161,19 @@ def describe_failure(exc: BaseException) -> str:
     return "".join(parts)
 
 
+class WithoutExceptionMessages(logging.Filter):
+    """Put the sanitised traceback in place of a record's exception (Flask's own error logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record; never drop it."""
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}\n{describe_failure(record.exc_info[1])}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def _headline(exc: BaseException) -> str:
     kind = type(exc)
     name = (
@@ -191,5 +204,8 @@ def init_app(app: Flask) -> None:
             app.register_error_handler(code, handle_http_exception)
     app.register_error_handler(413, handle_too_large)
     app.register_error_handler(InternalServerError, handle_server_error)
-    # Flask's own log_exception writes the exception's message; ours leaves it out.
+    # Flask's own log_exception writes the exception's message; ours leaves it out, and so
+    # does every other record of the app's logger that carries an exception.
     app.log_exception = log_failure  # type: ignore[method-assign]
+    if not any(isinstance(f, WithoutExceptionMessages) for f in app.logger.filters):
+        app.logger.addFilter(WithoutExceptionMessages())
