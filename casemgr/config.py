@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from casemgr.clock import LOCAL_TZ
+
 ENV_PREFIX = "CASEMGR_"
 
 
@@ -41,7 +43,8 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         ),
         # Languages.
         "BABEL_DEFAULT_LOCALE": "vi",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        # Times shown are in the one clock's zone (casemgr.clock): there is no second setting.
+        "BABEL_DEFAULT_TIMEZONE": LOCAL_TZ.key,
         "LANGUAGES": {"vi": "Tiếng Việt", "en": "English"},
         # Sessions: server-side records, idle and absolute limits.
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 30),

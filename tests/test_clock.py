@@ -31,3 +31,7 @@ def test_today_is_the_viet_nam_date_at_both_ends_of_the_utc_day():
     early_utc = dt.datetime(2026, 3, 1, 16, 30, tzinfo=dt.UTC)  # 23:30 on 1 March in Hà Nội
     assert clock.local_date(early_utc) == dt.date(2026, 3, 1)
     assert clock.local_midnight(dt.date(2026, 3, 2)) == dt.datetime(2026, 3, 1, 17, tzinfo=dt.UTC)
+
+
+def test_times_are_shown_in_the_clocks_zone(app):
+    assert app.config["BABEL_DEFAULT_TIMEZONE"] == clock.LOCAL_TZ.key == "Asia/Ho_Chi_Minh"
