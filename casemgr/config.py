@@ -32,9 +32,7 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             ENV_PREFIX + "DATABASE_URL", f"sqlite:///{instance / 'casemgr.sqlite'}"
         ),
-        # Statement parameters are values (personal data among them): keep them out of the
-        # text of database errors, which may reach a log.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Keys: a JSON key file in the instance folder, or the whole file in an env variable.
         "CASEMGR_KEY_FILE": os.environ.get(ENV_PREFIX + "KEY_FILE", str(instance / "casemgr.keys")),
         "CASEMGR_KEYS_JSON": os.environ.get(ENV_PREFIX + "KEYS"),
