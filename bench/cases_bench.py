@@ -410,7 +410,7 @@ def generate_in_bulk(batch: list[Plan], numbers: BulkNumbers) -> None:
     cases = []
     for plan, person in zip(batch, persons, strict=True):
         case = Case(
-            number=numbers.next(plan.unit, plan.opened_at.year),
+            number=numbers.next(plan.unit, clock.local_date(plan.opened_at).year),
             person_id=person.id,
             group_code=plan.group,
             protection_level=plan.protection,

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from casemgr.clock import LOCAL_TZ
+
 ENV_PREFIX = "CASEMGR_"
 
 
@@ -39,7 +41,8 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         ),
         # Languages.
         "BABEL_DEFAULT_LOCALE": "vi",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        # Times shown are in the one clock's zone (casemgr.clock): there is no second setting.
+        "BABEL_DEFAULT_TIMEZONE": LOCAL_TZ.key,
         "LANGUAGES": {"vi": "Tiếng Việt", "en": "English"},
         # Sessions: server-side records, idle and absolute limits.
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 30),
@@ -65,7 +68,12 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 4),
         # Forms.
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Request limits (answered with the app's own 413 page): a whole request with its
+        # files, and any text: one text field of a multipart form, or a whole body without
+        # files (casemgr.web.errors.LimitedRequest). 2 MiB holds the longest form filled in
+        # Vietnamese many times over (a 20,000-character note is at most 180 kB encoded).
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
         # Assets: Bootstrap is served from the package, never from a CDN.
         "BOOTSTRAP_SERVE_LOCAL": True,
         "PREFERRED_URL_SCHEME": "https",

@@ -93,7 +93,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["without_page"] = without_page
     app.jinja_env.globals.update(
         nav_items=nav_items,
-        language_form=LanguageForm,
-        sign_out_form=SignOutForm,
+        # The header forms only carry a CSRF token: never bound to the page's posted body,
+        # which an error page (413) must not read.
+        language_form=lambda: LanguageForm(formdata=None),
+        sign_out_form=lambda: SignOutForm(formdata=None),
         role_label=lambda role: ROLE_LABELS[role],
     )

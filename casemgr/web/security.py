@@ -26,6 +26,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def set_security_headers(response: Response) -> Response:
     """Add the headers every page needs; signed-in pages are never cached."""
     headers = response.headers
+    # First: the reference a 500 page shows must reach the client even if what follows fails.
+    rid = request_id()
+    if rid:
+        headers["X-Request-Id"] = rid
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
@@ -37,9 +41,6 @@ def set_security_headers(response: Response) -> Response:
     if current_user.is_authenticated or request.endpoint not in ("static", "bootstrap.static"):
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
-    rid = request_id()
-    if rid:
-        headers["X-Request-Id"] = rid
     return response
 
 
