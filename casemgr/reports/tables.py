@@ -128,6 +128,7 @@ def compliance_table(user: User, period: Period, now: dt.datetime | None = None)
     row_keys = list(DEADLINE_LABELS)
     col_keys = list(COMPLIANCE_LABELS)
     cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
+    protected = protect(cells, len(col_keys))
     return Table(
         title=str(_l("Deadline compliance")),
         row_title=str(_l("Deadline")),
@@ -136,8 +137,8 @@ def compliance_table(user: User, period: Period, now: dt.datetime | None = None)
         col_keys=col_keys,
         row_labels=[str(DEADLINE_LABELS[k]) for k in row_keys],
         col_labels=[str(COMPLIANCE_LABELS[k]) for k in col_keys],
-        protected=protect(cells),
-        notes=_notes(protect(cells)),
+        protected=protected,
+        notes=_notes(protected),
     )
 
 
@@ -145,7 +146,7 @@ def _table(title: str, rows: Dimension, cols: Dimension, found: Counter, period:
     row_keys = _keys(rows, (r for r, _ in found), period)
     col_keys = _keys(cols, (c for _, c in found), period)
     cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
-    protected = protect(cells)
+    protected = protect(cells, len(col_keys))
     return Table(
         title=title,
         row_title=str(DIMENSION_LABELS[rows]),
