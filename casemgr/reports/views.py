@@ -118,9 +118,16 @@ def export_status():
     job = exports.find_job(current_user, request.args.get("job"))
     if job is None:
         exports.refuse_job(current_user)
-    state = job.state() or {}
-    response = Response(render_template("reports/export_status.html", job=job, state=state))
-    if state.get("status") == "running":
+    state = job.current_state()
+    response = Response(
+        render_template(
+            "reports/export_status.html",
+            job=job,
+            state=state,
+            failure=exports.failure_message(state) if state.get("status") == exports.FAILED else "",
+        )
+    )
+    if state.get("status") == exports.RUNNING:
         # The page reloads itself while the export runs: an HTTP refresh, no script.
         response.headers["Refresh"] = "2"
     return response
@@ -130,7 +137,11 @@ def export_status():
 @requires(Action.EXPORT_PERSON_LISTS)
 def export_download():
     job = exports.find_job(current_user, request.args.get("job"))
-    if job is None or (job.state() or {}).get("status") != "ready" or not job.data_file.exists():
+    if (
+        job is None
+        or (job.state() or {}).get("status") != exports.DONE
+        or not job.data_file.exists()
+    ):
         exports.refuse_job(current_user)
     exports.record_export(current_user, "person list", "download")
     return send_file(

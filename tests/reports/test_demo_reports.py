@@ -5,28 +5,8 @@ from __future__ import annotations
 import io
 
 import openpyxl
-import pyotp
-import pytest
-from sqlalchemy import select
 
-from casemgr.auth import mfa
-from casemgr.auth.models import User
-from casemgr.clock import today, utcnow
-from casemgr.demo import DEMO_PASSWORD, load_demo_data
-
-
-@pytest.fixture
-def demo(db) -> dict[str, User]:
-    """The demo province, with every demo user's second factor enrolled for the test client."""
-    load_demo_data()
-    users = {u.username: u for u in db.session.scalars(select(User).where(User.is_demo))}
-    for user in users.values():
-        user.test_password = DEMO_PASSWORD
-        user.test_totp_secret = pyotp.random_base32()
-        mfa.store_secret(user, user.test_totp_secret)
-        user.mfa_enrolled_at = utcnow()
-    db.session.flush()
-    return users
+from casemgr.clock import today
 
 
 def test_full_provincial_export_opens(client, demo):
