@@ -44,6 +44,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def table_csv(table: Table) -> bytes:
     """The published table as CSV (UTF-8 with a BOM, so spreadsheet programs read diacritics)."""
+    _refuse_internal([table])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([table.title])
@@ -57,6 +58,7 @@ def table_csv(table: Table) -> bytes:
 
 def table_xlsx(tables: list[Table]) -> bytes:
     """The published tables as one workbook, a sheet each; hidden cells are text ("<5", "x")."""
+    _refuse_internal(tables)
     workbook = Workbook()
     workbook.remove(workbook.active)
     for number, table in enumerate(tables, start=1):
@@ -70,6 +72,12 @@ def table_xlsx(tables: list[Table]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _refuse_internal(tables: list[Table]) -> None:
+    # Real counts (the monitoring view) are never written to a file.
+    if any(table.internal for table in tables):
+        raise ValueError("an internal monitoring table is never exported")
 
 
 def record_export(user: User, what: str, file_format: str) -> None:

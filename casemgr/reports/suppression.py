@@ -306,3 +306,13 @@ def protect(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> Protec
         marks=tuple(tuple(row) for row in marks),
         may_hide_zero=primary_lo == 0,
     )
+
+
+def unprotected(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> Protected:
+    """The table with its margins and nothing hidden: real counts, for the internal
+    monitoring view only (never published: exports refuse a table built from it)."""
+    grid = with_margins(cells, n_cols)
+    return Protected(
+        grid=tuple(tuple(row) for row in grid),
+        marks=tuple(tuple(Mark.SHOWN for _ in row) for row in grid),
+    )
