@@ -103,7 +103,7 @@ def test_a_file_that_cannot_be_saved_fails_in_the_users_language(client, demo, t
 
     threads(before_each=block_the_file)
     page = failed_page(client, status_url)
-    assert "Xuất danh sách không thành công" in page or "The export failed." in page
+    assert "Xuất dữ liệu không thành công." in page or "The export failed." in page
     assert "storage" in caplog.text and "IsADirectoryError" in caplog.text
     assert password not in caplog.text and "Nguyễn" not in caplog.text
     assert job_id not in caplog.text
