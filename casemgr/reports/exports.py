@@ -250,14 +250,9 @@ def run_job(job: Job, work: Callable[[], None]) -> None:
     except Exception as error:  # any failure must reach the user as "failed"
         reason = error.reason if isinstance(error, JobFailure) else "internal"
         cause = error.__cause__ or error  # a JobFailure names the error it stands for
-        where = traceback.extract_tb(cause.__traceback__)[-1]
-        log.error(
-            "person-list export failed: %s (%s at %s:%s)",
-            reason,
-            type(cause).__name__,
-            Path(where.filename).name,
-            where.lineno,
-        )
+        frames = traceback.extract_tb(cause.__traceback__)
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+        log.error("person-list export failed: %s (%s at %s)", reason, type(cause).__name__, where)
         job.fail(reason)
     finally:
         if (job.state() or {}).get("status") == RUNNING:

@@ -171,6 +171,7 @@ def test_monitoring_shows_real_counts_marked_internal_with_no_export(place, db):
     assert (cells[(11, 0)], cells[(11, 1)], cells[(11, 3)]) == ("4", "4", "8")
     assert cells[(12, 3)] == "14"
     assert 'data-testid="internal-badge"' in page and 'data-testid="monitoring-notice"' in page
+    assert 'action="/reports/monitoring"' in page  # its filters stay on the internal view
     for link in ("/reports/export", "/reports/chart.svg", "/reports/trend.svg", "person-list"):
         assert link not in page
     # The published page of the same report still hides them, and links to the internal view.
