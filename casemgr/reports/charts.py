@@ -74,7 +74,7 @@ def bar_chart(title: str, y_title: str, points: list[Point]) -> str:
                 f"{escape(point.text)}</title></rect>"
             )
             body.append(
-                f'<text x="{x + width / 2:.1f}" y="{base - height - 4:.1f}" '
+                f'<text class="value" x="{x + width / 2:.1f}" y="{base - height - 4:.1f}" '
                 f'font-family="sans-serif" font-size="11" text-anchor="middle">'
                 f"{escape(point.text)}</text>"
             )
@@ -98,15 +98,16 @@ def trend_chart(title: str, y_title: str, points: list[Point]) -> str:
                 segment = []
                 y = HEIGHT - BOTTOM - 6
                 body.append(
-                    f'<text x="{x:.1f}" y="{y - 4}" font-family="sans-serif" font-size="11" '
-                    f'text-anchor="middle" fill="#666666">{escape(point.text)}</text>'
+                    f'<text class="value" x="{x:.1f}" y="{y - 4}" font-family="sans-serif" '
+                    f'font-size="11" text-anchor="middle" fill="#666666">'
+                    f"{escape(point.text)}</text>"
                 )
             else:
                 y = HEIGHT - BOTTOM - point.value * scale
                 segment.append(f"{x:.1f},{y:.1f}")
                 body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{BAR_FILL}"/>')
                 body.append(
-                    f'<text x="{x:.1f}" y="{y - 8:.1f}" font-family="sans-serif" '
+                    f'<text class="value" x="{x:.1f}" y="{y - 8:.1f}" font-family="sans-serif" '
                     f'font-size="11" text-anchor="middle">{escape(point.text)}</text>'
                 )
             body.append(_x_label(x, point.label))
@@ -121,9 +122,7 @@ def trend_chart(title: str, y_title: str, points: list[Point]) -> str:
     return _frame(title, y_title, body)
 
 
-def points_of(labels: list[str], values: list[int], texts: list[str]) -> list[Point]:
-    """Points from a table's published row (or column): hidden entries carry no value."""
-    return [
-        Point(label, value if text.isdigit() else None, text)
-        for label, value, text in zip(labels, values, texts, strict=True)
-    ]
+def points_of(published: list[tuple[str, str]]) -> list[Point]:
+    """Points from a table's published totals, (label, text): a hidden entry ("<5", "x") has
+    no value, so no bar or point of its true height can be drawn. Charts get nothing else."""
+    return [Point(label, int(text) if text.isdigit() else None, text) for label, text in published]

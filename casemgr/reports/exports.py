@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import threading
+import traceback
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
+from sqlalchemy import func
 
 from casemgr.audit import record
 from casemgr.auth.models import User
@@ -42,6 +44,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def table_csv(table: Table) -> bytes:
     """The published table as CSV (UTF-8 with a BOM, so spreadsheet programs read diacritics)."""
+    _refuse_internal([table])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([table.title])
@@ -55,6 +58,7 @@ def table_csv(table: Table) -> bytes:
 
 def table_xlsx(tables: list[Table]) -> bytes:
     """The published tables as one workbook, a sheet each; hidden cells are text ("<5", "x")."""
+    _refuse_internal(tables)
     workbook = Workbook()
     workbook.remove(workbook.active)
     for number, table in enumerate(tables, start=1):
@@ -70,12 +74,44 @@ def table_xlsx(tables: list[Table]) -> bytes:
     return buffer.getvalue()
 
 
+def _refuse_internal(tables: list[Table]) -> None:
+    # Real counts (the monitoring view) are never written to a file.
+    if any(table.internal for table in tables):
+        raise ValueError("an internal monitoring table is never exported")
+
+
 def record_export(user: User, what: str, file_format: str) -> None:
     """Every export is an audit event: which report and format, never a value."""
     record("report.export", actor=user, object_type="report", reason=f"{what} {file_format}")
 
 
 # Lists that identify people ------------------------------------------------------------------
+
+RUNNING, DONE, FAILED = "running", "done", "failed"
+# Why a job failed, as a code in its state file and a sentence in the user's language on its
+# page. Neither holds a value from the data, the password or an exception's message.
+FAILURE_REASONS = {
+    "too_large": _l(
+        "The list has more cases than one file may hold. Choose a shorter period or one "
+        "target group, and try again."
+    ),
+    "storage": _l("The file could not be saved on the server. Please try again later."),
+    "encryption": _l("The file could not be protected with its password. Please try again."),
+    "interrupted": _l(
+        "The export stopped before it finished (the server may have restarted). Please try again."
+    ),
+    "internal": _l("The export failed because of an error in the application. Please try again."),
+}
+STALE_MINUTES = 10  # a running job not heard from for this long has died with its thread
+MAX_ROWS = 50_000  # one protected workbook; larger lists must be narrowed by the filters
+
+
+class JobFailure(Exception):
+    """A job ends as failed for a reason the user can act on (a FAILURE_REASONS code)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -100,10 +136,30 @@ class Job:
             return None
 
     def write(self, **changes) -> None:
-        state = (self.state() or {}) | changes
+        state = (self.state() or {}) | changes | {"updated_at": utcnow().isoformat()}
         temporary = self.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(state))
         temporary.replace(self.state_file)  # readers never see half a file
+
+    def fail(self, reason: str) -> None:
+        """End the job as failed, with a reason code (never a value or a message)."""
+        self.write(status=FAILED, reason=reason if reason in FAILURE_REASONS else "internal")
+
+    def current_state(self, now: dt.datetime | None = None) -> dict:
+        """The state, with a running job that has not moved for STALE_MINUTES ended as
+        failed: its thread died with its process, and the job must end all the same."""
+        state = self.state() or {}
+        if state.get("status") == RUNNING:
+            moved = dt.datetime.fromisoformat(state.get("updated_at") or state["started_at"])
+            if (now or utcnow()) - moved > dt.timedelta(minutes=STALE_MINUTES):
+                self.fail("interrupted")
+                state = self.state() or {}
+        return state
+
+
+def failure_message(state: dict) -> str:
+    """The sentence that tells the user why their job failed, in their language."""
+    return str(FAILURE_REASONS.get(state.get("reason") or "", FAILURE_REASONS["internal"]))
 
 
 def export_folder(app: Flask) -> Path:
@@ -156,12 +212,14 @@ def start_person_list(user: User, period: Period, group: str | None) -> tuple[Jo
     password = generate_password()
     job = Job(secrets.token_urlsafe(24), export_folder(app))
     minutes = app.config.get("REPORTS_EXPORT_MINUTES", 30)
+    now = utcnow()
     job.write(
         user_id=user.id,
-        status="running",
+        status=RUNNING,
         done=0,
         total=0,
-        expires_at=(utcnow() + dt.timedelta(minutes=minutes)).isoformat(),
+        started_at=now.isoformat(),
+        expires_at=(now + dt.timedelta(minutes=minutes)).isoformat(),
     )
     record(
         "report.export",
@@ -170,9 +228,35 @@ def start_person_list(user: User, period: Period, group: str | None) -> tuple[Jo
         reason="person list xlsx (password protected)",
     )
     run: Callable = app.config.get("REPORTS_EXPORT_RUNNER") or _in_thread
-    locale = _locale()
-    run(app, lambda: _write_person_list(app, job, user.id, period, group, password, locale))
+    # Everything the job needs is read now, as plain values: in its thread there is no
+    # request, so `current_user` (which `user` may be) is no one there.
+    user_id, locale = user.id, _locale()
+    limit = int(app.config.get("REPORTS_PERSON_LIST_MAX_ROWS", MAX_ROWS))
+
+    def work() -> None:
+        _write_person_list(app, job, user_id, period, group, password, locale, limit)
+
+    run(app, lambda: run_job(job, work))
     return job, password
+
+
+def run_job(job: Job, work: Callable[[], None]) -> None:
+    """Run a job's work so that it always ends: done by the work, or failed with a reason.
+
+    The log gets the reason, the exception's type and where it was raised, never its message
+    (it could quote a value)."""
+    try:
+        work()
+    except Exception as error:  # any failure must reach the user as "failed"
+        reason = error.reason if isinstance(error, JobFailure) else "internal"
+        cause = error.__cause__ or error  # a JobFailure names the error it stands for
+        frames = traceback.extract_tb(cause.__traceback__)
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+        log.error("person-list export failed: %s (%s at %s)", reason, type(cause).__name__, where)
+        job.fail(reason)
+    finally:
+        if (job.state() or {}).get("status") == RUNNING:
+            job.fail("internal")
 
 
 def _locale() -> str:
@@ -181,7 +265,7 @@ def _locale() -> str:
     return str(get_locale() or "vi")
 
 
-def _in_thread(app: Flask, work: Callable[[], None]) -> None:
+def _in_thread(app: Flask, work: Callable[[], None]) -> threading.Thread:
     def target() -> None:
         try:
             work()
@@ -189,7 +273,9 @@ def _in_thread(app: Flask, work: Callable[[], None]) -> None:
             with app.app_context():
                 db.session.remove()  # the thread's own session, not a request's
 
-    threading.Thread(target=target, name="report-export", daemon=True).start()
+    thread = threading.Thread(target=target, name="report-export", daemon=True)
+    thread.start()
+    return thread
 
 
 def generate_password() -> str:
@@ -217,55 +303,64 @@ def _write_person_list(
     group: str | None,
     password: str,
     locale: str,
+    limit: int,
 ) -> None:
     # A thread has no request: it opens its own contexts (and session). Run inline (tests),
     # it keeps the request's: a new app context would end the request's session on exit.
     contexts = nullcontext() if has_request_context() else app.test_request_context()
     with contexts, force_locale(locale):
-        try:
-            user = db.session.get(User, user_id)
-            cases = list(db.session.scalars(person_list_statement(user, period, group)))
-            job.write(total=len(cases))
-            workbook = Workbook()
-            sheet = workbook.active
+        user = db.session.get(User, user_id)
+        statement = person_list_statement(user, period, group)
+        total = db.session.scalar(
+            statement.order_by(None).with_only_columns(func.count(Case.id.distinct()))
+        )
+        job.write(total=total)
+        if total > limit:
+            raise JobFailure("too_large")
+        cases = list(db.session.scalars(statement))
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.append(
+            [
+                str(_l("Case")),
+                str(_l("Name")),
+                str(_l("Sex")),
+                str(_l("Birth year")),
+                str(_l("Target group")),
+                str(_l("Status")),
+                str(_l("Unit")),
+            ]
+        )
+        for done, case in enumerate(cases, start=1):
+            person = case.person
+            sex = person.sex.value if person.sex else "unknown"
             sheet.append(
                 [
-                    str(_l("Case")),
-                    str(_l("Name")),
-                    str(_l("Sex")),
-                    str(_l("Birth year")),
-                    str(_l("Target group")),
-                    str(_l("Status")),
-                    str(_l("Unit")),
+                    case.number,
+                    person.display_name(),
+                    str(SEX_LABELS.get(sex, sex)),
+                    person.birth_year,
+                    case.group.label,
+                    str(STATUS_LABELS[case.status]),
+                    case.unit.name,
                 ]
             )
-            for done, case in enumerate(cases, start=1):
-                person = case.person
-                sheet.append(
-                    [
-                        case.number,
-                        person.display_name(),
-                        str(SEX_LABELS.get(person.sex.value, person.sex.value)),
-                        person.birth_year,
-                        case.group.label,
-                        str(STATUS_LABELS[case.status]),
-                        case.unit.name,
-                    ]
-                )
-                if done % 500 == 0:
-                    job.write(done=done)
-            plain = io.BytesIO()
-            workbook.save(plain)
-            plain.seek(0)
-            encrypted = io.BytesIO()
-            office = OOXMLFile(plain)
-            office.encrypt(password, encrypted)
+            if done % 500 == 0:
+                job.write(done=done)
+        plain = io.BytesIO()
+        workbook.save(plain)
+        plain.seek(0)
+        encrypted = io.BytesIO()
+        try:
+            OOXMLFile(plain).encrypt(password, encrypted)
+        except Exception as error:
+            raise JobFailure("encryption") from error
+        try:
             job.data_file.write_bytes(encrypted.getvalue())
             job.data_file.chmod(0o600)
-            job.write(status="ready", done=len(cases))
-        except Exception:  # the page must say it failed; the log gets no data, only the trace
-            log.exception("person-list export failed")
-            job.write(status="failed")
+        except OSError as error:
+            raise JobFailure("storage") from error
+        job.write(status=DONE, done=len(cases))
 
 
 def decrypt_xlsx(data: bytes, password: str) -> bytes:

@@ -6,7 +6,6 @@ import datetime as dt
 import enum
 from collections import Counter
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
@@ -14,14 +13,15 @@ from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseSubGroup, CaseTransitionLog, RiskLevel
 from casemgr.cases.queries import visible_cases
 from casemgr.cases.workflow import Status
+from casemgr.clock import local_midnight
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.models import Person
 from casemgr.rules.models import EmergencyAction
 from casemgr.support.models import Referral, ServiceDelivery
 
-# Reporting periods are calendar periods in Viet Nam's time (timestamps are stored in UTC).
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Reporting periods are calendar periods in Viet Nam's time (timestamps are stored in UTC):
+# their boundaries come from the one clock (casemgr.clock.local_midnight).
 
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0-5", 0, 5),
@@ -113,10 +113,6 @@ class Period:
 def month_start(year: int, month: int) -> dt.date:
     """The first day of a month; month 13 is January of the next year."""
     return dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
 
 
 def age_band_expr(year: int):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.extensions import db
 from casemgr.reference.models import TargetGroup
@@ -51,29 +52,41 @@ def all_tables(user: User, query: Query) -> list[Table]:
 
 
 def bar_svg(table: Table) -> str:
-    """Row totals of the table as bars (the published, protected totals)."""
-    n_cols = len(table.col_keys)
-    texts = [table.cell(i, n_cols) for i in range(len(table.row_keys))]
-    values = [table.protected.grid[i][n_cols] for i in range(len(table.row_keys))]
-    points = charts.points_of(table.row_labels, values, texts)
+    """Row totals of the table as bars: its published totals, hidden ones as stubs."""
+    points = charts.points_of(table.row_totals())
     return charts.bar_chart(f"{table.title} ({table.row_title})", str(_l("Count")), points)
 
 
-def trend_svg(user: User, report: str, query: Query) -> str:
-    """The measure month by month over the year, protected like any table."""
-    measure = (
-        query.measure
-        if report != DEADLINES and query.measure != Measure.ACTIVE
-        else Measure.REGISTERED
-    )
-    year = queries.Period(query.period.year)
-    table = tables.build(user, Query(measure, Dimension.MONTH, Dimension.NONE, year, query.group))
-    n_cols = len(table.col_keys)
-    texts = [table.cell(i, n_cols) for i in range(len(table.row_keys))]
-    values = [table.protected.grid[i][n_cols] for i in range(len(table.row_keys))]
-    points = charts.points_of(table.row_labels, values, texts)
-    title = str(_l("%(what)s by month, %(year)s", what=table.title, year=query.period.year))
+def has_trend(table: Table) -> bool:
+    """Whether the table is broken down by month or quarter (its second chart is a trend)."""
+    return bool({table.row_dimension, table.col_dimension} & set(queries.TIME_DIMENSIONS))
+
+
+def trend_svg(table: Table) -> str:
+    """The table's second chart, from the same published result as the table: its totals by
+    month or quarter as a line when one of its dimensions is time, else its column totals as
+    bars. No second table is counted or protected on its own: a total that the table hides
+    as "x" is hidden in the chart too (issue 10)."""
+    if table.row_dimension in queries.TIME_DIMENSIONS:
+        points, over = charts.points_of(table.row_totals()), table.row_title
+    elif table.col_dimension in queries.TIME_DIMENSIONS:
+        points, over = charts.points_of(table.column_totals()), table.col_title
+    else:
+        title = f"{table.title} ({table.col_title})"
+        return charts.bar_chart(title, str(_l("Count")), charts.points_of(table.column_totals()))
+    title = str(_l("%(what)s by %(over)s", what=table.title, over=over.lower()))
     return charts.trend_chart(title, str(_l("Count")), points)
+
+
+def monitoring_table(user: User, report: str, query: Query) -> Table:
+    """Real counts of one report inside the user's own scope, for the internal monitoring
+    view (never published or exported). The read is audited, like an export."""
+    if report == DEADLINES:
+        table = tables.compliance_table(user, query.period, suppress=False)
+    else:
+        table = tables.build(user, query, suppress=False)
+    record("report.monitoring", actor=user, object_type="report", reason=f"{report} monitoring")
+    return table
 
 
 def targets_vs_actuals(user: User, year: int) -> list | None:

@@ -81,11 +81,17 @@ class Protected:
         return self.marks[i][j] is not Mark.SHOWN
 
 
-def with_margins(cells: Sequence[Sequence[int]]) -> list[list[int]]:
-    """The grid of cells with row totals, column totals and the grand total appended."""
+def with_margins(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> list[list[int]]:
+    """The grid of cells with row totals, column totals and the grand total appended.
+
+    `n_cols` gives the width when there may be no rows: a table with no row of data still has
+    its columns, and its total row must have one entry per column plus the corner.
+    """
+    width = (len(cells[0]) if cells else 0) if n_cols is None else n_cols
+    if any(len(row) != width for row in cells):
+        raise ValueError("every row of a table has one cell per column")
     rows = [[*row, sum(row)] for row in cells]
-    width = len(rows[0]) if rows else 1
-    totals = [sum(row[j] for row in rows) for j in range(width)]
+    totals = [sum(row[j] for row in rows) for j in range(width + 1)]
     return [*rows, totals]
 
 
@@ -251,9 +257,11 @@ def _feasible(grid, all_lines, domains: dict, counter: list[int]) -> bool:
     )
 
 
-def protect(cells: Sequence[Sequence[int]]) -> Protected:
-    """Suppress small cells and enough others that no hidden entry can be worked back out."""
-    grid = with_margins(cells)
+def protect(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> Protected:
+    """Suppress small cells and enough others that no hidden entry can be worked back out.
+
+    Pass `n_cols` whenever the table may have no rows (see `with_margins`)."""
+    grid = with_margins(cells, n_cols)
     marks = [
         [Mark.PRIMARY if 0 < value < THRESHOLD else Mark.SHOWN for value in row] for row in grid
     ]
@@ -297,4 +305,14 @@ def protect(cells: Sequence[Sequence[int]]) -> Protected:
         grid=tuple(tuple(row) for row in grid),
         marks=tuple(tuple(row) for row in marks),
         may_hide_zero=primary_lo == 0,
+    )
+
+
+def unprotected(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> Protected:
+    """The table with its margins and nothing hidden: real counts, for the internal
+    monitoring view only (never published: exports refuse a table built from it)."""
+    grid = with_margins(cells, n_cols)
+    return Protected(
+        grid=tuple(tuple(row) for row in grid),
+        marks=tuple(tuple(Mark.SHOWN for _ in row) for row in grid),
     )

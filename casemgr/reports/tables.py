@@ -26,7 +26,7 @@ from casemgr.reports.queries import (
     Period,
     Query,
 )
-from casemgr.reports.suppression import Protected, protect
+from casemgr.reports.suppression import Protected, protect, unprotected
 from casemgr.support.models import ReferralStatus, ServiceType
 
 MEASURE_LABELS = {
@@ -78,7 +78,13 @@ FIXED_ROWS = {
 
 @dataclass
 class Table:
-    """A report table ready to publish: labels, protected entries, totals last."""
+    """A report table ready to publish: labels, protected entries, totals last.
+
+    It is the one result every output of a report is built from: the page's table and totals,
+    both charts and their labels, the CSV and the XLSX all read `cell()` / `published_value()`,
+    never the counts behind them. An `internal` table (the monitoring view) holds real counts:
+    it is shown only to its viewer on a page marked as such, and exports refuse it.
+    """
 
     title: str
     row_title: str
@@ -89,10 +95,34 @@ class Table:
     col_labels: list[str]
     protected: Protected
     notes: list[str] = field(default_factory=list)
+    row_dimension: Dimension | None = None  # None: fixed rows (deadline compliance)
+    col_dimension: Dimension | None = None
+    internal: bool = False
+
+    def __post_init__(self) -> None:
+        shape = (len(self.row_keys) + 1, len(self.col_keys) + 1)
+        grid = self.protected.grid
+        if (len(grid), len(grid[0])) != shape or any(len(row) != shape[1] for row in grid):
+            raise ValueError("a table's grid has one entry per row and column key, and totals")
 
     def cell(self, i: int, j: int) -> str:
         """The published text of an entry (totals at index len(rows) / len(cols))."""
         return self.protected.label(i, j)
+
+    def published_value(self, i: int, j: int) -> int | None:
+        """The number published for an entry, or None where it is hidden ("<5", "x")."""
+        text = self.cell(i, j)
+        return int(text) if text.isdigit() else None
+
+    def row_totals(self) -> list[tuple[str, str]]:
+        """(row label, published total) of every row: what the bar chart draws."""
+        n_cols = len(self.col_keys)
+        return [(label, self.cell(i, n_cols)) for i, label in enumerate(self.row_labels)]
+
+    def column_totals(self) -> list[tuple[str, str]]:
+        """(column label, published total) of every column."""
+        n_rows = len(self.row_keys)
+        return [(label, self.cell(n_rows, j)) for j, label in enumerate(self.col_labels)]
 
     def published_rows(self) -> list[tuple[str, list[str]]]:
         """Every row with its published cells, the total row last (what CSV and XLSX write)."""
@@ -108,8 +138,10 @@ class Table:
         return [f"{self.row_title} \\ {self.col_title}", *self.col_labels, str(_l("Total"))]
 
 
-def build(user: User, query: Query) -> Table:
-    """One case, service or referral report as a protected table (one aggregate query)."""
+def build(user: User, query: Query, *, suppress: bool = True) -> Table:
+    """One case, service or referral report as a protected table (one aggregate query).
+
+    `suppress=False` gives the real counts, as an internal table (monitoring view only)."""
     rows = FIXED_ROWS.get(query.measure, query.rows)
     query = Query(query.measure, rows, query.cols, query.period, query.group)
     found = queries.counts(user, query)
@@ -119,15 +151,19 @@ def build(user: User, query: Query) -> Table:
         query.cols,
         found,
         query.period,
+        suppress=suppress,
     )
 
 
-def compliance_table(user: User, period: Period, now: dt.datetime | None = None) -> Table:
+def compliance_table(
+    user: User, period: Period, now: dt.datetime | None = None, *, suppress: bool = True
+) -> Table:
     """Child-protection deadlines of cases opened in the period, by how they were met."""
     found = queries.deadline_compliance(user, period, now or utcnow())
     row_keys = list(DEADLINE_LABELS)
     col_keys = list(COMPLIANCE_LABELS)
     cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
+    protected = protect(cells, len(col_keys)) if suppress else unprotected(cells, len(col_keys))
     return Table(
         title=str(_l("Deadline compliance")),
         row_title=str(_l("Deadline")),
@@ -136,16 +172,25 @@ def compliance_table(user: User, period: Period, now: dt.datetime | None = None)
         col_keys=col_keys,
         row_labels=[str(DEADLINE_LABELS[k]) for k in row_keys],
         col_labels=[str(COMPLIANCE_LABELS[k]) for k in col_keys],
-        protected=protect(cells),
-        notes=_notes(protect(cells)),
+        protected=protected,
+        notes=_notes(protected) if suppress else [],
+        internal=not suppress,
     )
 
 
-def _table(title: str, rows: Dimension, cols: Dimension, found: Counter, period: Period) -> Table:
+def _table(
+    title: str,
+    rows: Dimension,
+    cols: Dimension,
+    found: Counter,
+    period: Period,
+    *,
+    suppress: bool = True,
+) -> Table:
     row_keys = _keys(rows, (r for r, _ in found), period)
     col_keys = _keys(cols, (c for _, c in found), period)
     cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
-    protected = protect(cells)
+    protected = protect(cells, len(col_keys)) if suppress else unprotected(cells, len(col_keys))
     return Table(
         title=title,
         row_title=str(DIMENSION_LABELS[rows]),
@@ -155,7 +200,10 @@ def _table(title: str, rows: Dimension, cols: Dimension, found: Counter, period:
         row_labels=labels(rows, row_keys),
         col_labels=labels(cols, col_keys),
         protected=protected,
-        notes=_notes(protected),
+        notes=_notes(protected) if suppress else [],
+        row_dimension=rows,
+        col_dimension=cols,
+        internal=not suppress,
     )
 
 

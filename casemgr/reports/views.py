@@ -28,27 +28,44 @@ def _asked():
 def index():
     report, query, groups = _asked()
     table = services.report_table(current_user, report, query)
+    return render_template(
+        "reports/index.html",
+        **_page_of(table, report, query, groups),
+        targets=services.targets_table(current_user, query.period.year),
+        may_list_people=user_may(current_user, Action.EXPORT_PERSON_LISTS),
+        has_trend=services.has_trend(table),
+    )
+
+
+@bp.get("/monitoring")
+@requires(Action.VIEW_REPORTS)
+def monitoring():
+    # Real counts for the viewer's own scope: internal, so no chart, no export link, no file.
+    report, query, groups = _asked()
+    table = services.monitoring_table(current_user, report, query)
+    return render_template("reports/monitoring.html", **_page_of(table, report, query, groups))
+
+
+def _page_of(table, report: str, query, groups) -> dict:
+    """What the report and monitoring pages share: the table's page of rows and the filters."""
     page = max(1, request.args.get("page", 1, type=int) or 1)
     n_rows = len(table.row_keys)
     pages = max(1, -(-n_rows // PER_PAGE))
     page = min(page, pages)
-    shown = range((page - 1) * PER_PAGE, min(n_rows, page * PER_PAGE))
-    args = filters.query_args(report, query)
-    return render_template(
-        "reports/index.html",
-        table=table,
-        shown=shown,
-        page=page,
-        pages=pages,
-        args=args,
-        report=report,
-        query=query,
-        groups=groups,
-        reports=[(r, MEASURE_LABELS.get(r) or _("Deadline compliance")) for r in filters.REPORTS],
-        dimensions=[(d.value, DIMENSION_LABELS[d]) for d in filters.CHOOSABLE],
-        targets=services.targets_table(current_user, query.period.year),
-        may_list_people=user_may(current_user, Action.EXPORT_PERSON_LISTS),
-    )
+    return {
+        "table": table,
+        "shown": range((page - 1) * PER_PAGE, min(n_rows, page * PER_PAGE)),
+        "page": page,
+        "pages": pages,
+        "args": filters.query_args(report, query),
+        "report": report,
+        "query": query,
+        "groups": groups,
+        "reports": [
+            (r, MEASURE_LABELS.get(r) or _("Deadline compliance")) for r in filters.REPORTS
+        ],
+        "dimensions": [(d.value, DIMENSION_LABELS[d]) for d in filters.CHOOSABLE],
+    }
 
 
 @bp.get("/chart.svg")
@@ -63,7 +80,8 @@ def chart():
 @requires(Action.VIEW_REPORTS)
 def trend():
     report, query, _groups = _asked()
-    return Response(services.trend_svg(current_user, report, query), mimetype=SVG_TYPE)
+    table = services.report_table(current_user, report, query)
+    return Response(services.trend_svg(table), mimetype=SVG_TYPE)
 
 
 @bp.get("/export")
@@ -118,9 +136,16 @@ def export_status():
     job = exports.find_job(current_user, request.args.get("job"))
     if job is None:
         exports.refuse_job(current_user)
-    state = job.state() or {}
-    response = Response(render_template("reports/export_status.html", job=job, state=state))
-    if state.get("status") == "running":
+    state = job.current_state()
+    response = Response(
+        render_template(
+            "reports/export_status.html",
+            job=job,
+            state=state,
+            failure=exports.failure_message(state) if state.get("status") == exports.FAILED else "",
+        )
+    )
+    if state.get("status") == exports.RUNNING:
         # The page reloads itself while the export runs: an HTTP refresh, no script.
         response.headers["Refresh"] = "2"
     return response
@@ -130,7 +155,11 @@ def export_status():
 @requires(Action.EXPORT_PERSON_LISTS)
 def export_download():
     job = exports.find_job(current_user, request.args.get("job"))
-    if job is None or (job.state() or {}).get("status") != "ready" or not job.data_file.exists():
+    if (
+        job is None
+        or (job.state() or {}).get("status") != exports.DONE
+        or not job.data_file.exists()
+    ):
         exports.refuse_job(current_user)
     exports.record_export(current_user, "person list", "download")
     return send_file(

@@ -6,13 +6,17 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
+from casemgr.auth import mfa
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
 from casemgr.cases.services import open_case
+from casemgr.clock import utcnow
+from casemgr.demo import DEMO_PASSWORD, load_demo_data
 from casemgr.org.models import Area, Unit, UnitKind
 from casemgr.people.services import register_person
 from casemgr.reference.models import Ethnicity, SubGroup, TargetGroup
@@ -120,3 +124,17 @@ def province(make, db) -> Province:
         worker=workers[commune.id],
         cases=cases,
     )
+
+
+@pytest.fixture
+def demo(db) -> dict[str, User]:
+    """The demo province, with every demo user's second factor enrolled for the test client."""
+    load_demo_data()
+    users = {u.username: u for u in db.session.scalars(select(User).where(User.is_demo))}
+    for user in users.values():
+        user.test_password = DEMO_PASSWORD
+        user.test_totp_secret = pyotp.random_base32()
+        mfa.store_secret(user, user.test_totp_secret)
+        user.mfa_enrolled_at = utcnow()
+    db.session.flush()
+    return users

@@ -136,3 +136,11 @@ def test_two_ones_are_not_left_alone():
 def test_zero_table_publishes_everything():
     published = protect([[0, 0], [0, 0]])
     assert not any(published.is_suppressed(i, j) for i in range(3) for j in range(3))
+
+
+def test_a_table_without_rows_keeps_its_columns():
+    """Issue 10: a breakdown with no data (no ethnicity recorded) has columns but no rows; its
+    total row still has one entry per column and the corner (it was the corner alone)."""
+    published = protect([], 3)
+    assert published.grid == ((0, 0, 0, 0),)
+    assert [published.label(0, j) for j in range(4)] == ["0", "0", "0", "0"]
