@@ -1,0 +1,48 @@
+"""The walk (issue 10, item 2): every role, every page it is offered, every form three ways."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.walk.catalogue import EnglishText
+from tests.walk.conftest import ROLES
+from tests.walk.crawler import Walker
+
+
+@pytest.fixture(scope="session")
+def english() -> EnglishText:
+    return EnglishText()
+
+
+def summary(walker: Walker, seconds: float) -> str:
+    """One role's walk in a few lines: what was visited, submitted, bounded and skipped."""
+    s = walker.stats
+    lines = [
+        f"walk {walker.who.role}: {s.pages} pages ({len(s.endpoints)} endpoints), "
+        f"{s.forms} forms, submissions {dict(s.submissions)}, {s.jobs} jobs, {s.files} files, "
+        f"{s.requests} requests, {seconds:.1f} s, {len(walker.failures)} failures",
+        f"  outcomes: {dict(sorted(s.outcomes.items()))}",
+    ]
+    if s.bounded:
+        lines.append(f"  bounded (not walked): {dict(sorted(s.bounded.items()))}")
+    if s.skipped:
+        lines.append(f"  skipped on purpose: {dict(sorted(s.skipped.items()))}")
+    if s.english_elsewhere:
+        lines.append(f"  the same English text on other pages: {dict(s.english_elsewhere)}")
+    lines += [f"  note: {note}" for note in sorted(set(s.notes))]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_walk(app, db, walk_world, english, record_property, role):
+    client = app.test_client()
+    walker = Walker(app, client, db, walk_world.identities[role], english)
+    started = time.monotonic()
+    walker.walk()
+    text = summary(walker, time.monotonic() - started)
+    record_property("walk-summary", text)
+    print(text)
+    failures = "\n".join(str(f) for f in walker.failures)
+    assert not walker.failures, f"{len(walker.failures)} walk failures:\n{failures}\n{text}"
