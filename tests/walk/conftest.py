@@ -36,6 +36,13 @@ ROLES = {
     "administrator": ("demo.admin", ("DEMO-C01", "DEMO-C02", OUTSIDE)),
 }
 # The unit whose objects a role's hostile submissions name (one it cannot see).
+# The unit whose case content a role must meet on its walk (so the leak check is not vacuous).
+OWN_UNIT = {
+    "worker_c01": "DEMO-C01",
+    "worker_c02": "DEMO-C02",
+    "commune_supervisor": "DEMO-C01",
+    "provincial_supervisor": "DEMO-C02",
+}
 FOREIGN_UNIT = {
     "worker_c01": "DEMO-C02",
     "worker_c02": "DEMO-C01",
@@ -104,6 +111,7 @@ def walk_world(make, db, app, tmp_path) -> WalkWorld:
             password=DEMO_PASSWORD,
             user_id=user.id,
             forbidden={canary(code): f"case content of {code}" for code in hidden},
+            expected=(canary(OWN_UNIT[role]),) if role in OWN_UNIT else (),
             foreign_ids={
                 "case": case.id,
                 "person": case.person_id,

@@ -39,7 +39,8 @@ LEAVING_FORMS = {"auth.logout": "sign-out", "auth.language": "language switch"}
 
 LONG = 20_001
 SCRIPT = "<script>walkPwned()</script>"
-HOSTILE_TEXT = (SCRIPT + '<b onmouseover="walkPwned()">walk</b>' + "x" * LONG)[:LONG]
+HOSTILE_HTML = SCRIPT + '<b onmouseover="walkPwned()">walk</b>'
+HOSTILE_LONG = (HOSTILE_HTML + "x" * LONG)[:LONG]
 FUTURE = dt.date(2099, 1, 1)
 FAR_PAST = dt.date(1800, 1, 1)
 UNKNOWN_CHOICE = "walk-unknown-choice"
@@ -53,7 +54,7 @@ class Failure:
     role: str
     method: str
     url: str
-    kind: str  # "GET", "empty", "hostile", "hostile-past", "valid", "job"
+    kind: str  # "GET", "empty", "hostile", "hostile-long", "valid", "job", "sign-in"
     what: str
 
     def __str__(self) -> str:
@@ -146,6 +147,7 @@ class Identity:
     user_id: int
     forbidden: dict[str, str]  # canary text -> what it marks
     foreign_ids: dict[str, int]  # case, person, unit, user -> an id in a unit the role can't see
+    expected: tuple[str, ...] = ()  # canaries the role must meet (the leak check is not vacuous)
 
 
 class Walker:
@@ -167,6 +169,7 @@ class Walker:
         self.forms_per_endpoint: Counter = Counter()
         self.english_seen: set[str] = set()
         self.log = LogWatch()
+        self.met: set[str] = set()
 
     # -- bookkeeping ------------------------------------------------------------------------
 
@@ -321,6 +324,10 @@ class Walker:
                     self.visit(self.pages.popleft())
                 else:
                     self.submit(*self.forms.popleft())
+            for canary in set(self.who.expected) - self.met:
+                self.fail(
+                    "-", "-", "-", f"never saw its own unit's canary {canary}: check the walk"
+                )
             if self.pages or self.forms:
                 self.stats.notes.append(
                     f"stopped at {MAX_REQUESTS} requests: {len(self.pages)} pages and "
@@ -417,9 +424,7 @@ class Walker:
         editable = [f for f in original.fields if f.name and f.type not in ("hidden", "submit")]
         ids = [f for f in original.fields if f.type == "hidden" and ID_NAME.search(f.name.lower())]
         if editable:
-            kinds = ["empty", "hostile"]
-            if any(f.type in ("date", "datetime-local") for f in original.fields):
-                kinds.append("hostile-past")
+            kinds = ["empty", "hostile", "hostile-long"]
         else:  # a button: "empty" would be the same request as "valid"
             kinds = ["hostile"] if ids else []
             self.stats.skipped["empty submission of a button-only form"] += 1
@@ -459,8 +464,14 @@ class Walker:
                     f"refused submission (HTTP {response.status}) changed the database: "
                     f"{', '.join(changed)}",
                 )
-        if not refused and kind == "empty" and posting:
-            self.stats.notes.append(f"empty submission accepted: POST {form.endpoint}")
+        if not refused and kind != "valid" and posting:
+            self.stats.notes.append(f"{kind} submission accepted: POST {form.endpoint}")
+        if refused and kind == "valid":
+            errors = _error_texts(final)
+            self.stats.notes.append(
+                f"valid submission refused: {form.method} {form.endpoint} "
+                f"(HTTP {response.status}) {errors[:2]}"
+            )
         self.check_banners(form, kind, final)
         if self.signed_out(final):
             self.resign_in(f"after {kind} {form.method} {form.endpoint}")
@@ -550,17 +561,20 @@ class Walker:
         return ids["case"]
 
     def hostile_value(self, f: Field, name: str, kind: str) -> Any:
-        day = FUTURE if kind == "hostile" else FAR_PAST
+        """ "hostile": future dates, malformed values, HTML and script, unknown choices, other
+        units' ids; "hostile-long": far-past dates, 20,001 characters, out-of-range numbers."""
+        long = kind == "hostile-long"
+        day = FAR_PAST if long else FUTURE
         if f.type == "date":
             return day.isoformat()
         if f.type == "datetime-local":
             return f"{day.isoformat()}T10:00"
         if f.type == "month":
             return f"{day.year}-{day.month:02d}"
-        if f.type == "number":
-            return "12abc" if kind == "hostile" else "-99999999999999999999"
-        if f.type == "email":
-            return "not-an-email" + SCRIPT
+        if f.type == "number" or "year" in name:
+            if "year" in name:
+                return "1000" if long else "2999"
+            return "-99999999999999999999" if long else "12abc"
         if f.type == "file":
             return (io.BytesIO(SCRIPT.encode() * 100), "walk<script>.exe")
         if f.tag == "select" or f.type in ("radio", "checkbox"):
@@ -568,14 +582,22 @@ class Walker:
             if numeric or ID_NAME.search(name):
                 return str(self.foreign_id(name))
             return UNKNOWN_CHOICE
-        if "year" in name:
-            return "2999" if kind == "hostile" else "1000"
-        return HOSTILE_TEXT
+        if long:
+            return HOSTILE_LONG
+        if f.type == "email" or "email" in name:
+            return "not-an-email" + SCRIPT
+        if "phone" in name:
+            return "12ab<b>"
+        if "national_id" in name or name.endswith("_number"):
+            return "12ab<b>"
+        return HOSTILE_HTML
 
     def valid_value(self, f: Field, name: str) -> Any:
         today = clock.today()
         if f.type in ("date", "datetime-local", "month"):
-            day = today
+            # A birth date that agrees with the birth year given below; otherwise today, which
+            # is right for both past-only facts and future-allowed deadlines.
+            day = dt.date(2000, 6, 15) if "birth" in name else today
             if f.attrs.get("max"):
                 day = min(day, dt.date.fromisoformat(f.attrs["max"][:10]))
             if f.attrs.get("min"):
@@ -630,6 +652,7 @@ class Walker:
             if cells is not None:
                 texts.append(cells)
         for text in texts:
+            self.met.update(c for c in self.who.expected if c in text)
             for canary, what in self.who.forbidden.items():
                 if canary in text:
                     self.fail(method, url, kind, f"shows {what} (canary {canary})")
@@ -900,6 +923,17 @@ def _shows_errors(page: Response) -> bool:
         or any({"alert", "alert-danger"} <= n.classes for n in page.tree.iter())
         or any("is-invalid" in n.classes for n in page.tree.iter())
     )
+
+
+def _error_texts(page: Response) -> list[str]:
+    """The error messages a page shows (banners and field messages), for notes."""
+    if page.tree is None:
+        return []
+    return [
+        n.text()[:80]
+        for n in page.tree.iter()
+        if {"alert", "alert-danger"} <= n.classes or "invalid-feedback" in n.classes
+    ]
 
 
 def _field_messages(tree: Node) -> set[str]:

@@ -6,9 +6,19 @@ import time
 
 import pytest
 
+from tests.test_access_matrix import MATRIX
 from tests.walk.catalogue import EnglishText
 from tests.walk.conftest import ROLES
-from tests.walk.crawler import Walker
+from tests.walk.crawler import ASSET_ENDPOINTS, Walker
+
+MATRIX_ROLE = {
+    "worker_c01": "social_worker",
+    "worker_c02": "social_worker",
+    "commune_supervisor": "supervisor",
+    "provincial_supervisor": "supervisor",
+    "auditor": "auditor",
+    "administrator": "administrator",
+}
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +41,14 @@ def summary(walker: Walker, seconds: float) -> str:
         lines.append(f"  skipped on purpose: {dict(sorted(s.skipped.items()))}")
     if s.english_elsewhere:
         lines.append(f"  the same English text on other pages: {dict(s.english_elsewhere)}")
+    allowed = {
+        row.endpoint
+        for row in MATRIX
+        if row.method == "GET" and row.expected[MATRIX_ROLE[walker.who.role]] == 200
+    }
+    unreached = sorted(allowed - s.endpoints - ASSET_ENDPOINTS - {"home.healthz"})
+    if unreached:
+        lines.append(f"  pages the role may open but no link led to: {unreached}")
     lines += [f"  note: {note}" for note in sorted(set(s.notes))]
     return "\n".join(lines)
 
