@@ -536,9 +536,11 @@ class Walker:
             return f.value
         if f.type in ("submit", "button", "reset", "image"):
             return None
-        if kind == "empty":
+        if kind == "empty":  # what a browser sends when the user fills nothing in
             if f.type in ("checkbox", "radio"):
                 return None
+            if f.tag == "select":
+                return f.value  # a select cannot be emptied: its shown option goes
             if f.type == "file":
                 return (io.BytesIO(b""), "")
             return ""
@@ -880,12 +882,23 @@ def _forms(page: Response, walker: Walker) -> list[Form]:
                 )
             elif el.tag == "select":
                 options = [o.attrs.get("value", o.text()) for o in el.iter("option")]
+                chosen = [
+                    o.attrs.get("value", o.text())
+                    for o in el.iter("option")
+                    if "selected" in o.attrs
+                ]
+                # What a browser sends for an untouched select: the selected option, or the first.
+                shown = (
+                    chosen[0]
+                    if chosen
+                    else ("" if "multiple" in el.attrs else next(iter(options), ""))
+                )
                 fields.append(
                     Field(
                         "select",
                         "select",
                         el.attrs.get("name", ""),
-                        "",
+                        shown,
                         el.attrs,
                         options,
                         labels.get(el.attrs.get("id"), ""),
