@@ -94,3 +94,18 @@ def test_a_banner_naming_a_field_needs_a_message_under_that_field(walker):
     assert [f.what for f in walker.failures] == [
         "error banner names the field 'Số điện thoại' but it has no message"
     ]
+
+
+def test_a_logged_error_is_a_failure(walker):
+    import logging
+
+    root = logging.getLogger()
+    root.addHandler(walker.log)
+    try:
+        logging.getLogger("casemgr.reports.exports").error("person-list export failed")
+    finally:
+        root.removeHandler(walker.log)
+    walker._drain_log("GET", "/reports/exports/status", "job")
+    assert [f.what for f in walker.failures] == [
+        "logged ERROR from casemgr.reports.exports: person-list export failed"
+    ]
