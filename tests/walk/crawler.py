@@ -465,7 +465,15 @@ class Walker:
                     f"{', '.join(changed)}",
                 )
         if not refused and kind != "valid" and posting:
-            self.stats.notes.append(f"{kind} submission accepted: POST {form.endpoint}")
+            foreign = {str(v) for v in self.who.foreign_ids.values()}
+            shown = {f.name: f.value for f in form.fields}
+            named = sorted(
+                k
+                for k, v in data.items()
+                if kind.startswith("hostile") and v in foreign and shown.get(k) != v
+            )
+            with_ids = f" (other unit's id in {', '.join(named)})" if named else ""
+            self.stats.notes.append(f"{kind} submission accepted: POST {form.endpoint}{with_ids}")
         if refused and kind == "valid":
             errors = _error_texts(final)
             self.stats.notes.append(
