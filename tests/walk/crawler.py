@@ -1017,3 +1017,5 @@ def _interface_texts(html: Node):
                 stack.append(child)
             elif child.strip():
                 yield child.strip()
+                if " · " in child:  # "<page title> · casemgr": each part on its own
+                    yield from (part.strip() for part in child.split(" · "))

@@ -41,11 +41,13 @@ def test_untranslated_interface_text_and_validator_defaults_are_found(walker):
     walker.check_content(
         "GET", "/y", "hostile", page("<p>Field cannot be longer than 200 characters.</p>")
     )
+    walker.check_content("GET", "/z", "GET", page("<title>Users · casemgr</title>"))
     found = whats(walker)
     assert any("'Dashboard'" in what for what in found)
     assert any("'This field is required.'" in what and "WTForms" in what for what in found)
     assert any("Field cannot be longer than" in what for what in found)
-    assert len(found) == 3
+    assert any("'Users'" in what for what in found)
+    assert len(found) == 4
 
 
 def test_english_on_purpose_and_english_pages_pass(walker):

@@ -1,4 +1,16 @@
-"""The walk (issue 10, item 2): every role, every page it is offered, every form three ways."""
+"""The walk (issue 10, item 2): every role, every page it is offered, every form three ways.
+
+Six roles walk the demo province (casemgr.demo) with canaries in the sensitive fields of every
+case and person (tests/walk/conftest.py). Each signs in through the real forms (enrolling TOTP
+where the role requires it), follows every same-origin link and image, and submits every form
+empty (what a browser sends untouched), hostile (malformed values, future dates, HTML and script,
+unknown choices, other units' ids; then 20,001 characters and far-past dates) and valid.
+tests/walk/crawler.py lists what fails; a failure reads "[role] METHOD URL (kind): what".
+
+Bounds (printed in the summary when they cut anything): 3 URLs per endpoint (per export format),
+2 forms per action endpoint; sign-out and language-switch forms, and admin forms on the walker's
+own account, are skipped and counted. Background jobs run inline and are followed to their end.
+"""
 
 from __future__ import annotations
 
