@@ -113,3 +113,19 @@ def client(app: Flask, db) -> FlaskClient:
 def make(db) -> Factories:
     """Factories for units and users: make.unit(...), make.user(role=..., unit=...)."""
     return Factories(db)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the walk's per-role summary (tests/walk), also when run on xdist workers."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "walk-summary"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "walk summary (tests/walk)")
+        for text in sorted(lines):
+            terminalreporter.write_line(text)

@@ -127,7 +127,7 @@ def events():
         "audit/events.html",
         form=form,
         search_args=_search_args(),
-        may_export=user_may(current_user, Action.EXPORT_AUDIT),
+        may_export=valid and user_may(current_user, Action.EXPORT_AUDIT),  # as export() checks
         **_page_context(page),
     )
 
@@ -273,9 +273,10 @@ def _load_alert(alert_id: int) -> AuditAlert:
 @requires(Action.REVIEW_ALERTS)
 def alerts():
     form = AlertFilterForm(request.args)
-    form.validate()
-    status = None if form.status.data == "all" else AlertStatus(form.status.data or "open")
-    kind = AlertKind(form.kind.data) if form.kind.data else None
+    form.validate()  # an unknown status or kind: the default (it was a 500)
+    status_value = "open" if form.status.errors else form.status.data or "open"
+    status = None if status_value == "all" else AlertStatus(status_value)
+    kind = AlertKind(form.kind.data) if form.kind.data and not form.kind.errors else None
     scope = _alert_scope(current_user)
     record("audit.alerts", actor=current_user, object_type="audit_alert")
     page = paginate(queries.alerts(status, kind, scope))

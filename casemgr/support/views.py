@@ -359,9 +359,10 @@ def referrals_list():
 def points():
     form = PointFilterForm(request.args)
     form.area.choices = [NONE, *(SelectChoice(a.id, a.name) for a in queries.point_areas())]
-    page = paginate(
-        queries.service_points(kind=form.kind.data or None, area_id=form.area.data or None)
-    )
+    form.validate()  # an unknown kind or area filters nothing (it was a 500)
+    kind = None if form.kind.errors else form.kind.data or None
+    area_id = None if form.area.errors else form.area.data or None
+    page = paginate(queries.service_points(kind=kind, area_id=area_id))
     return render_template(
         "support/points.html",
         form=form,

@@ -294,3 +294,19 @@ def test_export_streams_across_batches(client, auditor, db, clock):
     response = client.get("/audit/export.csv", query_string={"action": "test.bulk"})
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [int(row["object_id"]) for row in rows] == list(reversed(range(1_205)))
+
+
+def test_an_unknown_alert_filter_value_shows_the_open_alerts(client, auditor, make, db):
+    """Found by the walk: an unknown status or kind in the query string was a 500."""
+    alert = make_alert(db, make.user(), AlertKind.BREAK_GLASS, case_id=104)
+    response = client.get("/audit/alerts?status=no-such-status&kind=no-such-kind")
+    assert response.status_code == 200
+    assert f"/audit/alerts/{alert.id}" in response.get_data(as_text=True)
+
+
+def test_no_export_link_for_criteria_the_export_refuses(client, auditor):
+    """Found by the walk: invalid criteria showed an export link that answered 400."""
+    page = client.get("/audit/events?seq_from=abc").get_data(as_text=True)
+    assert 'data-testid="audit-export"' not in page
+    page = client.get("/audit/events?seq_from=1").get_data(as_text=True)
+    assert 'data-testid="audit-export"' in page

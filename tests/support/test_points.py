@@ -182,3 +182,11 @@ def test_list_filters_by_kind_and_area_and_paginates(app, client, db, support):
     second = client.get("/support/points?kind=school&page=2").get_data(as_text=True)
     assert second.count('href="/support/points/view?id=') == 30 - per_page
     assert len(queries.point_areas()) >= 2
+
+
+def test_an_unknown_filter_value_lists_every_point(client, support):
+    """Found by the walk: an unknown kind or area in the query string was a 500."""
+    client.login(support.cw.worker)
+    response = client.get("/support/points?kind=no-such-kind&area=no-such-area")
+    assert response.status_code == 200
+    assert "Địa chỉ tin cậy số 3" in response.get_data(as_text=True)

@@ -1,0 +1,127 @@
+"""The walk's world: the demo province, a province next door, and canaries in sensitive fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from casemgr.auth.models import User
+from casemgr.auth.roles import Role
+from casemgr.cases.models import Case, ProtectionLevel
+from casemgr.demo import DEMO_PASSWORD, load_demo_data
+from casemgr.org.models import Unit, UnitKind
+from casemgr.people.models import Person
+from casemgr.people.services import register_person
+from casemgr.reference.models import SubGroup
+from tests.walk.crawler import Identity
+
+OUTSIDE = "WALK-OUT"  # a commune of another province: no demo user may see it
+
+
+def canary(unit_code: str) -> str:
+    """The marker written into the sensitive fields of one unit's cases and persons."""
+    return f"Zq{unit_code.replace('DEMO-', '').replace('-', '')}Canary"
+
+
+# role -> (username, units whose case content it must not see)
+ROLES = {
+    "worker_c01": ("demo.worker1", ("DEMO-C02", OUTSIDE)),
+    "worker_c02": ("demo.worker3", ("DEMO-C01", OUTSIDE)),
+    "commune_supervisor": ("demo.sup1", ("DEMO-C02", OUTSIDE)),
+    "provincial_supervisor": ("demo.lead", (OUTSIDE,)),
+    # Auditors and administrators see no case content at all.
+    "auditor": ("demo.auditor", ("DEMO-C01", "DEMO-C02", OUTSIDE)),
+    "administrator": ("demo.admin", ("DEMO-C01", "DEMO-C02", OUTSIDE)),
+}
+# The unit whose objects a role's hostile submissions name (one it cannot see).
+# The unit whose case content a role must meet on its walk (so the leak check is not vacuous).
+OWN_UNIT = {
+    "worker_c01": "DEMO-C01",
+    "worker_c02": "DEMO-C02",
+    "commune_supervisor": "DEMO-C01",
+    "provincial_supervisor": "DEMO-C02",
+}
+FOREIGN_UNIT = {
+    "worker_c01": "DEMO-C02",
+    "worker_c02": "DEMO-C01",
+    "commune_supervisor": "DEMO-C02",
+}
+
+
+@dataclass
+class WalkWorld:
+    identities: dict[str, Identity]
+
+
+def _outside_case(make, db) -> None:
+    from casemgr.cases.services import open_case
+
+    province = make.unit(kind=UnitKind.PROVINCIAL_DEPARTMENT, code="WALK-PROV")
+    unit = make.unit(province, code=OUTSIDE)
+    worker = make.user(Role.SOCIAL_WORKER, unit, username="walk.outsider")
+    person = register_person(
+        worker,
+        sex="female",
+        birth_year=2013,
+        surname="Vũ",
+        given_name="An",
+        registered_unit_id=unit.id,
+        registered_by_id=worker.id,
+    )
+    sub = db.session.scalars(select(SubGroup).where(SubGroup.group_code == "child")).first()
+    open_case(
+        worker,
+        person=person,
+        group_code="child",
+        sub_groups=[sub],
+        protection_level=ProtectionLevel.SUPPORT,
+        risk_level="high",
+        unit=unit,
+        summary="Ngoài tỉnh.",
+    )
+
+
+@pytest.fixture
+def walk_world(make, db, app, tmp_path) -> WalkWorld:
+    """Demo data in the test's transaction, canaries in every case and person, and background
+    exports run inline (a thread could not see the test's uncommitted data)."""
+    load_demo_data()
+    _outside_case(make, db)
+    for case in db.session.scalars(select(Case)):
+        unit = db.session.get(Unit, case.unit_id)
+        mark = canary(unit.code)
+        case.summary = f"{case.summary or ''} {mark}"
+        person = db.session.get(Person, case.person_id)
+        person.middle_name = f"{person.middle_name or ''} {mark}".strip()
+        person.note = f"Ghi chú {mark}"
+        person.street_address = f"Số 1 {mark}"
+    db.session.flush()
+    identities = {}
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    for role, (username, hidden) in ROLES.items():
+        user = db.session.scalar(select(User).where(User.username == username))
+        foreign = units[FOREIGN_UNIT.get(role, OUTSIDE)]
+        case = db.session.scalar(select(Case).where(Case.unit_id == foreign.id).limit(1))
+        other = db.session.scalar(select(User).where(User.id == case.owner_id))
+        identities[role] = Identity(
+            role=role,
+            username=username,
+            password=DEMO_PASSWORD,
+            user_id=user.id,
+            forbidden={canary(code): f"case content of {code}" for code in hidden},
+            expected=(canary(OWN_UNIT[role]),) if role in OWN_UNIT else (),
+            foreign_ids={
+                "case": case.id,
+                "person": case.person_id,
+                "unit": foreign.id,
+                "user": other.id,
+            },
+        )
+    db.session.commit()
+    saved = {k: app.config.get(k) for k in ("REPORTS_EXPORT_RUNNER", "REPORTS_EXPORT_DIR")}
+    app.config["REPORTS_EXPORT_RUNNER"] = lambda app, work: work()
+    app.config["REPORTS_EXPORT_DIR"] = str(tmp_path)
+    yield WalkWorld(identities)
+    app.config.update(saved)
