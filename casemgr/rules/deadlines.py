@@ -7,8 +7,8 @@ deadline of those cases, met or not. `refresh(case_ids)` stores what the sources
 table, with the SQL conditions below, so they cannot disagree.
 
 Rows are kept up to date without any service having to remember it: a flush that touches a
-case or a row a source watches (a plan action, a referral, ...) marks the case, and the marked
-cases are refreshed before the next read of deadlines and before the transaction commits. A
+case or a row a source watches (a plan action, a referral, ...) refreshes that case's rows
+right after it, in the same transaction, so they commit (or roll back) with the change. A
 new rule version or a change to the days off refreshes the cases it may move; `flask deadlines
 recompute` refreshes every case (after an upgrade, or a change made outside the app).
 
@@ -203,13 +203,14 @@ def refresh_due_from(day: dt.date) -> int:
 
 
 def sync() -> None:
-    """Refresh the cases changed in this session since the last refresh (before any read)."""
+    """Flush pending changes, which stores their deadlines (see the listeners below); reads
+    call it first so that a change not yet flushed is seen with its deadlines."""
     session = db.session()
     if session.info.get(BUSY_KEY):
         return
     session.flush()
     dirty = session.info.pop(DIRTY_KEY, None)
-    if dirty:
+    if dirty:  # marked by a session that was not the app's own when it flushed
         refresh(dirty)
 
 
@@ -230,7 +231,7 @@ def _case_of(obj: object, watched: dict[type, None], *, is_new: bool) -> int | N
 
 @event.listens_for(Session, "after_flush")
 def _mark_changed_cases(session: Session, flush_context) -> None:
-    # Only the ids are noted here; the refresh runs outside the flush (see sync()).
+    # Only the ids are noted here: the refresh runs once the flush is complete (below).
     watched = _watched()
     marked = {_case_of(obj, watched, is_new=True) for obj in session.new}
     marked |= {_case_of(obj, watched, is_new=False) for obj in (*session.dirty, *session.deleted)}
@@ -239,10 +240,13 @@ def _mark_changed_cases(session: Session, flush_context) -> None:
         session.info.setdefault(DIRTY_KEY, set()).update(marked)
 
 
-@event.listens_for(Session, "before_commit")
-def _refresh_before_commit(session: Session) -> None:
-    # The app's own session only: the sources read through db.session.
+@event.listens_for(Session, "after_flush_postexec")
+def _refresh_after_flush(session: Session, flush_context) -> None:
+    # The flush is complete: store the marked cases' deadlines in the same transaction, so
+    # no read, request or commit ever sees a change without its deadlines. The app's own
+    # session only: the sources read through db.session.
+    if session.info.get(BUSY_KEY) or not session.info.get(DIRTY_KEY):
+        return
     if not has_app_context() or session is not db.session():
         return
-    if session.info.get(DIRTY_KEY) or session.new or session.dirty or session.deleted:
-        sync()
+    refresh(session.info.pop(DIRTY_KEY))

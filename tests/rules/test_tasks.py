@@ -193,16 +193,14 @@ def test_queries_do_not_grow_with_the_number_of_cases(db, casework, dated, state
     assert len(open_tasks(casework.lead, now=INTAKE)) == 2
     assert len(statements) == 1  # the stored rows: one query, no deadline arithmetic
     cases = [open_child_case(casework.worker, casework.commune).id for _ in range(6)]
-    db.session.flush()
     statements.clear()
-    deadlines.sync()
+    deadlines.refresh(cases)
     refreshing_six = len(statements)
     cases += [open_child_case(casework.worker, casework.commune).id for _ in range(12)]
-    db.session.flush()
     statements.clear()
-    deadlines.sync()
-    # Refreshing runs each source's one or two queries per batch of cases, whatever its size.
-    assert len(statements) == refreshing_six <= 2 * len(deadlines.deadline_sources()) + 4
+    deadlines.refresh(cases)
+    # Refreshing runs each source's one query per batch of cases, whatever its size.
+    assert len(statements) == refreshing_six <= len(deadlines.deadline_sources()) + 1
     statements.clear()
     assert len(open_tasks(casework.lead, now=INTAKE)) == 38
     assert len(statements) == 1
