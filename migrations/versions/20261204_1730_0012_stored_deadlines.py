@@ -2,20 +2,20 @@
 
 Reviewed by hand: plain columns only (kind code, ids, UTC moments, a local date, a flag), no
 personal data. The rows are derived from cases, plan actions, referrals, drug programmes,
-no-contact orders and the dated rules: after upgrading, `flask deadlines recompute` fills the
+no-contact orders and the dated rules: after upgrading, `flask --app wsgi casemgr deadlines recompute` fills the
 table (the app keeps it up to date from then on). Downgrading drops the table, nothing else.
 
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-04 17:00:00
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-04 17:30:00
 
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
