@@ -211,7 +211,7 @@ class CaseFilterForm(FlaskForm):
     risk = SelectField(
         _l("Risk"), validators=[Optional()], choices=[SelectChoice("", "—"), *choices(RISK_LABELS)]
     )
-    overdue = BooleanField(_l("Overdue plan actions only"))
+    overdue = BooleanField(_l("Overdue deadlines only"))
     sort = SelectField(
         _l("Sort by"),
         validators=[Optional()],

@@ -27,6 +27,7 @@ from casemgr.cases.policy import CaseAccess, case_access
 from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
+from casemgr.rules.deadlines import overdue_case_ids
 
 
 class Need(StrEnum):
@@ -170,11 +171,8 @@ def filtered_caseload(
     if risk:
         statement = statement.where(Case.risk_level == risk)
     if overdue:
-        late = select(PlanAction.case_id).where(
-            PlanAction.due_on < clock.today(),
-            PlanAction.done_on.is_(None),
-            PlanAction.plan_cycle == Case.plan_cycle,
-        )
+        # The stored deadlines and condition of the overdue page and the dashboard.
+        late = overdue_case_ids(clock.utcnow())
         statement = statement.where(Case.id.in_(late), Case.status != "closed")
     if sort == "risk":
         order = sql_case({"high": 0, "medium": 1, "low": 2}, value=Case.risk_level, else_=3)

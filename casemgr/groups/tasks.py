@@ -1,90 +1,82 @@
-"""Deadline sources for "My tasks" and the overdue lists: drug-programme decisions and term
-ends, no-contact decisions and orders running out (registered with casemgr.rules.tasks)."""
+"""Deadline sources for the stored deadlines (casemgr/rules/deadlines.py): drug-programme
+decisions and term ends, no-contact decisions and orders running out."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
-from casemgr.auth.models import User
 from casemgr.cases.models import Case
-from casemgr.clock import end_of_local_day
 from casemgr.extensions import db
 from casemgr.groups import dates
 from casemgr.groups.models import DrugProgramme, DrugProgrammeKind, NoContactOrder
 from casemgr.org.models import Unit
-from casemgr.rules.tasks import Task, register_deadline_source
+from casemgr.rules.deadlines import Due, due_by_end_of, register_deadline_source
+
+DRUG_KINDS = {
+    "drugs.commune_decision": _l("Commune decision on voluntary rehabilitation"),
+    "drugs.programme_end": _l("Drug programme term ends"),
+}
+NO_CONTACT_KINDS = {
+    "dv.no_contact.decision": _l("Decision on a no-contact order"),
+    "dv.no_contact.expiry": _l("No-contact order ends: renew if still needed"),
+}
 
 
-def _programmes(case_ids: Select) -> Select:
-    return (
-        select(DrugProgramme, Case.number, Unit.path)
+@register_deadline_source(kinds=DRUG_KINDS, watches=(DrugProgramme,))
+def drug_programme_deadlines(case_ids: list[int]) -> Iterable[Due]:
+    """Voluntary registrations: the commune's decision within 3 working days; terms decided:
+    their end, met by the completion certificate. An escalated enrolment has none (one query)."""
+    statement = (
+        select(DrugProgramme, Unit.path)
         .join(Case, Case.id == DrugProgramme.case_id)
         .join(Unit, Unit.id == Case.unit_id)
-        .where(
-            DrugProgramme.case_id.in_(case_ids),
-            DrugProgramme.completed_on.is_(None),
-            DrugProgramme.escalated_on.is_(None),
-        )
+        .where(DrugProgramme.case_id.in_(case_ids), DrugProgramme.escalated_on.is_(None))
         .options(lazyload(DrugProgramme.tests))  # tests are not deadlines: one query, not two
     )
-
-
-@register_deadline_source
-def drug_programme_deadlines(user: User, now: dt.datetime, case_ids: Select) -> Iterable[Task]:
-    """Voluntary registrations awaiting the commune's decision (3 working days), and terms
-    under way until their end (one query)."""
-    for programme, number, path in db.session.execute(_programmes(case_ids)):
+    for programme, path in db.session.execute(statement):
         computed = dates.programme_dates(programme, path)
-        if programme.decision_on is None:
-            if programme.kind == DrugProgrammeKind.VOLUNTARY_REHAB:
-                yield Task(
-                    programme.case_id,
-                    number,
-                    "drugs.commune_decision",
-                    end_of_local_day(computed.decision_due),
-                    _l("Commune decision on voluntary rehabilitation"),
-                )
-        elif computed.end is not None:
-            yield Task(
+        completed = due_by_end_of(programme.completed_on)
+        if programme.kind == DrugProgrammeKind.VOLUNTARY_REHAB:
+            yield Due(
                 programme.case_id,
-                number,
+                "drugs.commune_decision",
+                due_by_end_of(computed.decision_due),
+                due_by_end_of(programme.decision_on) or completed,
+                programme.id,
+            )
+        if computed.end is not None:
+            yield Due(
+                programme.case_id,
                 "drugs.programme_end",
-                end_of_local_day(computed.end),
-                _l("Drug programme term ends"),
+                due_by_end_of(computed.end),
+                completed,
+                programme.id,
             )
 
 
-@register_deadline_source
-def no_contact_deadlines(user: User, now: dt.datetime, case_ids: Select) -> Iterable[Task]:
-    """Requests still undecided (12 hours) and granted orders still in force, which end on
-    their own after at most 3 days (one query)."""
-    statement = (
-        select(NoContactOrder, Case.number)
-        .join(Case, Case.id == NoContactOrder.case_id)
-        .where(
-            NoContactOrder.case_id.in_(case_ids),
-            NoContactOrder.decision.is_(None) | (NoContactOrder.valid_until > now),
+@register_deadline_source(kinds=NO_CONTACT_KINDS, watches=(NoContactOrder,))
+def no_contact_deadlines(case_ids: list[int]) -> Iterable[Due]:
+    """Requests: the chairperson's decision within 12 hours; granted orders: a reminder that
+    lapses when the order ends on its own after at most 3 days (one query)."""
+    statement = select(NoContactOrder).where(NoContactOrder.case_id.in_(case_ids))
+    for order in db.session.scalars(statement):
+        yield Due(
+            order.case_id,
+            "dv.no_contact.decision",
+            dates.no_contact_decision_due(order),
+            order.decided_at,
+            order.id,
         )
-    )
-    for order, number in db.session.execute(statement):
-        if order.decision is None:
-            yield Task(
+        if order.decision is not None and order.valid_until is not None:
+            yield Due(
                 order.case_id,
-                number,
-                "dv.no_contact.decision",
-                dates.no_contact_decision_due(order),
-                _l("Decision on a no-contact order"),
-            )
-        else:
-            yield Task(
-                order.case_id,
-                number,
                 "dv.no_contact.expiry",
                 order.valid_until,
-                _l("No-contact order ends: renew if still needed"),
+                None,
+                order.id,
+                lapses=True,
             )

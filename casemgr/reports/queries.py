@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from casemgr.auth.models import User
-from casemgr.cases.models import Case, CaseSubGroup, CaseTransitionLog, RiskLevel
+from casemgr.cases.models import Case, CaseSubGroup
 from casemgr.cases.queries import visible_cases
-from casemgr.cases.workflow import Status
 from casemgr.clock import local_midnight
 from casemgr.extensions import db
-from casemgr.org.models import Unit
 from casemgr.people.models import Person
-from casemgr.rules.models import EmergencyAction
+from casemgr.rules.deadlines import overdue_clause, sync
+from casemgr.rules.models import Deadline
 from casemgr.support.models import Referral, ServiceDelivery
 
 # Reporting periods are calendar periods in Viet Nam's time (timestamps are stored in UTC):
@@ -269,44 +268,26 @@ class Compliance(enum.StrEnum):
 
 
 def deadline_compliance(user: User, period: Period, now: dt.datetime) -> Counter:
-    """Child-protection deadlines of the cases opened in the period: met on time, late, still
-    open, overdue. One query; the deadlines themselves are working-day arithmetic (holidays,
-    dated rules), done in Python per case as the task lists do."""
-    from casemgr.rules.tasks import rule_deadline
-
+    """Deadlines of the cases opened in the period, by kind: met on time, late, still open,
+    overdue, or without a rule in force. One GROUP BY over the stored deadlines (the rows and
+    overdue condition of the task lists, casemgr/rules/deadlines.py)."""
+    sync()
     start, end = period.bounds()
-    acted = (
-        select(func.min(EmergencyAction.taken_at))
-        .where(EmergencyAction.case_id == Case.id)
-        .scalar_subquery()
-    )
-    drafted = (
-        select(func.min(CaseTransitionLog.occurred_at))
-        .where(
-            CaseTransitionLog.case_id == Case.id,
-            CaseTransitionLog.to_status == Status.PLAN_DRAFTED,
-        )
-        .scalar_subquery()
-    )
-    statement = (
+    outcome = case(
+        (Deadline.due_at.is_(None), Compliance.NO_RULE.value),
+        (Deadline.met_at.is_not(None) & (Deadline.met_at <= Deadline.due_at),
+         Compliance.ON_TIME.value),
+        (Deadline.met_at.is_not(None), Compliance.LATE.value),
+        (overdue_clause(now), Compliance.OVERDUE.value),
+        else_=Compliance.OPEN.value,
+    )  # fmt: skip
+    found = (
         visible_cases(user)
-        .where(Case.group_code == "child", and_(Case.opened_at >= start, Case.opened_at < end))
-        .with_only_columns(Case.opened_at, Case.risk_level, Unit.path, acted, drafted)
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(and_(Case.opened_at >= start, Case.opened_at < end))
+        .with_only_columns(Deadline.kind, outcome.label("outcome"))
+        .subquery()
     )
-    result: Counter = Counter()
-    for opened_at, risk, path, acted_at, drafted_at in db.session.execute(statement):
-        kinds = [("child.plan_draft", drafted_at)]
-        if risk == RiskLevel.HIGH or acted_at is not None:
-            kinds.append(("child.emergency_action", acted_at))
-        for kind, met_at in kinds:
-            due = rule_deadline(kind, opened_at, path)
-            result[(kind, _compliance(due, met_at, now))] += 1
-    return result
-
-
-def _compliance(due: dt.datetime | None, met_at: dt.datetime | None, now: dt.datetime):
-    if due is None:
-        return Compliance.NO_RULE.value
-    if met_at is not None:
-        return (Compliance.ON_TIME if met_at <= due else Compliance.LATE).value
-    return (Compliance.OPEN if now <= due else Compliance.OVERDUE).value
+    # Grouped outside: PostgreSQL does not match a CASE with bound values in the GROUP BY.
+    statement = select(found.c.kind, found.c.outcome, func.count()).group_by(*found.c)
+    return Counter({(kind, how): count for kind, how, count in db.session.execute(statement)})

@@ -1,8 +1,8 @@
-"""Dated legal rules, Viet Nam's working-day calendar, deadlines and tasks.
+"""Dated legal rules, Viet Nam's working-day calendar, stored deadlines and tasks.
 
 Other packages use:
     from casemgr.rules import deadline, rule_in_force, is_working_day, add_working_days
-    from casemgr.rules.tasks import Task, register_deadline_source
+    from casemgr.rules.deadlines import Due, register_deadline_source, overdue_clause
 """
 
 from casemgr.clock import local_date

@@ -1,5 +1,6 @@
-"""Dated rules (durations and deadlines by the date they apply from), local days off, and
-the emergency actions that stop the 12-hour clock of a high-risk child case."""
+"""Dated rules (durations and deadlines by the date they apply from), local days off, the
+emergency actions that stop the 12-hour clock of a high-risk child case, and the stored
+deadlines every list of "due" and "overdue" reads."""
 
 from __future__ import annotations
 
@@ -93,3 +94,31 @@ class EmergencyAction(Base):
     recorded_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     recorded_at: Mapped[timestamp]
     is_break_glass: Mapped[bool] = mapped_column(default=False)
+
+
+class Deadline(Base):
+    """One deadline of one case, computed once from the dated rule in force and Viet Nam's
+    working-day calendar, and stored: the tasks, overdue, dashboard, caseload and report views
+    all read these rows (casemgr/rules/deadlines.py keeps them up to date).
+
+    `object_id` names the thing that is due (a plan action, a referral, ...), 0 for a deadline
+    of the case itself. `due_at` is the moment it falls due (the end of the local day for a
+    deadline counted in days); None when no version of its rule covers the case. A `lapses`
+    deadline is a reminder that simply ends at `due_at` (a no-contact order running out): it
+    is never overdue.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "object_id"),)
+
+    id: Mapped[intpk]
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int] = mapped_column(BigId, default=0)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)  # the local date of due_at
+    met_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lapses: Mapped[bool] = mapped_column(default=False)
+
+    def __repr__(self) -> str:
+        return f"<Deadline {self.kind} case={self.case_id} due={self.due_at}>"

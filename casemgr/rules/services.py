@@ -226,6 +226,7 @@ def add_rule_version(
     db.session.add(rule)
     db.session.flush()
     _forget_rule_versions()
+    _deadlines().refresh_all()  # the stored due dates follow the new version
     record(
         "rule.add_version",
         actor=actor,
@@ -268,6 +269,7 @@ def add_day_off(
     db.session.add(entry)
     db.session.flush()
     forget_local_days()
+    _deadlines().refresh_due_from(day)  # working-day counts across it move
     record(
         "calendar.add_day",
         actor=actor,
@@ -284,10 +286,19 @@ def remove_day_off(actor: User | None, entry: DayOff, *, today: dt.date | None =
     if entry.day <= today:
         raise RuleError("day already passed")
     entry_id = entry.id
+    removed_day = entry.day
     db.session.delete(entry)
     db.session.flush()
     forget_local_days()
+    _deadlines().refresh_due_from(removed_day)
     record("calendar.remove_day", actor=actor, object_type="day_off", object_id=entry_id)
+
+
+def _deadlines():
+    # Imported late: the stored deadlines read the cases package, which may import this one.
+    from casemgr.rules import deadlines
+
+    return deadlines
 
 
 # A clock a few minutes fast on the worker's phone must not refuse a true time.

@@ -1,39 +1,44 @@
-"""Open deadlines of cases as plain data ("tasks"), from built-in and registered sources.
+"""Deadlines of cases as tasks: the child-protection clocks and plan actions (two sources of
+the stored deadlines, casemgr/rules/deadlines.py), and the reads of "My tasks", the overdue
+list and a case's deadlines, all from the stored `deadlines` rows.
 
-A deadline source is a function `fn(user, now, case_ids)` yielding `Task` rows, where
-`case_ids` is a select of the ids of the open cases in scope (always built from
-`visible_cases(user)`, narrowed to the user's own caseload for "My tasks"). A source must
-use only those ids, so a list can never show what the case page would refuse, and should
-answer in one or two queries whatever the number of cases. Other packages register theirs
-at import time:
-
-    from casemgr.rules.tasks import Task, register_deadline_source
-
-    @register_deadline_source
-    def referral_answers(user, now, case_ids):
-        ...  # select(...).where(Referral.case_id.in_(case_ids)) -> yield Task(...)
+Every list is built from the ids of the cases in scope (`visible_cases(user)`, narrowed to the
+user's own caseload for "My tasks"), so a list can never show what the case page would refuse;
+"open" and "overdue" are the SQL conditions of casemgr.rules.deadlines, shared by every view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, func, select
 
 from casemgr.audit import record
 from casemgr.auth.models import User
-from casemgr.cases.models import Case, CaseTransitionLog, RiskLevel
+from casemgr.cases.models import Case, CaseTransitionLog, PlanAction, RiskLevel
 from casemgr.cases.queries import own_case_clause, visible_cases
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
-from casemgr.rules.models import EmergencyAction
+from casemgr.rules.deadlines import (
+    Due,
+    deadline_sources,
+    due_by_end_of,
+    kind_labels,
+    open_clause,
+    overdue_clause,
+    register_deadline_source,
+    sync,
+)
+from casemgr.rules.models import Deadline, EmergencyAction
 from casemgr.rules.services import NoRuleInForce, deadline
+
+__all__ = ["Task", "deadline_sources", "register_deadline_source"]
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +53,11 @@ class Task:
     kind: str
     due_at: dt.datetime
     label: object
+    lapses: bool = False
 
     def is_overdue(self, now: dt.datetime) -> bool:
-        """Whether the deadline has passed at `now`."""
-        return self.due_at < now
-
-
-DeadlineSource = Callable[[User, dt.datetime, Select], Iterable[Task]]
-_SOURCES: dict[str, DeadlineSource] = {}
-
-
-def register_deadline_source(fn: DeadlineSource) -> DeadlineSource:
-    """Add a source of tasks (usable as a decorator); registering it again replaces it."""
-    _SOURCES[f"{fn.__module__}.{fn.__qualname__}"] = fn
-    return fn
-
-
-def deadline_sources() -> list[DeadlineSource]:
-    """The registered sources, in registration order."""
-    return list(_SOURCES.values())
+        """Whether the deadline has passed at `now` (the same test as overdue_clause)."""
+        return not self.lapses and self.due_at < now
 
 
 def open_case_ids(user: User, *, mine: bool = False) -> Select:
@@ -77,6 +68,29 @@ def open_case_ids(user: User, *, mine: bool = False) -> Select:
     return statement.with_only_columns(Case.id)
 
 
+def tasks_query(
+    user: User, *, mine: bool = False, overdue_only: bool = False, now: dt.datetime
+) -> Select:
+    """The stored open (or overdue) deadlines of the user's open cases, soonest first."""
+    sync()
+    condition = overdue_clause(now) if overdue_only else open_clause(now)
+    return (
+        select(Deadline.case_id, Case.number, Deadline.kind, Deadline.due_at, Deadline.lapses)
+        .join(Case, Case.id == Deadline.case_id)
+        .where(Deadline.case_id.in_(open_case_ids(user, mine=mine)), condition)
+        .order_by(Deadline.due_at, Case.number, Deadline.kind, Deadline.object_id)
+    )
+
+
+def as_tasks(rows: Iterable) -> list[Task]:
+    """Rows of tasks_query as Task values, with their labels."""
+    labels = kind_labels()
+    return [
+        Task(case_id, number, kind, due_at, labels.get(kind, kind), lapses)
+        for case_id, number, kind, due_at, lapses in rows
+    ]
+
+
 def open_tasks(
     user: User,
     *,
@@ -84,29 +98,27 @@ def open_tasks(
     overdue_only: bool = False,
     now: dt.datetime | None = None,
 ) -> list[Task]:
-    """Every open deadline of the user's cases (or own caseload), soonest first.
-
-    Each source runs one or two queries over all the cases in scope; the union is sorted here
-    because working-day deadlines cannot be computed in SQL.
-    """
-    now = now or utcnow()
-    case_ids = open_case_ids(user, mine=mine)
-    tasks = [task for source in deadline_sources() for task in source(user, now, case_ids)]
-    if overdue_only:
-        tasks = [task for task in tasks if task.is_overdue(now)]
-    return sorted(tasks, key=lambda task: (task.due_at, task.case_number, task.kind))
+    """Every open deadline of the user's cases (or own caseload), soonest first (one query)."""
+    statement = tasks_query(user, mine=mine, overdue_only=overdue_only, now=now or utcnow())
+    return as_tasks(db.session.execute(statement))
 
 
-def listed_tasks(user: User, *, overdue: bool, now: dt.datetime | None = None) -> list[Task]:
-    """The tasks of the "My tasks" (own caseload) or "Overdue" (whole scope) page, with the read
-    recorded: the list names cases, so looking at it is an audit event like opening one."""
-    found = open_tasks(user, mine=not overdue, overdue_only=overdue, now=now)
+def audit_task_list(user: User, *, overdue: bool) -> None:
+    """Record the read of "My tasks" or "Overdue": the list names cases, so looking at it is an
+    audit event like opening one."""
     record(
         "case.list",
         actor=user,
         object_type="case",
         reason="overdue tasks" if overdue else "my tasks",
     )
+
+
+def listed_tasks(user: User, *, overdue: bool, now: dt.datetime | None = None) -> list[Task]:
+    """The tasks of the "My tasks" (own caseload) or "Overdue" (whole scope) page, with the read
+    recorded."""
+    found = open_tasks(user, mine=not overdue, overdue_only=overdue, now=now)
+    audit_task_list(user, overdue=overdue)
     return found
 
 
@@ -120,50 +132,62 @@ def rule_deadline(key: str, start: dt.datetime, unit_path: str | None) -> dt.dat
         return None
 
 
-# Statuses before the first plan is submitted: the plan-draft clock still runs.
-BEFORE_PLAN = (
-    Status.INTAKE,
-    Status.VERIFICATION,
-    Status.INITIAL_ASSESSMENT,
-    Status.DETAILED_ASSESSMENT,
-)
+CHILD_KINDS = {
+    "child.emergency_action": _l("Emergency action"),
+    "child.plan_draft": _l("Case plan drafted"),
+}
 
 
-def _child_cases(case_ids: Select) -> Select:
-    return (
-        select(Case.id, Case.number, Case.opened_at, Unit.path)
+@register_deadline_source(kinds=CHILD_KINDS, watches=(EmergencyAction, CaseTransitionLog))
+def child_protection(case_ids: list[int]) -> Iterable[Due]:
+    """Child cases: a case plan drafted within 5 working days of intake (met by the first
+    submission: a plan returned for changes was still drafted), and for a high-risk case (or
+    one where it was taken) an emergency action within 12 hours (one query)."""
+    acted = (
+        select(func.min(EmergencyAction.taken_at))
+        .where(EmergencyAction.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    drafted = (
+        select(func.min(CaseTransitionLog.occurred_at))
+        .where(
+            CaseTransitionLog.case_id == Case.id,
+            CaseTransitionLog.to_status == Status.PLAN_DRAFTED,
+        )
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    statement = (
+        select(Case.id, Case.opened_at, Case.risk_level, Unit.path, acted, drafted)
         .join(Unit, Unit.id == Case.unit_id)
         .where(Case.id.in_(case_ids), Case.group_code == "child")
     )
-
-
-@register_deadline_source
-def child_emergency_action(user: User, now: dt.datetime, case_ids: Select) -> Iterable[Task]:
-    """High-risk child cases without a recorded emergency action: 12 hours from intake."""
-    statement = _child_cases(case_ids).where(
-        Case.risk_level == RiskLevel.HIGH,
-        ~exists().where(EmergencyAction.case_id == Case.id),
-    )
-    for case_id, number, opened_at, path in db.session.execute(statement):
-        due = rule_deadline("child.emergency_action", opened_at, path)
-        if due is not None:
-            yield Task(case_id, number, "child.emergency_action", due, _l("Emergency action"))
-
-
-@register_deadline_source
-def child_plan_draft(user: User, now: dt.datetime, case_ids: Select) -> Iterable[Task]:
-    """Child cases whose plan was never submitted: 5 working days from intake."""
-    statement = _child_cases(case_ids).where(
-        Case.status.in_(BEFORE_PLAN),
-        ~exists().where(
-            CaseTransitionLog.case_id == Case.id,
-            CaseTransitionLog.to_status == Status.PLAN_DRAFTED,
-        ),
-    )
-    for case_id, number, opened_at, path in db.session.execute(statement):
+    for case_id, opened_at, risk, path, acted_at, drafted_at in db.session.execute(statement):
+        if risk == RiskLevel.HIGH or acted_at is not None:
+            due = rule_deadline("child.emergency_action", opened_at, path)
+            yield Due(case_id, "child.emergency_action", due, acted_at)
         due = rule_deadline("child.plan_draft", opened_at, path)
-        if due is not None:
-            yield Task(case_id, number, "child.plan_draft", due, _l("Case plan drafted"))
+        yield Due(case_id, "child.plan_draft", due, drafted_at)
+
+
+@register_deadline_source(kinds={"case.plan_action": _l("Plan action")}, watches=(PlanAction,))
+def plan_actions(case_ids: list[int]) -> Iterable[Due]:
+    """The dated actions of each case's current plan cycle, due by the end of their day and
+    met on the day they were done (one query)."""
+    statement = (
+        select(PlanAction.id, PlanAction.case_id, PlanAction.due_on, PlanAction.done_on)
+        .join(Case, Case.id == PlanAction.case_id)
+        .where(
+            PlanAction.case_id.in_(case_ids),
+            PlanAction.plan_cycle == Case.plan_cycle,
+            PlanAction.due_on.is_not(None),
+        )
+    )
+    for action_id, case_id, due_on, done_on in db.session.execute(statement):
+        yield Due(
+            case_id, "case.plan_action", due_by_end_of(due_on), due_by_end_of(done_on), action_id
+        )
 
 
 @dataclass(frozen=True)
@@ -182,44 +206,23 @@ class DeadlineRecord:
 
 
 def child_deadlines(case: Case) -> list[DeadlineRecord]:
-    """The child-protection deadlines of a case, with when each was met (two queries)."""
+    """The child-protection deadlines of a case, with when each was met (the stored rows)."""
     if case.group_code != "child":
         return []
-    acted_at = db.session.scalar(
-        select(EmergencyAction.taken_at)
-        .where(EmergencyAction.case_id == case.id)
-        .order_by(EmergencyAction.taken_at)
-        .limit(1)
-    )
-    drafted_at = db.session.scalar(
-        select(CaseTransitionLog.occurred_at)
-        .where(
-            CaseTransitionLog.case_id == case.id,
-            CaseTransitionLog.to_status == Status.PLAN_DRAFTED,
-        )
-        .order_by(CaseTransitionLog.occurred_at)
-        .limit(1)
-    )
-    path = case.unit.path
-    records = []
-    if case.risk_level == RiskLevel.HIGH or acted_at is not None:
-        records.append(
-            DeadlineRecord(
-                "child.emergency_action",
-                _l("Emergency action"),
-                rule_deadline("child.emergency_action", case.opened_at, path),
-                acted_at,
+    sync()
+    rows = {
+        kind: (due_at, met_at)
+        for kind, due_at, met_at in db.session.execute(
+            select(Deadline.kind, Deadline.due_at, Deadline.met_at).where(
+                Deadline.case_id == case.id, Deadline.kind.in_(CHILD_KINDS)
             )
         )
-    records.append(
-        DeadlineRecord(
-            "child.plan_draft",
-            _l("Case plan drafted"),
-            rule_deadline("child.plan_draft", case.opened_at, path),
-            drafted_at,
-        )
-    )
-    return records
+    }
+    return [
+        DeadlineRecord(kind, label, *rows[kind])
+        for kind, label in CHILD_KINDS.items()
+        if kind in rows
+    ]
 
 
 def case_owners(case_ids: list[int]) -> dict[int, tuple[str, str]]:

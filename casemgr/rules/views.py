@@ -3,9 +3,10 @@ tasks, supervisors the overdue deadlines of their units; recording an emergency 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -59,13 +60,14 @@ def _error(exc: services.RuleError) -> str:
     return str(RULE_ERRORS.get(str(exc), _l("The request could not be completed.")))
 
 
-def _page_of(items: list) -> Page:
-    """A page of an already computed list (tasks are merged from several sources in Python)."""
-    per_page = current_app.config["PER_PAGE"]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    start = (page - 1) * per_page
-    return Page(items=items[start : start + per_page], page=page, per_page=per_page,
-                total=len(items))  # fmt: skip
+def _task_page(*, overdue: bool, now: dt.datetime) -> Page:
+    """A page of "My tasks" (own caseload) or "Overdue" (whole scope), paged in SQL."""
+    page = paginate(
+        tasks.tasks_query(current_user, mine=not overdue, overdue_only=overdue, now=now),
+        scalars=False,
+    )
+    tasks.audit_task_list(current_user, overdue=overdue)
+    return dataclasses.replace(page, items=tasks.as_tasks(page.items))
 
 
 @bp.route("/")
@@ -160,7 +162,7 @@ def remove_day_off():
 @requires(Action.VIEW_CASES)
 def my_tasks():
     now = utcnow()
-    page = _page_of(tasks.listed_tasks(current_user, overdue=False, now=now))
+    page = _task_page(overdue=False, now=now)
     return render_template("rules/tasks.html", page=page, now=now, owners=None)
 
 
@@ -168,7 +170,7 @@ def my_tasks():
 @requires(Action.VIEW_CASES)
 def overdue():
     now = utcnow()
-    page = _page_of(tasks.listed_tasks(current_user, overdue=True, now=now))
+    page = _task_page(overdue=True, now=now)
     owners = tasks.case_owners([task.case_id for task in page.items])
     return render_template("rules/overdue.html", page=page, now=now, owners=owners)
 

@@ -1,10 +1,11 @@
-"""Reads for supervisors: caseload per worker, approvals waiting, deadline compliance per unit."""
+"""Reads for supervisors: caseload per worker, approvals waiting, deadline compliance per unit
+(overdue counts and compliance from the stored deadlines, casemgr/rules/deadlines.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -15,16 +16,15 @@ from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Role
-from casemgr.cases.models import Case, CaseNote, CaseTransitionLog, RiskLevel
+from casemgr.cases.models import Case, CaseNote, RiskLevel
 from casemgr.cases.queries import visible_cases
 from casemgr.cases.transfers import incoming_transfers
 from casemgr.cases.workflow import Status
 from casemgr.clock import local_date, local_midnight, utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
-from casemgr.rules.models import DurationUnit, EmergencyAction
-from casemgr.rules.services import NoRuleInForce, rule_in_force
-from casemgr.rules.tasks import open_tasks, rule_deadline
+from casemgr.rules.deadlines import overdue_clause, sync
+from casemgr.rules.models import Deadline
 
 DEFAULT_NO_CONTACT_DAYS = 30
 AWAITING_APPROVAL = (Status.PLAN_DRAFTED, Status.CLOSURE_REQUESTED)
@@ -76,9 +76,9 @@ def _open_cases(user: User) -> Select:
 def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[WorkerLoad]:
     """One row per social worker of the subtree (and per other owner of a visible open case).
 
-    Three queries plus the deadline sources', whatever the number of cases: the roster, one
-    GROUP BY over the open cases, and the owner of each open case for the overdue tasks
-    (working-day deadlines are computed in Python, so tasks cannot be grouped in SQL).
+    Four queries, whatever the number of cases: the roster, one GROUP BY over the open cases,
+    the names of owners outside the roster, and one GROUP BY over the stored overdue deadlines
+    (the same rows and condition as the overdue page).
     """
     cutoff = local_date(now) - dt.timedelta(days=days)
     last_note = (
@@ -124,12 +124,16 @@ def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[Worke
         row = rows[owner_id]
         row.active, row.high_risk, row.no_contact = active, int(high or 0), int(silent_count or 0)
 
-    overdue = Counter(task.case_id for task in open_tasks(user, overdue_only=True, now=now))
-    if overdue:
-        owners = db.session.execute(_open_cases(user).with_only_columns(Case.id, Case.owner_id))
-        for case_id, owner_id in owners:
-            if case_id in overdue:
-                rows[owner_id].overdue_tasks += overdue[case_id]
+    sync()
+    overdue = db.session.execute(
+        _open_cases(user)
+        .join(Deadline, Deadline.case_id == Case.id)
+        .where(overdue_clause(now))
+        .with_only_columns(Case.owner_id, func.count(Deadline.id))
+        .group_by(Case.owner_id)
+    )
+    for owner_id, count in overdue:
+        rows[owner_id].overdue_tasks = count
     return sorted(rows.values(), key=lambda r: (-r.active, r.name, r.user_id))
 
 
@@ -229,97 +233,41 @@ class UnitCompliance:
 DEADLINE_KINDS = ("child.emergency_action", "child.plan_draft")
 
 
-class DueTimes:
-    """Due times by the dated rules, remembered where they cannot differ.
-
-    A working-day deadline ends with the n-th working day after the start's local date, in the
-    version of the rule in force that day: every case a unit took in on the same day shares it,
-    so 10^4 cases need a few hundred calendar walks, not 10^4.
-    """
-
-    def __init__(self) -> None:
-        self._by_day: dict[tuple[str, dt.date, str], dt.datetime | None] = {}
-        self._per_day: dict[tuple[str, dt.date], bool] = {}
-        # The session's identity map holds rules weakly: keep them, or each look-up is a query.
-        self._rules: set = set()
-
-    def _counts_working_days(self, kind: str, day: dt.date) -> bool:
-        if (kind, day) not in self._per_day:
-            try:
-                rule = rule_in_force(kind, day)
-            except NoRuleInForce:
-                self._per_day[kind, day] = False  # rule_deadline logs it and answers None
-            else:
-                self._rules.add(rule)
-                self._per_day[kind, day] = rule.unit == DurationUnit.WORKING_DAYS
-        return self._per_day[kind, day]
-
-    def __call__(self, kind: str, start: dt.datetime, path: str) -> dt.datetime | None:
-        day = local_date(start)
-        if not self._counts_working_days(kind, day):
-            return rule_deadline(kind, start, path)
-        key = (kind, day, path)
-        if key not in self._by_day:
-            self._by_day[key] = rule_deadline(kind, start, path)
-        return self._by_day[key]
-
-
 def deadline_compliance(
     user: User, *, start: dt.date, end: dt.date, now: dt.datetime
 ) -> list[UnitCompliance]:
     """Child-protection deadlines (emergency action within 12 h for high-risk cases, plan within
     5 working days) of cases taken in from `start` to `end` (local dates, inclusive), per unit.
 
-    One query for the cases with when each deadline was first met (the same facts as
-    rules.tasks.child_deadlines); the due times use the dated rules, in Python.
+    One GROUP BY over the stored deadlines (the rows the tasks and overdue pages read).
     """
-    acted = (
-        select(func.min(EmergencyAction.taken_at))
-        .where(EmergencyAction.case_id == Case.id)
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    drafted = (
-        select(func.min(CaseTransitionLog.occurred_at))
-        .where(
-            CaseTransitionLog.case_id == Case.id,
-            CaseTransitionLog.to_status == Status.PLAN_DRAFTED,
-        )
-        .correlate(Case)
-        .scalar_subquery()
+    sync()
+    outcome = case(
+        (Deadline.met_at.is_not(None) & (Deadline.met_at <= Deadline.due_at), "on_time"),
+        (Deadline.met_at.is_not(None), "late"),
+        (overdue_clause(now), "missed"),
+        else_="pending",
     )
     statement = (
         visible_cases(user)
+        .join(Deadline, Deadline.case_id == Case.id)
         .where(
             Case.group_code == "child",
             Case.opened_at >= local_midnight(start),
             Case.opened_at < local_midnight(end + dt.timedelta(days=1)),
+            Deadline.kind.in_(DEADLINE_KINDS),
+            Deadline.due_at.is_not(None),
         )
-        .with_only_columns(
-            Unit.id, Unit.name, Unit.path, Case.opened_at, Case.risk_level, acted, drafted
-        )
+        .with_only_columns(Unit.id, Unit.name, Deadline.kind, outcome.label("how"))
+        .subquery()
     )
+    # Grouped outside: PostgreSQL does not match a CASE with bound values in the GROUP BY.
+    grouped = select(*statement.c, func.count()).group_by(*statement.c)
     units: dict[int, UnitCompliance] = {}
-    due = DueTimes()
-    for unit_id, name, path, opened_at, risk, acted_at, drafted_at in db.session.execute(statement):
+    for unit_id, name, kind, how, count in db.session.execute(grouped):
         unit = units.get(unit_id) or units.setdefault(unit_id, UnitCompliance(unit_id, name))
-        checks = [("child.plan_draft", drafted_at)]
-        if risk == RiskLevel.HIGH or acted_at is not None:
-            checks.append(("child.emergency_action", acted_at))
-        for kind, met_at in checks:
-            due_at = due(kind, opened_at, path)
-            if due_at is None:
-                continue
-            tally = unit.kinds[kind]
-            if met_at is not None:
-                if met_at <= due_at:
-                    tally.on_time += 1
-                else:
-                    tally.late += 1
-            elif due_at < now:
-                tally.missed += 1
-            else:
-                tally.pending += 1
+        tally = unit.kinds[kind]
+        setattr(tally, how, getattr(tally, how) + count)
     return sorted(units.values(), key=lambda u: u.unit_name)
 
 

@@ -1,4 +1,4 @@
-"""When a partner's answer to a referral is due, and unanswered referrals as tasks.
+"""When a partner's answer to a referral is due, stored as a deadline of its case.
 
 The answer period is the dated rule `referral.answer` (5 working days as seeded; supervisors
 add versions on the rules pages), counted on Viet Nam's working-day calendar with the
@@ -13,14 +13,12 @@ from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
-from casemgr.auth.models import User
-from casemgr.cases.models import Case
 from casemgr.clock import end_of_local_day
 from casemgr.extensions import db
 from casemgr.rules import NoRuleInForce, add_working_days, deadline, local_date
-from casemgr.rules.tasks import Task, register_deadline_source
+from casemgr.rules.deadlines import Due, due_by_end_of, register_deadline_source
 from casemgr.support.models import Referral, ReferralStatus
 
 RULE_KEY = "referral.answer"
@@ -40,13 +38,16 @@ def referral_answer_due(sent_on: dt.date, unit_path: str | None = None) -> dt.da
         return add_working_days(sent_on, days, unit_path=unit_path)
 
 
-@register_deadline_source
-def referral_answers(user: User, now: dt.datetime, case_ids: Select) -> Iterable[Task]:
-    """Referrals of the cases in scope still waiting for the partner's answer (one query)."""
-    statement = (
-        select(Referral.case_id, Case.number, Referral.answer_due_on)
-        .join(Case, Case.id == Referral.case_id)
-        .where(Referral.case_id.in_(case_ids), Referral.status == ReferralStatus.SENT)
-    )
-    for case_id, number, due_on in db.session.execute(statement):
-        yield Task(case_id, number, TASK_KIND, end_of_local_day(due_on), _l("Referral answer"))
+@register_deadline_source(kinds={TASK_KIND: _l("Referral answer")}, watches=(Referral,))
+def referral_answers(case_ids: list[int]) -> Iterable[Due]:
+    """The partner's answer to each referral, due by the end of its day and met on the day it
+    was recorded (one query). A referral closed without a recorded answer has none."""
+    statement = select(
+        Referral.id, Referral.case_id, Referral.status, Referral.answer_due_on, Referral.answered_on
+    ).where(Referral.case_id.in_(case_ids))
+    for referral_id, case_id, status, due_on, answered_on in db.session.execute(statement):
+        if status != ReferralStatus.SENT and answered_on is None:
+            continue
+        yield Due(
+            case_id, TASK_KIND, due_by_end_of(due_on), due_by_end_of(answered_on), referral_id
+        )

@@ -10,11 +10,12 @@ from sqlalchemy import event, select
 
 from casemgr.audit.models import AuditEvent
 from casemgr.cases import services as case_services
-from casemgr.cases.models import Case, RiskLevel
+from casemgr.cases.models import RiskLevel
 from casemgr.extensions import db as _db
-from casemgr.rules import services, tasks
-from casemgr.rules.models import EmergencyMeasure
-from casemgr.rules.tasks import Task, child_deadlines, open_tasks
+from casemgr.rules import deadlines, services
+from casemgr.rules.deadlines import Due
+from casemgr.rules.models import Deadline, EmergencyMeasure
+from casemgr.rules.tasks import child_deadlines, open_tasks
 from tests.rules.conftest import local, open_child_case
 
 INTAKE = local(2027, 2, 1, 9, 30)  # Monday before Tết 2027
@@ -135,20 +136,36 @@ def test_other_packages_register_sources(db, casework, dated, monkeypatch):
     case = dated(casework.case, INTAKE)
     seen_ids = []
 
-    def referral_answers(user, now, case_ids):
-        ids = list(db.session.scalars(case_ids))
-        seen_ids.append(ids)
-        for row in db.session.execute(select(Case.id, Case.number).where(Case.id.in_(ids))):
-            yield Task(row.id, row.number, "referral.answer", now - dt.timedelta(hours=1), "R")
+    def extra(case_ids):
+        seen_ids.append(list(case_ids))
+        for case_id in case_ids:
+            yield Due(case_id, "test.extra", INTAKE - dt.timedelta(hours=1))
 
-    monkeypatch.setattr(tasks, "_SOURCES", dict(tasks._SOURCES))
-    assert tasks.register_deadline_source(referral_answers) is referral_answers
-    tasks.register_deadline_source(referral_answers)  # again: replaced, not doubled
-    found = open_tasks(casework.supervisor, overdue_only=True, now=INTAKE)
-    assert [t.kind for t in found] == ["referral.answer"]
+    monkeypatch.setattr(deadlines, "_SOURCES", dict(deadlines._SOURCES))
+    register = deadlines.register_deadline_source(kinds={"test.extra": "X"})
+    assert register(extra) is extra
+    register(extra)  # again: replaced, not doubled
+    deadlines.refresh([case.id])
     assert seen_ids == [[case.id]]
+    found = open_tasks(casework.supervisor, overdue_only=True, now=INTAKE)
+    assert [(t.kind, t.label) for t in found] == [("test.extra", "X")]
     assert open_tasks(casework.other_supervisor, now=INTAKE) == []
-    assert seen_ids[-1] == []
+
+
+def test_rows_follow_the_changes_of_the_session(db, casework, dated):
+    """A flush that touches a watched row marks the case; the next read refreshes it."""
+    case = dated(casework.case, INTAKE)
+    stored = select(Deadline.kind).where(Deadline.case_id == case.id)
+    open_tasks(casework.worker, now=INTAKE)
+    assert set(db.session.scalars(stored)) == {"child.emergency_action", "child.plan_draft"}
+    case.risk_level = RiskLevel.LOW
+    db.session.flush()
+    assert kinds(open_tasks(casework.worker, now=INTAKE), case) == {"child.plan_draft": PLAN_DUE}
+    assert set(db.session.scalars(stored)) == {"child.plan_draft"}
+    # A commit stores them too, without any read in between.
+    case.risk_level = RiskLevel.HIGH
+    db.session.commit()
+    assert set(db.session.scalars(stored)) == {"child.emergency_action", "child.plan_draft"}
 
 
 def test_a_case_opened_before_any_version_is_skipped(db, casework, dated):
@@ -173,12 +190,17 @@ def statements(db):
 def test_queries_do_not_grow_with_the_number_of_cases(db, casework, dated, statements):
     open_tasks(casework.lead, now=INTAKE)  # warm the rule and calendar caches
     statements.clear()
-    open_tasks(casework.lead, now=INTAKE)
-    few = len(statements)
-    for _ in range(6):
-        open_child_case(casework.worker, casework.commune)
+    assert len(open_tasks(casework.lead, now=INTAKE)) == 2
+    assert len(statements) == 1  # the stored rows: one query, no deadline arithmetic
+    cases = [open_child_case(casework.worker, casework.commune).id for _ in range(6)]
     statements.clear()
-    assert len(open_tasks(casework.lead, now=INTAKE)) >= 14
-    # Each source runs one or two queries, whatever the number of cases (other packages'
-    # sources are registered too when their modules are loaded).
-    assert len(statements) == few <= 2 * len(tasks.deadline_sources())
+    deadlines.refresh(cases)
+    refreshing_six = len(statements)
+    cases += [open_child_case(casework.worker, casework.commune).id for _ in range(12)]
+    statements.clear()
+    deadlines.refresh(cases)
+    # Refreshing runs each source's one query per batch of cases, whatever its size.
+    assert len(statements) == refreshing_six <= len(deadlines.deadline_sources()) + 1
+    statements.clear()
+    assert len(open_tasks(casework.lead, now=INTAKE)) == 38
+    assert len(statements) == 1

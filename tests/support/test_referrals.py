@@ -13,7 +13,7 @@ from casemgr.people.registration import withdraw_consent
 from casemgr.people.relations import ConsentGiver
 from casemgr.rules.models import DurationUnit
 from casemgr.rules.services import add_rule_version
-from casemgr.rules.tasks import deadline_sources, open_case_ids
+from casemgr.rules.tasks import deadline_sources, open_tasks
 from casemgr.support import deadlines, queries, referrals, services
 from casemgr.support.models import Referral, ReferralStatus, ServiceType, VictimStatus
 from tests.support.conftest import DAY, consent, open_case
@@ -236,7 +236,7 @@ def test_unanswered_referrals_are_tasks(db, support):
     assert deadlines.referral_answers in deadline_sources()
 
     def tasks(user):
-        return list(deadlines.referral_answers(user, now, open_case_ids(user)))
+        return [t for t in open_tasks(user, now=now) if t.kind == "referral.answer"]
 
     assert [(t.case_id, t.kind, t.is_overdue(now)) for t in tasks(support.cw.worker)] == [
         (support.case.id, "referral.answer", True)
