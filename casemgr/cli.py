@@ -32,6 +32,7 @@ def init_command(skip_areas: bool) -> None:
 
     upgrade()
     click.echo("database migrated to head")
+    _fill_stored_deadlines()
     counts = load_reference_data()
     counts["service_types"] = load_service_catalogue()
     rules_added = seed_rules()
@@ -40,6 +41,23 @@ def init_command(skip_areas: bool) -> None:
     click.echo(f"dated rules: {rules_added} versions added")
     if not skip_areas:
         _load_areas(None)
+
+
+def _fill_stored_deadlines() -> None:
+    # Revision 0012 creates the deadlines table empty (working days need the app): a database
+    # upgraded across it gets its deadlines here, so no screen shows "nothing overdue" by mistake.
+    from sqlalchemy import exists, select
+
+    from casemgr.cases.models import Case
+    from casemgr.extensions import db
+    from casemgr.rules import deadlines
+    from casemgr.rules.models import Deadline
+
+    has_cases = db.session.scalar(select(exists().where(Case.id.is_not(None))))
+    has_deadlines = db.session.scalar(select(exists().where(Deadline.id.is_not(None))))
+    if has_cases and not has_deadlines:
+        click.echo(f"stored deadlines: {deadlines.refresh_all()} rows written")
+        db.session.commit()
 
 
 @casemgr_cli.command("load-areas")

@@ -63,3 +63,16 @@ def test_recompute_restores_the_rows(app, db, casework, dated):
     assert result.exit_code == 0, result.output
     assert "deadlines recomputed" in result.output
     assert stored(case) == before
+
+
+def test_init_fills_the_deadlines_of_a_database_upgraded_across_their_table(
+    app, db, casework, dated
+):
+    from casemgr.cli import _fill_stored_deadlines
+
+    case = dated(casework.case, INTAKE)
+    before = stored(case)
+    assert before
+    db.session.execute(delete(Deadline))  # what revision 0012 leaves: the table, empty
+    _fill_stored_deadlines()
+    assert stored(case) == before
