@@ -41,6 +41,7 @@ from casemgr.org.models import Unit
 from casemgr.people.access import load_person
 from casemgr.reference import queries as reference
 from casemgr.web.access import requires, user_may
+from casemgr.web.forms import EMPTY, flash_warnings, sub_group_choices
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -118,17 +119,24 @@ def search_cases():
 def new_case(person_id: int):
     person = load_person(current_user, person_id)
     form = CaseForm()
-    form.group_code.choices = [SelectChoice(g.code, g.label) for g in reference.target_groups()]
-    form.sub_group_ids.choices = [
-        SelectChoice(s.id, f"{s.code}) {s.label}")
-        for s in reference.sub_groups(form.group_code.data or "child")
+    form.group_code.choices = [SelectChoice("", EMPTY)] + [
+        SelectChoice(g.code, g.label) for g in reference.target_groups()
     ]
+    # Every group's sub-groups are on the page; those of other groups are hidden (a script
+    # follows the choice; without it, "Update sub-groups" re-renders with every value kept).
+    form.sub_group_ids.choices = sub_group_choices(
+        s for subs in reference.sub_groups_by_group().values() for s in subs
+    )
     form.unit_id.choices = [
         SelectChoice(a.unit_id, a.unit.name)
         for a in current_user.roles
         if a.role in ("social_worker", "supervisor")
     ]
-    if form.validate_on_submit():
+    if form.refresh.data:
+        form.validate_on_submit()
+        for field in form:  # only the sub-groups were asked for: no other field is judged yet
+            field.errors = list(field.errors) if field is form.sub_group_ids else []
+    elif form.validate_on_submit() and form.fits_person(person):
         try:
             case = services.open_case(
                 current_user,
@@ -198,9 +206,7 @@ def edit(case_id: int):
         form.sub_group_ids.data = [s.id for s in case.sub_groups]
         form.summary.data = case.summary
         form.version.data = case.version
-    form.sub_group_ids.choices = [
-        SelectChoice(s.id, f"{s.code}) {s.label}") for s in reference.sub_groups(case.group_code)
-    ]
+    form.sub_group_ids.choices = sub_group_choices(reference.sub_groups(case.group_code))
     conflict = None
     if form.validate_on_submit():
         try:
@@ -290,7 +296,7 @@ def new_assessment(case_id: int):
             case,
             access,
             kind=AssessmentKind(form.kind.data),
-            risk_rating=RiskLevel(form.risk_rating.data),
+            risk_rating=form.rating(),
             answers=form.answers(),
         )
         flash(_("Assessment saved."), "success")
@@ -318,6 +324,7 @@ def add_plan_action(case_id: int):
             flash(_error(exc), "danger")
         else:
             flash(_("Added to the plan."), "success")
+            flash_warnings(form)
         return redirect(url_for("cases.detail", case_id=case.id))
     return render_template("cases/plan_form.html", case=case, form=form), 400
 

@@ -34,6 +34,7 @@ from casemgr.people.forms import (
 from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
 from casemgr.web.access import requires
+from casemgr.web.forms import field_error
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -123,8 +124,31 @@ PERSON_ERRORS = {
 }
 
 
+# Refusals that concern one field are shown under that field, never as a bare banner.
+FIELD_ERRORS = {
+    "phone is not a Vietnamese phone number": (
+        "phone",
+        _l("Enter a Vietnamese phone number, e.g. 0912 345 678 or +84 912 345 678."),
+    ),
+    "national id must have 12 digits (or 9 for a legacy id)": (
+        "national_id",
+        _l("Enter 12 digits, or 9 for an old ID."),
+    ),
+}
+
+
 def _person_error(exc: services.PersonError) -> str:
-    return str(PERSON_ERRORS.get(str(exc), _l("Check the highlighted fields.")))
+    return str(PERSON_ERRORS.get(str(exc), _l("The request could not be completed.")))
+
+
+def _refuse(form: PersonForm, exc: services.PersonError) -> None:
+    """Put a service's refusal under its field, or say in a banner what is wrong."""
+    name, message = FIELD_ERRORS.get(str(exc), (None, None))
+    if name is not None and name in form:
+        field_error(form[name], message)
+        flash(_("Check the fields marked below."), "danger")
+    else:
+        flash(_person_error(exc), "danger")
 
 
 def _prepare_person_form(form: PersonForm) -> None:
@@ -185,7 +209,7 @@ def _register(form: PersonForm, area_id: int | None):
             mother_given_name=form.mother_given_name.data,
         )
     except services.PersonError as exc:
-        flash(_person_error(exc), "danger")
+        _refuse(form, exc)
         return render_template("people/register.html", form=form, duplicates=None)
     for warning in identity.national_id_warnings(
         form.national_id.data, person.birth_year, person.sex
@@ -310,7 +334,7 @@ def edit(person_id: int):
                 "warning",
             )
         except services.PersonError as exc:
-            flash(_person_error(exc), "danger")
+            _refuse(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("people.detail", person_id=person.id))
