@@ -179,7 +179,8 @@ class AssessmentForm(Form):
     strengths = TextAreaField(ASSESSMENT_QUESTIONS[4][1], validators=[Optional(), Length(max=5000)])
     # No rating is a valid answer: it leaves the case's risk level as it was.
     risk_rating = SelectField(
-        _l("Risk rating (leave empty to keep the case's risk level)"),
+        _l("Risk rating"),
+        description=_l("Leave it empty to keep the case's risk level as it is."),
         validators=[Optional()],
         choices=fact_choices(
             {level: label for level, label in RISK_LABELS.items() if level != RiskLevel.UNKNOWN}

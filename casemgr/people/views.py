@@ -34,7 +34,7 @@ from casemgr.people.forms import (
 from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
 from casemgr.web.access import requires
-from casemgr.web.forms import field_error
+from casemgr.web.forms import field_error, flash_errors
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -71,7 +71,7 @@ def erasure_requests():
 def request_erasure():
     form = ErasureRequestForm()
     if not form.validate_on_submit():
-        flash(_("Give a person number and a reason."), "danger")
+        flash_errors(form)
         return redirect(url_for("people.erasure_requests"))
     person = access.load_erasable_person(current_user, form.person_id.data)
     try:
@@ -357,7 +357,7 @@ def add_relative(person_id: int):
         )
         flash(_("Relative added."), "success")
     else:
-        flash(_("Enter the relative's name and relationship."), "danger")
+        flash_errors(form)
     return redirect(url_for("people.detail", person_id=person.id))
 
 
@@ -385,7 +385,7 @@ def add_consent(person_id: int):
         else:
             flash(_("Consent recorded."), "success")
     else:
-        flash(_("Choose what the consent covers, who gave it and when."), "danger")
+        flash_errors(form)
     return redirect(url_for("people.detail", person_id=person.id))
 
 

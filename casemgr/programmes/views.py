@@ -30,6 +30,7 @@ from casemgr.programmes.forms import (
 from casemgr.programmes.models import ActivityKind, Finding, InterventionModel
 from casemgr.reference.queries import target_groups
 from casemgr.web.access import requires
+from casemgr.web.forms import flash_errors
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -260,8 +261,7 @@ def set_targets(model_id: int):
     model = queries.load_model(current_user, model_id, manage=True)
     form = TargetsForm()
     if not form.validate_on_submit():
-        flash(_("Targets are whole numbers, zero or more, for a year between 2000 and 2100."),
-              "danger")  # fmt: skip
+        flash_errors(form)
         return redirect(url_for("programmes.results", model_id=model.id))
     try:
         services.set_targets(current_user, model, form.year.data, form.values())
@@ -303,7 +303,9 @@ def enrol(case_id: int):
     form = EnrolForm()
     valid = form.validate_on_submit()
     model = db.session.get(InterventionModel, form.model_id.data) if valid else None
-    if model is None:
+    if not valid:
+        flash_errors(form)
+    elif model is None:
         flash(_("Choose a model and a date."), "danger")
     else:
         try:
@@ -321,7 +323,7 @@ def leave(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = LeaveForm()
     if not form.validate_on_submit():
-        flash(_("Give the leaving date."), "danger")
+        flash_errors(form)
     else:
         try:
             services.end_enrolment(

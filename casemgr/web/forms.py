@@ -47,6 +47,13 @@ def field_error(field: Field, message: Any) -> None:
     field.errors = [*field.errors, str(message)]
 
 
+def flash_errors(form: FlaskForm) -> None:
+    """For a form posted from a page it redirects back to: say what is wrong, field by field."""
+    for field in form:
+        for error in field.errors if isinstance(field.errors, list | tuple) else ():
+            flash(f"{field.label.text}: {error}" if field.label.text else str(error), "danger")
+
+
 def flash_warnings(form: FlaskForm) -> None:
     """Flash the non-blocking warnings of a form that was saved (e.g. a due date in the past)."""
     for field in form:

@@ -26,7 +26,7 @@ from casemgr.crypto import normalise
 BIRTH_FLOOR = dt.date(1900, 1, 1)
 EVENT_FLOOR = dt.date(2000, 1, 1)
 # Dated records of the organisation (rules, units) may be older than the service's events.
-RECORD_FLOOR = dt.date(1945, 9, 2)
+RECORD_FLOOR = dt.date(1945, 1, 1)
 # Law on Children 102/2016: a child is under 16.
 CHILD_AGE_LIMIT = 16
 # How far ahead a due date, plan or dated record may reasonably lie.
@@ -106,6 +106,10 @@ def _later(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _too_early(floor: dt.date) -> str:
+    return str(_l("Enter a date in %(year)d or later.", year=floor.year))
+
+
 class PastDate:
     """A date that has happened: not after today, not before `floor`."""
 
@@ -121,11 +125,7 @@ class PastDate:
         if day > clock.today():
             raise ValidationError(str(_l("The date cannot be in the future.")))
         if day < self.floor:
-            raise ValidationError(
-                str(_l("Enter a date after %(year)d.", year=self.floor.year - 1))
-                if self.floor.month == 1 and self.floor.day == 1
-                else str(_l("Enter a date after %(date)s.", date=self.floor.isoformat()))
-            )
+            raise ValidationError(_too_early(self.floor))
 
 
 class PastMoment:
@@ -142,7 +142,7 @@ class PastMoment:
         if moment > now + dt.timedelta(minutes=5):  # a clock a few minutes fast is no lie
             raise ValidationError(str(_l("The time cannot be in the future.")))
         if moment.date() < self.floor:
-            raise ValidationError(str(_l("Enter a date after %(year)d.", year=self.floor.year - 1)))
+            raise ValidationError(_too_early(self.floor))
 
 
 class FutureAllowedDate:
@@ -165,7 +165,7 @@ class FutureAllowedDate:
                 str(_l("Enter a date within %(years)d years from today.", years=FUTURE_YEARS))
             )
         if day < self.floor:
-            raise ValidationError(str(_l("Enter a date after %(year)d.", year=self.floor.year - 1)))
+            raise ValidationError(_too_early(self.floor))
         if self.warn_past and day < today:
             add_warning(field, _l("This date is already past."))
 
