@@ -30,7 +30,7 @@ from casemgr.programmes.forms import (
 from casemgr.programmes.models import ActivityKind, Finding, InterventionModel
 from casemgr.reference.queries import target_groups
 from casemgr.web.access import requires
-from casemgr.web.forms import flash_errors
+from casemgr.web.forms import flash_errors, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -68,7 +68,9 @@ def _model_form(form: ModelForm, model: InterventionModel | None = None) -> None
     if model is not None and model.unit not in units:
         units.insert(0, model.unit)  # shown, but the service refuses to keep it unmanaged
     form.unit_id.choices = [SelectChoice(u.id, f"{u.name} ({u.code})") for u in units]
-    form.group_code.choices = [SelectChoice(g.code, g.label) for g in target_groups()]
+    form.group_code.choices = starting_empty(
+        (SelectChoice(g.code, g.label) for g in target_groups()), empty=""
+    )
     areas = queries.servable_areas(units)
     if model is not None:  # keep what the model serves selectable
         areas += [area for area in model.areas if area not in areas]
@@ -177,7 +179,9 @@ def activities(model_id: int):
 def new_activity(model_id: int):
     model = queries.load_model(current_user, model_id, manage=True)
     form = ActivityForm()
-    form.area_id.choices = [SelectChoice(a.id, a.name) for a in queries.activity_areas(model)]
+    form.area_id.choices = starting_empty(
+        SelectChoice(a.id, a.name) for a in queries.activity_areas(model)
+    )
     if form.validate_on_submit():
         try:
             services.record_activity(
@@ -219,7 +223,7 @@ def new_visit(model_id: int):
     model = queries.load_model(current_user, model_id, manage=True)
     form = VisitForm()
     units = db.session.scalars(units_in_subtrees([model.unit])).all()
-    form.unit_id.choices = [SelectChoice(u.id, f"{u.name} ({u.code})") for u in units]
+    form.unit_id.choices = starting_empty(SelectChoice(u.id, f"{u.name} ({u.code})") for u in units)
     if form.validate_on_submit():
         try:
             services.record_visit(
@@ -283,9 +287,10 @@ def enrolments(case_id: int):
     enrol_form = leave_form = None
     if access.can_write:
         enrol_form = EnrolForm(formdata=None, enrolled_on=today)
-        enrol_form.model_id.choices = [
-            SelectChoice(m.id, m.name) for m in queries.enrolment_choices(current_user, case, today)
-        ]
+        models = queries.enrolment_choices(current_user, case, today)
+        enrol_form.model_id.choices = (
+            starting_empty(SelectChoice(m.id, m.name) for m in models) if models else []
+        )
         leave_form = LeaveForm(formdata=None, left_on=today)
     return render_template(
         "programmes/case_enrolments.html",

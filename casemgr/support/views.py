@@ -40,6 +40,7 @@ from casemgr.support.forms import (
 from casemgr.support.models import DocumentKind, Referral, ServicePoint, ServiceType
 from casemgr.support.policy import may_manage_point
 from casemgr.web.access import requires, user_may
+from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -116,7 +117,7 @@ def new_service(case_id: int):
         form.delivered_on.data = clock.today()
     day = form.delivered_on.data or clock.today()
     offered = queries.offered_services(case, day)
-    form.service_type_id.choices = [SelectChoice(t.id, t.label) for t in offered]
+    form.service_type_id.choices = starting_empty(SelectChoice(t.id, t.label) for t in offered)
     form.partner_id.choices = [NONE, *_partner_choices()]
     if form.validate_on_submit():
         try:
@@ -225,10 +226,10 @@ def new_referral(case_id: int):
     if request.method == "GET":
         form.sent_on.data = clock.today()
     day = form.sent_on.data or clock.today()
-    form.partner_id.choices = _partner_choices()
-    form.service_type_id.choices = [
+    form.partner_id.choices = starting_empty(_partner_choices())
+    form.service_type_id.choices = starting_empty(
         SelectChoice(t.id, t.label) for t in queries.offered_services(case, day)
-    ]
+    )
     missing = queries.missing_referral_consents(case, day)
     may_override = user_may(current_user, Action.OVERRIDE_CONSENT) and not access.is_break_glass
     status = 200

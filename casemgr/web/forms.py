@@ -37,6 +37,11 @@ def fact_choices(labels: Mapping) -> list[SelectChoice]:
     return choices(labels, blank=True)
 
 
+def starting_empty(listed: Iterable[SelectChoice], empty: Any = 0) -> list[SelectChoice]:
+    """Choices set by a view for a select that records a fact: an empty option comes first."""
+    return [SelectChoice(empty, EMPTY), *listed]
+
+
 def choose() -> DataRequired:
     """Required choice of a fact (the empty first option is refused)."""
     return DataRequired(message=_l("Choose one."))
