@@ -232,12 +232,21 @@ ID_WARNINGS = {
 @bp.route("/<int:person_id>")
 @requires(Action.VIEW_CASES)
 def detail(person_id: int):
+    return _detail_page(access.load_person(current_user, person_id))
+
+
+def _detail_page(
+    person,
+    relative_form: RelativeForm | None = None,
+    consent_form: ConsentForm | None = None,
+    status: int = 200,
+):
+    """The person page; a refused relative or consent comes back with what was typed."""
     from casemgr.cases.queries import visible_cases
 
-    person = access.load_person(current_user, person_id)
     relatives = registration.relatives_of(person)
     consents = registration.consents_of(person)
-    consent_form = ConsentForm(formdata=None, given_on=clock.today())
+    consent_form = consent_form or ConsentForm(formdata=None, given_on=clock.today())
     consent_form.relative_id.choices = [SelectChoice(0, "—")] + [
         SelectChoice(r.id, r.name) for r in relatives if r.is_guardian
     ]
@@ -259,7 +268,7 @@ def detail(person_id: int):
         missing=missing,
         cases=cases,
         linked=registration.linked_ids(person),
-        relative_form=RelativeForm(formdata=None),
+        relative_form=relative_form or RelativeForm(formdata=None),
         consent_form=consent_form,
         withdraw_form=WithdrawConsentForm(),
         link_form=LinkForm(formdata=None),
@@ -268,7 +277,7 @@ def detail(person_id: int):
         scope_labels=CONSENT_SCOPE_LABELS,
         giver_labels=CONSENT_GIVER_LABELS,
         sex_labels=SEX_LABELS,
-    )
+    ), status
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
@@ -357,7 +366,7 @@ def add_relative(person_id: int):
         )
         flash(_("Relative added."), "success")
     else:
-        flash_errors(form)
+        return _detail_page(person, relative_form=form, status=400)
     return redirect(url_for("people.detail", person_id=person.id))
 
 
@@ -367,25 +376,22 @@ def add_consent(person_id: int):
     person = access.load_person(current_user, person_id)
     form = ConsentForm()
     form.relative_id.choices = []
-    if form.validate_on_submit():
-        relative = (
-            db.session.get(Relative, form.relative_id.data) if form.relative_id.data else None
+    if not form.validate_on_submit():
+        return _detail_page(person, consent_form=form, status=400)
+    relative = db.session.get(Relative, form.relative_id.data) if form.relative_id.data else None
+    try:
+        registration.record_consent(
+            current_user,
+            person,
+            scope=form.scope.data,
+            given_by=form.given_by.data,
+            given_on=form.given_on.data,
+            relative=relative,
         )
-        try:
-            registration.record_consent(
-                current_user,
-                person,
-                scope=form.scope.data,
-                given_by=form.given_by.data,
-                given_on=form.given_on.data,
-                relative=relative,
-            )
-        except services.PersonError as exc:
-            flash(_person_error(exc), "danger")
-        else:
-            flash(_("Consent recorded."), "success")
-    else:
-        flash_errors(form)
+    except services.PersonError as exc:
+        field_error(form.relative_id, _person_error(exc))
+        return _detail_page(person, consent_form=form, status=409)
+    flash(_("Consent recorded."), "success")
     return redirect(url_for("people.detail", person_id=person.id))
 
 

@@ -388,3 +388,39 @@ def _adult(casework, db) -> int:
     )
     db.session.commit()
     return person.id
+
+
+# -- small forms on the person page keep what was typed ---------------------------------------
+
+
+def test_refused_relative_comes_back_with_its_values_and_messages(client, casework, db):
+    from casemgr.people.relations import Relative
+
+    client.login(casework.worker)
+    person_id = casework.case.person_id
+    before = _count(db, Relative)
+    response = client.post_form(
+        f"/people/{person_id}/relatives", {"relationship_kind": "", "name": "Nguyễn Văn Tư"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert _count(db, Relative) == before
+    assert errors_under(html, "relationship_kind")
+    assert 'value="Nguyễn Văn Tư"' in html
+
+
+def test_consent_dated_in_the_future_is_refused_under_the_date(client, casework, db):
+    from casemgr.people.relations import Consent
+
+    client.login(casework.worker)
+    person_id = casework.case.person_id
+    before = _count(db, Consent)
+    response = client.post_form(
+        f"/people/{person_id}/consents",
+        {"scope": "case_work", "given_by": "subject", "given_on": "2027-01-05"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert _count(db, Consent) == before
+    assert errors_under(html, "given_on")
+    assert 'value="2027-01-05"' in html
