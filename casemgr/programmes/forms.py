@@ -136,12 +136,24 @@ class TargetsForm(Form):
     """A model's targets for one year, one optional number per indicator."""
 
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
-    persons_enrolled = IntegerField(validators=[Optional(), v.amount()])
-    persons_assisted = IntegerField(validators=[Optional(), v.amount()])
-    community_sessions = IntegerField(validators=[Optional(), v.amount()])
-    session_participants = IntegerField(validators=[Optional(), v.amount()])
-    staff_trained = IntegerField(validators=[Optional(), v.amount()])
-    monitoring_visits = IntegerField(validators=[Optional(), v.amount()])
+    persons_enrolled = IntegerField(
+        INDICATOR_LABELS[Indicator.PERSONS_ENROLLED], validators=[Optional(), v.amount()]
+    )
+    persons_assisted = IntegerField(
+        INDICATOR_LABELS[Indicator.PERSONS_ASSISTED], validators=[Optional(), v.amount()]
+    )
+    community_sessions = IntegerField(
+        INDICATOR_LABELS[Indicator.COMMUNITY_SESSIONS], validators=[Optional(), v.amount()]
+    )
+    session_participants = IntegerField(
+        INDICATOR_LABELS[Indicator.SESSION_PARTICIPANTS], validators=[Optional(), v.amount()]
+    )
+    staff_trained = IntegerField(
+        INDICATOR_LABELS[Indicator.STAFF_TRAINED], validators=[Optional(), v.amount()]
+    )
+    monitoring_visits = IntegerField(
+        INDICATOR_LABELS[Indicator.MONITORING_VISITS], validators=[Optional(), v.amount()]
+    )
     submit = SubmitField(_l("Save targets"))
 
     def values(self) -> dict[Indicator, int | None]:

@@ -30,7 +30,7 @@ from casemgr.programmes.forms import (
 from casemgr.programmes.models import ActivityKind, Finding, InterventionModel
 from casemgr.reference.queries import target_groups
 from casemgr.web.access import requires
-from casemgr.web.forms import flash_errors, starting_empty
+from casemgr.web.forms import field_error, flash_errors, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -283,22 +283,28 @@ def set_targets(model_id: int):
 @requires(Action.VIEW_CASES)
 def enrolments(case_id: int):
     case, access = load_case(current_user, case_id)
+    return _enrolments_page(case, access)
+
+
+def _enrolments_page(case, access, enrol_form=None, leave_form=None, status: int = 200):
+    """The case's enrolments; a refused enrolment or leaving comes back with what was typed."""
     today = clock.today()
-    enrol_form = leave_form = None
     if access.can_write:
-        enrol_form = EnrolForm(formdata=None, enrolled_on=today)
+        enrol_form = enrol_form or EnrolForm(formdata=None, enrolled_on=today)
         models = queries.enrolment_choices(current_user, case, today)
         enrol_form.model_id.choices = (
             starting_empty(SelectChoice(m.id, m.name) for m in models) if models else []
         )
-        leave_form = LeaveForm(formdata=None, left_on=today)
+        leave_form = leave_form or LeaveForm(formdata=None, left_on=today)
+    else:
+        enrol_form = leave_form = None
     return render_template(
         "programmes/case_enrolments.html",
         case=case,
         enrolments=queries.case_enrolments(case.id),
         enrol_form=enrol_form,
         leave_form=leave_form,
-    )
+    ), status
 
 
 @case_bp.route("/<int:case_id>/programmes/enrol", methods=["POST"])
@@ -308,17 +314,16 @@ def enrol(case_id: int):
     form = EnrolForm()
     valid = form.validate_on_submit()
     model = db.session.get(InterventionModel, form.model_id.data) if valid else None
-    if not valid:
-        flash_errors(form)
-    elif model is None:
-        flash(_("Choose a model and a date."), "danger")
+    if valid and model is None:
+        field_error(form.model_id, _("Choose a model and a date."))
+    if model is None:
+        return _enrolments_page(case, access, enrol_form=form, status=400)
+    try:
+        services.enrol_case(current_user, case, access, model, form.enrolled_on.data)
+    except services.ProgrammeError as exc:
+        flash(error_message(exc), "danger")
     else:
-        try:
-            services.enrol_case(current_user, case, access, model, form.enrolled_on.data)
-        except services.ProgrammeError as exc:
-            flash(error_message(exc), "danger")
-        else:
-            flash(_("Case enrolled."), "success")
+        flash(_("Case enrolled."), "success")
     return redirect(url_for("cases.programmes.enrolments", case_id=case.id))
 
 
@@ -328,14 +333,13 @@ def leave(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = LeaveForm()
     if not form.validate_on_submit():
-        flash_errors(form)
+        return _enrolments_page(case, access, leave_form=form, status=400)
+    try:
+        services.end_enrolment(
+            current_user, case, access, form.enrolment_id.data, form.left_on.data
+        )
+    except services.ProgrammeError as exc:
+        flash(error_message(exc), "danger")
     else:
-        try:
-            services.end_enrolment(
-                current_user, case, access, form.enrolment_id.data, form.left_on.data
-            )
-        except services.ProgrammeError as exc:
-            flash(error_message(exc), "danger")
-        else:
-            flash(_("Leaving recorded."), "success")
+        flash(_("Leaving recorded."), "success")
     return redirect(url_for("cases.programmes.enrolments", case_id=case.id))

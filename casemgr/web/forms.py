@@ -55,8 +55,9 @@ def field_error(field: Field, message: Any) -> None:
 def flash_errors(form: FlaskForm) -> None:
     """For a form posted from a page it redirects back to: say what is wrong, field by field."""
     for field in form:
+        named = field.label.text and field.type not in ("HiddenField", "CSRFTokenField")
         for error in field.errors if isinstance(field.errors, list | tuple) else ():
-            flash(f"{field.label.text}: {error}" if field.label.text else str(error), "danger")
+            flash(f"{field.label.text}: {error}" if named else str(error), "danger")
 
 
 def flash_warnings(form: FlaskForm) -> None:
