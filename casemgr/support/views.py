@@ -270,6 +270,11 @@ def referral(case_id: int):
     item = queries.case_referral(case, _arg_id())
     if item is None:
         _not_found("referral", case)
+    return _referral_page(case, access, item)
+
+
+def _referral_page(case, access, item, answer_form=None, complete_form=None, status=200):
+    """The referral page; a refused answer or outcome comes back with what was typed."""
     today = clock.today()
     return render_template(
         "support/referral.html",
@@ -277,14 +282,15 @@ def referral(case_id: int):
         access=access,
         referral=item,
         today=today,
-        answer_form=AnswerForm(formdata=None, referral_id=item.id, answered_on=today),
-        complete_form=CompleteForm(formdata=None, referral_id=item.id, completed_on=today),
-    )
+        answer_form=answer_form
+        or AnswerForm(formdata=None, referral_id=item.id, answered_on=today),
+        complete_form=complete_form
+        or CompleteForm(formdata=None, referral_id=item.id, completed_on=today),
+    ), status
 
 
 def _posted_referral(case: Case, form: AnswerForm | CompleteForm) -> Referral:
-    if not form.validate_on_submit():
-        abort(400)
+    """The referral a posted answer or outcome is about (400 when malformed, 404 elsewhere)."""
     try:
         referral_id = int(form.referral_id.data)
     except (TypeError, ValueError):
@@ -301,6 +307,8 @@ def answer_referral(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = AnswerForm()
     item = _posted_referral(case, form)
+    if not form.validate_on_submit():
+        return _referral_page(case, access, item, answer_form=form, status=400)
     try:
         referrals.answer_referral(
             current_user,
@@ -324,6 +332,8 @@ def complete_referral(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = CompleteForm()
     item = _posted_referral(case, form)
+    if not form.validate_on_submit():
+        return _referral_page(case, access, item, complete_form=form, status=400)
     try:
         referrals.complete_referral(
             current_user,

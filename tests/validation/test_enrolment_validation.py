@@ -11,7 +11,6 @@ from casemgr import clock
 from casemgr.extensions import db
 from casemgr.programmes import services
 from casemgr.programmes.models import Enrolment
-from tests.programmes.conftest import programmes  # noqa: F401  (fixture)
 from tests.validation.browser_form import errors_under
 
 
@@ -25,7 +24,7 @@ def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(Enrolment))
 
 
-def test_enrolment_dated_in_the_future_is_refused_under_the_date(client, programmes):  # noqa: F811
+def test_enrolment_dated_in_the_future_is_refused_under_the_date(client, programmes):
     cw = programmes.cw
     client.login(cw.worker)
     before = _count()
@@ -40,7 +39,7 @@ def test_enrolment_dated_in_the_future_is_refused_under_the_date(client, program
     assert 'value="2027-02-01"' in html
 
 
-def test_leaving_dated_in_the_future_is_refused_under_the_date(client, programmes):  # noqa: F811
+def test_leaving_dated_in_the_future_is_refused_under_the_date(client, programmes):
     cw = programmes.cw
     enrolment = services.enrol_case(
         cw.worker, cw.case, cw.access(cw.worker), programmes.commune_model, dt.date(2026, 3, 2)
