@@ -86,6 +86,6 @@ class NewUnitForm(Form):
 class CloseUnitForm(Form):
     """Close a unit, naming its successor."""
 
-    successor_id = SelectField(_l("Successor unit"), coerce=int)
+    successor_id = SelectField(_l("Successor unit"), coerce=int, validators=[choose()])
     closed_on = DateField(_l("Closed from"), validators=[DataRequired(), v.record_date()])
     submit = SubmitField(_l("Close unit"))

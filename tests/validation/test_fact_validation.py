@@ -424,3 +424,17 @@ def test_consent_dated_in_the_future_is_refused_under_the_date(client, casework,
     assert _count(db, Consent) == before
     assert errors_under(html, "given_on")
     assert 'value="2027-01-05"' in html
+
+
+def test_role_without_a_choice_comes_back_under_the_field(client, casework, db):
+    from casemgr.auth.models import RoleAssignment
+
+    client.login(casework.admin)
+    target = casework.colleague
+    before = _count(db, RoleAssignment)
+    response = client.post_form(
+        f"/admin/users/{target.id}/roles", {"role": "", "unit_id": casework.commune.id}
+    )
+    assert response.status_code == 400
+    assert _count(db, RoleAssignment) == before
+    assert errors_under(response.get_data(as_text=True), "role")
