@@ -13,10 +13,11 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from casemgr.audit.alerts import COMMENT_MAX_LENGTH
 from casemgr.audit.models import AlertKind, AlertStatus, Outcome
+from casemgr.web import validators as v
 from casemgr.web.forms import Form
 
 OUTCOME_LABELS = {
@@ -65,8 +66,8 @@ class EventSearchForm(SearchForm):
         validators=[Optional(), Length(max=64), Regexp(r"^[0-9A-Fa-f:.]+\*?$")],
     )
     break_glass = BooleanField(_l("Break-glass only"))
-    seq_from = IntegerField(_l("From #"), validators=[Optional(), NumberRange(min=0)])
-    seq_to = IntegerField(_l("To #"), validators=[Optional(), NumberRange(min=0)])
+    seq_from = IntegerField(_l("From #"), validators=[Optional(), v.sequence_number()])
+    seq_to = IntegerField(_l("To #"), validators=[Optional(), v.sequence_number()])
     submit = SubmitField(_l("Search"))
 
 

@@ -231,7 +231,7 @@ class CoWorkerForm(Form):
 class ActionDoneForm(Form):
     """Mark a plan action as done."""
 
-    action_id = IntegerField(validators=[DataRequired()])
+    action_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
 class BreakGlassForm(Form):

@@ -98,7 +98,7 @@ class ProgrammeForm(Form):
 class ProgrammeStepForm(Form):
     """A step on one enrolment (the enrolment id travels in the form, never in the URL)."""
 
-    programme_id = IntegerField(validators=[DataRequired()])
+    programme_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
 class DecisionForm(ProgrammeStepForm):
@@ -156,7 +156,7 @@ class NoContactRequestForm(Form):
 class NoContactDecisionForm(Form):
     """The chairperson's decision on a request."""
 
-    order_id = IntegerField(validators=[DataRequired()])
+    order_id = IntegerField(validators=[DataRequired(), v.record_id()])
     decision = SelectField(
         _l("Decision"), choices=fact_choices(DECISION_LABELS), validators=[choose()]
     )

@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from casemgr.people.models import ErasureReason
 from casemgr.web import validators as v
@@ -30,7 +30,7 @@ REASON_LABELS = {
 class ErasureRequestForm(Form):
     """Ask for a person to be erased (a second user must confirm)."""
 
-    person_id = IntegerField(_l("Person number"), validators=[DataRequired(), NumberRange(min=1)])
+    person_id = IntegerField(_l("Person number"), validators=[DataRequired(), v.record_id()])
     reason = SelectField(_l("Reason"), choices=fact_choices(REASON_LABELS), validators=[choose()])
     submit = SubmitField(_l("Request erasure"))
 
@@ -38,7 +38,7 @@ class ErasureRequestForm(Form):
 class DecisionForm(Form):
     """Confirm or cancel one pending request."""
 
-    request_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    request_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
 SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
@@ -139,10 +139,10 @@ class ConsentForm(Form):
 class WithdrawConsentForm(Form):
     """Withdraw one consent."""
 
-    consent_id = IntegerField(validators=[DataRequired()])
+    consent_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
 class LinkForm(Form):
     """Link this registration to another one as the same person."""
 
-    other_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    other_id = IntegerField(validators=[DataRequired(), v.record_id()])

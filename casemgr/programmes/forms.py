@@ -81,7 +81,10 @@ class EnrolForm(Form):
 
     # Which models are open is the service's check (on the chosen day), not the form's.
     model_id = SelectField(
-        _l("Intervention model"), coerce=int, validate_choice=False, validators=[DataRequired()]
+        _l("Intervention model"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(), v.record_id()],
     )
     enrolled_on = DateField(_l("Enrolment date"), validators=[DataRequired(), v.past_date()])
     submit = SubmitField(_l("Enrol"))
@@ -90,7 +93,7 @@ class EnrolForm(Form):
 class LeaveForm(Form):
     """End a case's enrolment."""
 
-    enrolment_id = IntegerField(validators=[DataRequired()])
+    enrolment_id = IntegerField(validators=[DataRequired(), v.record_id()])
     left_on = DateField(_l("Leaving date"), validators=[DataRequired(), v.past_date()])
     submit = SubmitField(_l("Record leaving"))
 
@@ -132,27 +135,30 @@ class VisitForm(Form):
     submit = SubmitField(_l("Record visit"))
 
 
+TARGET = v.amount(0, 1_000_000)  # a yearly count; the column is a 32-bit integer
+
+
 class TargetsForm(Form):
     """A model's targets for one year, one optional number per indicator."""
 
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
     persons_enrolled = IntegerField(
-        INDICATOR_LABELS[Indicator.PERSONS_ENROLLED], validators=[Optional(), v.amount()]
+        INDICATOR_LABELS[Indicator.PERSONS_ENROLLED], validators=[Optional(), TARGET]
     )
     persons_assisted = IntegerField(
-        INDICATOR_LABELS[Indicator.PERSONS_ASSISTED], validators=[Optional(), v.amount()]
+        INDICATOR_LABELS[Indicator.PERSONS_ASSISTED], validators=[Optional(), TARGET]
     )
     community_sessions = IntegerField(
-        INDICATOR_LABELS[Indicator.COMMUNITY_SESSIONS], validators=[Optional(), v.amount()]
+        INDICATOR_LABELS[Indicator.COMMUNITY_SESSIONS], validators=[Optional(), TARGET]
     )
     session_participants = IntegerField(
-        INDICATOR_LABELS[Indicator.SESSION_PARTICIPANTS], validators=[Optional(), v.amount()]
+        INDICATOR_LABELS[Indicator.SESSION_PARTICIPANTS], validators=[Optional(), TARGET]
     )
     staff_trained = IntegerField(
-        INDICATOR_LABELS[Indicator.STAFF_TRAINED], validators=[Optional(), v.amount()]
+        INDICATOR_LABELS[Indicator.STAFF_TRAINED], validators=[Optional(), TARGET]
     )
     monitoring_visits = IntegerField(
-        INDICATOR_LABELS[Indicator.MONITORING_VISITS], validators=[Optional(), v.amount()]
+        INDICATOR_LABELS[Indicator.MONITORING_VISITS], validators=[Optional(), TARGET]
     )
     submit = SubmitField(_l("Save targets"))
 

@@ -42,6 +42,7 @@ from casemgr.support.policy import may_manage_point
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
+from casemgr.web.validators import MAX_ID
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 
@@ -294,6 +295,8 @@ def _posted_referral(case: Case, form: AnswerForm | CompleteForm) -> Referral:
     try:
         referral_id = int(form.referral_id.data)
     except (TypeError, ValueError):
+        abort(400)
+    if not 0 < referral_id <= MAX_ID:
         abort(400)
     item = queries.case_referral(case, referral_id)
     if item is None:

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form
-from wtforms.validators import ValidationError
+from wtforms.validators import NumberRange, ValidationError
 
 from casemgr import clock
 from casemgr.crypto import normalise
@@ -265,6 +265,19 @@ def age_on(date_of_birth: dt.date | None, birth_year: int | None, day: dt.date) 
 
 
 # -- identifiers -------------------------------------------------------------------------------
+
+# Larger numbers than any row id; a bigger one would overflow the database's integers.
+MAX_ID = 2**53
+
+
+def record_id() -> NumberRange:
+    """A row id typed or posted in a form: a positive number the database can hold."""
+    return NumberRange(min=1, max=MAX_ID)
+
+
+def sequence_number() -> NumberRange:
+    """An audit sequence number bound: zero or more, within the database's integers."""
+    return NumberRange(min=0, max=MAX_ID)
 
 
 class VietnamesePhone:

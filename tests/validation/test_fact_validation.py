@@ -438,3 +438,14 @@ def test_role_without_a_choice_comes_back_under_the_field(client, casework, db):
     assert response.status_code == 400
     assert _count(db, RoleAssignment) == before
     assert errors_under(response.get_data(as_text=True), "role")
+
+
+@pytest.mark.parametrize("number", ["9" * 30, "0", "-3"])
+def test_an_id_beyond_the_databases_integers_is_refused_not_a_server_error(
+    client, casework, db, number
+):
+    client.login(casework.worker)
+    response = client.post_form(f"/people/{casework.case.person_id}/links", {"other_id": number})
+    assert response.status_code == 400
+    response = client.post_form(f"/cases/{casework.case.id}/plan/done", {"action_id": number})
+    assert response.status_code == 400
