@@ -9,10 +9,14 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
+from casemgr.admin.services import create_user
 from casemgr.auth.models import User
+from casemgr.auth.roles import Role
 from casemgr.extensions import db
+from casemgr.org.models import Unit
 from casemgr.people.services import register_person
 from casemgr.reference.data import SUB_GROUPS, TARGET_GROUPS
+from tests.factories import PASSWORD
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
@@ -31,16 +35,31 @@ def _sub(group: str, code: str) -> str:
     return next(vi for g, c, vi, _en in SUB_GROUPS if (g, c) == (group, code))
 
 
+WORKER = "browser.subgroups"
+
+
 def _person(live_server) -> int:
+    """A person registered by a worker of this test's own (so no other test's caseload grows)."""
     with live_server.app.app_context():
-        worker = db.session.scalar(select(User).where(User.username == live_server.worker.username))
+        unit = db.session.scalar(select(Unit).where(Unit.code == "BROWSER-1"))
+        worker = db.session.scalar(select(User).where(User.username == WORKER))
+        if worker is None:
+            worker, _temp = create_user(
+                None,
+                username=WORKER,
+                display_name="Phạm Thị Phân Nhóm",
+                email=None,
+                role=Role.SOCIAL_WORKER,
+                unit=unit,
+                password=PASSWORD,
+            )
         person = register_person(
             worker,
             sex="female",
             birth_year=1998,
             surname="Đặng",
             given_name="Thu",
-            registered_unit_id=worker.roles[0].unit_id,
+            registered_unit_id=unit.id,
             registered_by_id=worker.id,
         )
         db.session.commit()
@@ -53,8 +72,8 @@ def test_sub_groups_follow_the_group_in_the_browser(page, live_server, artifacts
     app = live_server.app
     person_id = _person(live_server)
     page.goto("/auth/login")
-    page.get_by_label(_vi(app, "Username")).fill(live_server.worker.username)
-    page.get_by_label(_vi(app, "Password")).fill(live_server.worker.password)
+    page.get_by_label(_vi(app, "Username")).fill(WORKER)
+    page.get_by_label(_vi(app, "Password")).fill(PASSWORD)
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("button", name=_vi(app, "Sign in")).click()
     page.goto(f"/cases/new/{person_id}", wait_until="load")
