@@ -171,7 +171,7 @@ class FutureAllowedDate:
 
 
 def add_warning(field: Field, message: Any) -> None:
-    """Attach a non-blocking warning to a field (shown under it, and flashed after a save)."""
+    """Attach a non-blocking warning to a field (`forms.flash_warnings` shows it after a save)."""
     warnings = getattr(field, "warnings", None)
     if warnings is None:
         warnings = []
