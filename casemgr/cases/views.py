@@ -349,6 +349,9 @@ def co_workers(case_id: int):
     case, access = queries.load_case(current_user, case_id, Need.WRITE)
     form = CoWorkerForm()
     form.user_id.choices = [SelectChoice(u.id, u.display_name) for u in queries.unit_workers(case)]
+    if not request.form.get("user_id") and form.change.data == "add":  # nobody chosen
+        flash(_("Choose the social worker to add."), "danger")
+        return redirect(url_for("cases.detail", case_id=case.id))
     if not form.validate_on_submit():
         abort(400)
     try:

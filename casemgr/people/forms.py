@@ -96,8 +96,10 @@ class PersonForm(Form):
         """Named persons need a given name; everyone needs some birth information or none."""
         ok = super().validate(extra_validators)
         pseudonymous = getattr(self, "is_pseudonymous", None)
-        named = hasattr(self, "given_name") and not (pseudonymous and pseudonymous.data)
-        if named and not (self.given_name.data or "").strip():
+        # A view deletes the name fields of a person known by code (WTForms leaves them None).
+        given = getattr(self, "given_name", None)
+        named = given is not None and not (pseudonymous and pseudonymous.data)
+        if named and not (given.data or "").strip():
             self.given_name.errors.append(_l("Enter the given name, or register with a code."))
             ok = False
         if (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
@@ -119,7 +121,7 @@ class ActivityForm(Form):
     duration_hours = DecimalField(
         _l("Duration (hours)"),
         places=1,
-        validators=[DataRequired(), NumberRange(min=0.1, max=2000)],
+        validators=[DataRequired(), NumberRange(min=Decimal("0.1"), max=Decimal(2000))],
     )
     submit = SubmitField(_l("Record activity"))
 

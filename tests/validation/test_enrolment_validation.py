@@ -53,3 +53,23 @@ def test_leaving_dated_in_the_future_is_refused_under_the_date(client, programme
     assert response.status_code == 400
     assert db.session.get(Enrolment, enrolment.id).left_on is None
     assert errors_under(response.get_data(as_text=True), "left_on")
+
+
+def test_the_shortest_activity_the_form_offers_is_accepted(client, programmes):
+    """min="0.1" is rendered; 0.1 hours was refused (a Decimal compared with the float 0.1)."""
+    cw, model = programmes.cw, programmes.commune_model
+    client.login(cw.supervisor)
+    response = client.post_form(
+        f"/programmes/{model.id}/activities/new",
+        {
+            "kind": "community_session",
+            "held_on": "2026-05-04",
+            "area_id": programmes.commune_area.id,
+            "title": "Sinh hoạt cộng đồng",
+            "men": 1,
+            "women": 1,
+            "unspecified": 0,
+            "duration_hours": "0.1",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]

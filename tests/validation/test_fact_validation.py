@@ -4,6 +4,7 @@ under its field and in the user's language (issue 10, items 1 and 3)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -449,3 +450,41 @@ def test_an_id_beyond_the_databases_integers_is_refused_not_a_server_error(
     assert response.status_code == 400
     response = client.post_form(f"/cases/{casework.case.id}/plan/done", {"action_id": number})
     assert response.status_code == 400
+
+
+def test_a_person_known_by_code_can_be_corrected(client, casework, db):
+    """The edit page deletes the name fields of a pseudonymous person: no 500 on saving."""
+    from casemgr.people.services import register_person
+
+    person = register_person(
+        casework.worker,
+        sex="male",
+        birth_year=1990,
+        is_pseudonymous=True,
+        uic="ABC123",
+        registered_unit_id=casework.commune.id,
+        registered_by_id=casework.worker.id,
+    )
+    db.session.commit()
+    client.login(casework.worker)
+    page = client.get(f"/people/{person.id}/edit").get_data(as_text=True)
+    data = {k: v for k, v in defaults(page).items() if k != "csrf_token"}
+    data["birth_year"] = "1991"
+    response = client.post_form(f"/people/{person.id}/edit", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).birth_year == 1991
+
+
+def test_adding_a_co_worker_without_choosing_one_adds_nobody(client, casework, db):
+    from casemgr.cases.models import Case
+
+    client.login(casework.worker)
+    page = client.get(f"/cases/{casework.case.id}").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="user_id"[^>]*><option value="">', page)
+    response = client.post_form(
+        f"/cases/{casework.case.id}/workers", {"change": "add", "user_id": ""}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not db.session.get(Case, casework.case.id).co_workers
