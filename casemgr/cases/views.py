@@ -86,6 +86,10 @@ def caseload():
     form.group.choices = [SelectChoice("", "—")] + [
         SelectChoice(g.code, g.label) for g in reference.target_groups()
     ]
+    if not form.validate():  # an unknown filter value (a hand-made URL) filters nothing
+        for field in (form.status, form.group, form.risk, form.sort):
+            if field.errors:
+                field.data = None
     statement = queries.filtered_caseload(
         current_user,
         status=form.status.data or None,

@@ -34,7 +34,7 @@ from casemgr.people.forms import (
 from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
 from casemgr.web.access import requires
-from casemgr.web.forms import field_error, flash_errors
+from casemgr.web.forms import field_error
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -57,13 +57,18 @@ def _flash_error(exc: services.PersonError) -> None:
 @bp.route("/erasure-requests")
 @requires(Action.CONFIRM_ERASURE)
 def erasure_requests():
+    return _erasure_page(ErasureRequestForm(formdata=None))
+
+
+def _erasure_page(form: ErasureRequestForm, status: int = 200):
+    """Pending requests and the request form (a refused one comes back with its messages)."""
     return render_template(
         "people/erasure_requests.html",
         requests=queries.pending_erasure_requests(current_user),
-        form=ErasureRequestForm(),
+        form=form,
         decision=DecisionForm(),
         reason_labels=REASON_LABELS,
-    )
+    ), status
 
 
 @bp.route("/erasure-requests", methods=["POST"])
@@ -71,8 +76,7 @@ def erasure_requests():
 def request_erasure():
     form = ErasureRequestForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("people.erasure_requests"))
+        return _erasure_page(form, status=400)
     person = access.load_erasable_person(current_user, form.person_id.data)
     try:
         services.request_erasure(current_user, person, form.reason.data)

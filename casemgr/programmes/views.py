@@ -30,7 +30,7 @@ from casemgr.programmes.forms import (
 from casemgr.programmes.models import ActivityKind, Finding, InterventionModel
 from casemgr.reference.queries import target_groups
 from casemgr.web.access import requires
-from casemgr.web.forms import field_error, flash_errors, starting_empty
+from casemgr.web.forms import field_error, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -248,15 +248,19 @@ def new_visit(model_id: int):
 @requires(Action.VIEW_PROGRAMMES)
 def results(model_id: int):
     model = queries.load_model(current_user, model_id)
-    year = _year()
+    return _results_page(model, _year())
+
+
+def _results_page(model, year: int, form: TargetsForm | None = None, status: int = 200):
+    """A model's results; refused targets come back with what was typed and the messages."""
     rows = queries.rows_for([model], year)
-    may_manage = queries.may_manage(current_user, model)
-    form = None
-    if may_manage:
+    if form is None and queries.may_manage(current_user, model):
         form = TargetsForm(formdata=None, year=year)
         for row in rows:
             getattr(form, row.indicator.value).data = row.target
-    return render_template("programmes/results.html", model=model, year=year, rows=rows, form=form)
+    return render_template(
+        "programmes/results.html", model=model, year=year, rows=rows, form=form
+    ), status
 
 
 @bp.route("/<int:model_id>/targets", methods=["POST"])
@@ -265,8 +269,8 @@ def set_targets(model_id: int):
     model = queries.load_model(current_user, model_id, manage=True)
     form = TargetsForm()
     if not form.validate_on_submit():
-        flash_errors(form)
-        return redirect(url_for("programmes.results", model_id=model.id))
+        year = form.year.data if isinstance(form.year.data, int) and not form.year.errors else None
+        return _results_page(model, year or clock.today().year, form, status=400)
     try:
         services.set_targets(current_user, model, form.year.data, form.values())
     except services.ProgrammeError as exc:

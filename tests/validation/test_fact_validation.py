@@ -488,3 +488,10 @@ def test_adding_a_co_worker_without_choosing_one_adds_nobody(client, casework, d
     assert response.status_code == 302
     db.session.expire_all()
     assert not db.session.get(Case, casework.case.id).co_workers
+
+
+def test_an_unknown_caseload_filter_value_filters_nothing(client, casework):
+    client.login(casework.worker)
+    response = client.get("/cases/?status=walk-unknown-choice&risk=zz&group=zz&sort=zz")
+    assert response.status_code == 200
+    assert casework.case.number in response.get_data(as_text=True)
