@@ -150,7 +150,7 @@ def _refuse(form: PersonForm, exc: services.PersonError) -> None:
     name, message = FIELD_ERRORS.get(str(exc), (None, None))
     if name is not None and name in form:
         field_error(form[name], message)
-        flash(_("Check the fields marked below."), "danger")
+        flash(_("Check the highlighted fields."), "danger")
     else:
         flash(_person_error(exc), "danger")
 
