@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from casemgr.auth.roles import ROLE_LABELS
 from casemgr.org.models import UnitKind
+from casemgr.web import validators as v
+from casemgr.web.forms import Form, choose, fact_choices
 
 UNIT_KIND_LABELS = {
     UnitKind.PROVINCIAL_DEPARTMENT: _l("Provincial department"),
@@ -18,11 +19,13 @@ UNIT_KIND_LABELS = {
 }
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """A role in a unit."""
 
     role = SelectField(
-        _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
+        _l("Role"),
+        choices=fact_choices({r.value: label for r, label in ROLE_LABELS.items()}),
+        validators=[choose()],
     )
     unit_id = SelectField(_l("Unit"), coerce=int)
     submit = SubmitField(_l("Add role"))
@@ -46,7 +49,7 @@ class NewUserForm(RoleForm):
     submit = SubmitField(_l("Create user"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """Display name and email of an existing user."""
 
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=200)])
@@ -54,13 +57,13 @@ class ProfileForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare POST with a CSRF token (disable, enable, reset MFA, reset password, remove role)."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class NewUnitForm(FlaskForm):
+class NewUnitForm(Form):
     """A new organisational unit."""
 
     code = StringField(
@@ -68,19 +71,21 @@ class NewUnitForm(FlaskForm):
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(
-        _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in UNIT_KIND_LABELS.items()]
+        _l("Kind"),
+        choices=fact_choices({k.value: label for k, label in UNIT_KIND_LABELS.items()}),
+        validators=[choose()],
     )
     parent_id = SelectField(_l("Parent unit"), coerce=int)
-    valid_from = DateField(_l("Open from"), validators=[DataRequired()])
+    valid_from = DateField(_l("Open from"), validators=[DataRequired(), v.record_date()])
     area_codes = StringField(
         _l("Commune codes served (space-separated)"), validators=[Optional(), Length(max=2000)]
     )
     submit = SubmitField(_l("Create unit"))
 
 
-class CloseUnitForm(FlaskForm):
+class CloseUnitForm(Form):
     """Close a unit, naming its successor."""
 
-    successor_id = SelectField(_l("Successor unit"), coerce=int)
-    closed_on = DateField(_l("Closed from"), validators=[DataRequired()])
+    successor_id = SelectField(_l("Successor unit"), coerce=int, validators=[choose()])
+    closed_on = DateField(_l("Closed from"), validators=[DataRequired(), v.record_date()])
     submit = SubmitField(_l("Close unit"))

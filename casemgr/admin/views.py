@@ -26,6 +26,7 @@ from casemgr.org import queries as org_queries
 from casemgr.org import services as org_services
 from casemgr.org.models import AreaLevel, Unit, UnitKind
 from casemgr.web.access import requires
+from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -100,7 +101,12 @@ def user_detail(user_id: int):
         )
         flash(_("Saved."), "success")
         return redirect(url_for("admin.user_detail", user_id=user.id))
-    role_form = RoleForm(formdata=None)
+    return _user_page(user, profile)
+
+
+def _user_page(user: User, profile: ProfileForm, role_form: RoleForm | None = None, status=200):
+    """The user's page; a refused role comes back with the choice made and its message."""
+    role_form = role_form or RoleForm(formdata=None)
     role_form.unit_id.choices = _unit_choices()
     return render_template(
         "admin/user_detail.html",
@@ -109,7 +115,7 @@ def user_detail(user_id: int):
         role_form=role_form,
         confirm=ConfirmForm(),
         role_labels=ROLE_LABELS,
-    )
+    ), status
 
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
@@ -119,7 +125,7 @@ def add_role(user_id: int):
     form = RoleForm()
     form.unit_id.choices = _unit_choices()
     if not form.validate_on_submit():
-        abort(400)
+        return _user_page(user, ProfileForm(formdata=None, obj=user), form, status=400)
     services.assign_role(
         current_user, user, Role(form.role.data), db.get_or_404(Unit, form.unit_id.data)
     )
@@ -225,7 +231,7 @@ def new_unit():
 def unit_detail(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     form = CloseUnitForm()
-    form.successor_id.choices = [c for c in _unit_choices() if c.value != unit.id]
+    form.successor_id.choices = starting_empty(c for c in _unit_choices() if c.value != unit.id)
     if unit.valid_to is None and form.validate_on_submit():
         successor = db.get_or_404(Unit, form.successor_id.data)
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,10 +13,12 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from casemgr.audit.alerts import COMMENT_MAX_LENGTH
 from casemgr.audit.models import AlertKind, AlertStatus, Outcome
+from casemgr.web import validators as v
+from casemgr.web.forms import Form
 
 OUTCOME_LABELS = {
     Outcome.ALLOWED: _l("Allowed"),
@@ -34,7 +35,7 @@ ALERT_KIND_LABELS = {
 ALERT_STATUS_LABELS = {AlertStatus.OPEN: _l("Open"), AlertStatus.REVIEWED: _l("Reviewed")}
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """A read-only search submitted by GET: no CSRF token, values in the query string."""
 
     class Meta:
@@ -65,8 +66,8 @@ class EventSearchForm(SearchForm):
         validators=[Optional(), Length(max=64), Regexp(r"^[0-9A-Fa-f:.]+\*?$")],
     )
     break_glass = BooleanField(_l("Break-glass only"))
-    seq_from = IntegerField(_l("From #"), validators=[Optional(), NumberRange(min=0)])
-    seq_to = IntegerField(_l("To #"), validators=[Optional(), NumberRange(min=0)])
+    seq_from = IntegerField(_l("From #"), validators=[Optional(), v.sequence_number()])
+    seq_to = IntegerField(_l("To #"), validators=[Optional(), v.sequence_number()])
     submit = SubmitField(_l("Search"))
 
 
@@ -99,7 +100,7 @@ class AlertFilterForm(SearchForm):
     submit = SubmitField(_l("Show"))
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     """Close an alert with a comment (what was checked, what was concluded)."""
 
     comment = TextAreaField(
@@ -109,7 +110,7 @@ class ReviewForm(FlaskForm):
     submit = SubmitField(_l("Mark as reviewed"))
 
 
-class ScanForm(FlaskForm):
+class ScanForm(Form):
     """Run the alert scan now (it also runs on a schedule)."""
 
     submit = SubmitField(_l("Scan for new alerts"))

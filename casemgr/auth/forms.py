@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from casemgr.web.forms import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     """Username and password; field names are stable for password managers and scripts."""
 
     username = StringField(
@@ -24,7 +25,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class TotpForm(FlaskForm):
+class TotpForm(Form):
     """A six-digit code from the authenticator app."""
 
     code = StringField(
@@ -38,7 +39,7 @@ class TotpForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     """Change one's own password; the current one is required."""
 
     current_password = PasswordField(
@@ -57,13 +58,13 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language switch in the header."""
 
     locale = HiddenField(validators=[DataRequired()])
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(Form):
     """Sign-out is a POST with a CSRF token."""
 
     submit = SubmitField(_l("Sign out"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,9 +18,17 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from casemgr import clock
 from casemgr.cases.models import (
     AssessmentKind,
     BreakGlassReason,
@@ -26,7 +36,8 @@ from casemgr.cases.models import (
     ProtectionLevel,
     RiskLevel,
 )
-from casemgr.web.forms import choices
+from casemgr.web import validators as v
+from casemgr.web.forms import Form, choices, choose, fact_choices, field_error
 
 PROTECTION_LABELS = {
     ProtectionLevel.PREVENTION: _l("Prevention"),
@@ -73,34 +84,61 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     """A form that edits a case carries the version it was loaded at."""
 
     version = HiddenField(validators=[InputRequired()])
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
     """Open a case for a person."""
 
-    group_code = SelectField(_l("Target group"), validators=[DataRequired()])
+    group_code = SelectField(_l("Target group"), validators=[choose()])
     sub_group_ids = MultiCheckboxField(_l("Sub-groups"), coerce=int, validate_choice=True)
-    protection_level = SelectField(_l("Protection level"), choices=choices(PROTECTION_LABELS))
-    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_LABELS))
+    protection_level = SelectField(
+        _l("Protection level"), choices=fact_choices(PROTECTION_LABELS), validators=[choose()]
+    )
+    risk_level = SelectField(
+        _l("Risk level"), choices=fact_choices(RISK_LABELS), validators=[choose()]
+    )
     unit_id = SelectField(_l("Unit"), coerce=int)
     summary = TextAreaField(
         _l("How the case came in and what happened"),
         validators=[Optional(), Length(max=20000)],
         render_kw={"rows": 6},
     )
+    refresh = SubmitField(_l("Update sub-groups"))
     submit = SubmitField(_l("Open case"))
+
+    def validate_sub_group_ids(self, field: MultiCheckboxField) -> None:
+        """Sub-groups must belong to the chosen group (choices carry their group)."""
+        group_of = {c.value: c.render_kw.get("data-group") for c in field.choices}
+        if any(group_of.get(value) != self.group_code.data for value in field.data or []):
+            raise ValidationError(str(_l("Choose sub-groups of the chosen target group.")))
+
+    def fits_person(self, person: Any) -> bool:
+        """The person's age at opening suits the group (a child is under 16, Law 102/2016)."""
+        born = dt.date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
+        age = v.age_on(born, person.birth_year, clock.today())
+        if self.group_code.data == "child" and age is not None and age >= v.CHILD_AGE_LIMIT:
+            field_error(
+                self.group_code,
+                _l("A child is under %(limit)d; this person is older.", limit=v.CHILD_AGE_LIMIT),
+            )
+            return False
+        return True
 
 
 class CaseEditForm(VersionedForm):
     """Change a case's classification and summary."""
 
     sub_group_ids = MultiCheckboxField(_l("Sub-groups"), coerce=int, validate_choice=True)
-    protection_level = SelectField(_l("Protection level"), choices=choices(PROTECTION_LABELS))
-    risk_level = SelectField(_l("Risk level"), choices=choices(RISK_LABELS))
+    protection_level = SelectField(
+        _l("Protection level"), choices=fact_choices(PROTECTION_LABELS), validators=[choose()]
+    )
+    risk_level = SelectField(
+        _l("Risk level"), choices=fact_choices(RISK_LABELS), validators=[choose()]
+    )
     summary = TextAreaField(
         _l("How the case came in and what happened"),
         validators=[Optional(), Length(max=20000)],
@@ -123,32 +161,52 @@ class TransitionForm(VersionedForm):
     reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     """A contact or visit note."""
 
-    kind = SelectField(_l("Kind of contact"), choices=choices(NOTE_LABELS))
-    occurred_on = DateField(_l("Date"), validators=[DataRequired()])
+    kind = SelectField(
+        _l("Kind of contact"), choices=fact_choices(NOTE_LABELS), validators=[choose()]
+    )
+    occurred_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
     body = TextAreaField(
         _l("Note"), validators=[DataRequired(), Length(max=20000)], render_kw={"rows": 5}
     )
     submit = SubmitField(_l("Save note"))
 
 
-class AssessmentForm(FlaskForm):
+class AssessmentForm(Form):
     """Structured assessment answers and the resulting risk rating."""
 
-    kind = SelectField(_l("Assessment"), choices=choices(ASSESSMENT_LABELS))
+    kind = SelectField(
+        _l("Assessment"), choices=fact_choices(ASSESSMENT_LABELS), validators=[choose()]
+    )
     safety = TextAreaField(ASSESSMENT_QUESTIONS[0][1], validators=[Optional(), Length(max=5000)])
     harm = TextAreaField(ASSESSMENT_QUESTIONS[1][1], validators=[Optional(), Length(max=5000)])
     carers = TextAreaField(ASSESSMENT_QUESTIONS[2][1], validators=[Optional(), Length(max=5000)])
     needs = TextAreaField(ASSESSMENT_QUESTIONS[3][1], validators=[Optional(), Length(max=5000)])
     strengths = TextAreaField(ASSESSMENT_QUESTIONS[4][1], validators=[Optional(), Length(max=5000)])
+    # No rating is a valid answer: it leaves the case's risk level as it was.
     risk_rating = SelectField(
         _l("Risk rating"),
-        validators=[DataRequired()],
-        choices=choices({k: v for k, v in RISK_LABELS.items() if k != RiskLevel.UNKNOWN}),
+        description=_l("Leave it empty to keep the case's risk level as it is."),
+        validators=[Optional()],
+        choices=fact_choices(
+            {level: label for level, label in RISK_LABELS.items() if level != RiskLevel.UNKNOWN}
+        ),
     )
     submit = SubmitField(_l("Save assessment"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """An assessment records something: at least one answer or a risk rating."""
+        ok = super().validate(extra_validators)
+        if ok and not self.answers() and not self.risk_rating.data:
+            field_error(self.safety, _l("Answer at least one question, or choose a risk rating."))
+            ok = False
+        return ok
+
+    def rating(self) -> RiskLevel | None:
+        """The chosen risk rating, or None when the assessment rates nothing."""
+        return RiskLevel(self.risk_rating.data) if self.risk_rating.data else None
 
     def answers(self) -> dict[str, str]:
         """The non-empty answers by question code."""
@@ -159,7 +217,7 @@ class AssessmentForm(FlaskForm):
         }
 
 
-class PlanActionForm(FlaskForm):
+class PlanActionForm(Form):
     """One goal and action of the plan."""
 
     goal = StringField(_l("Goal"), validators=[DataRequired(), Length(max=1000)])
@@ -167,28 +225,30 @@ class PlanActionForm(FlaskForm):
         _l("Action"), validators=[DataRequired(), Length(max=5000)], render_kw={"rows": 2}
     )
     responsible = StringField(_l("Responsible"), validators=[DataRequired(), Length(max=300)])
-    due_on = DateField(_l("Due date"), validators=[Optional()])
+    due_on = DateField(_l("Due date"), validators=[Optional(), v.due_date()])
     submit = SubmitField(_l("Add to plan"))
 
 
-class CoWorkerForm(FlaskForm):
+class CoWorkerForm(Form):
     """Add or remove a co-worker."""
 
     user_id = SelectField(_l("Social worker"), coerce=int)
     change = HiddenField(validators=[DataRequired(), Regexp(r"^(add|remove)$")])
 
 
-class ActionDoneForm(FlaskForm):
+class ActionDoneForm(Form):
     """Mark a plan action as done."""
 
-    action_id = IntegerField(validators=[DataRequired()])
+    action_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
-class BreakGlassForm(FlaskForm):
+class BreakGlassForm(Form):
     """Open a case outside one's scope, for a limited time, with a reason."""
 
     case_number = StringField(_l("Case number"), validators=[DataRequired(), Length(max=40)])
-    reason_type = SelectField(_l("Reason"), choices=choices(BREAK_GLASS_LABELS))
+    reason_type = SelectField(
+        _l("Reason"), choices=fact_choices(BREAK_GLASS_LABELS), validators=[choose()]
+    )
     reason = TextAreaField(
         _l("Why do you need this case now? (at least one full sentence)"),
         validators=[
@@ -200,7 +260,7 @@ class BreakGlassForm(FlaskForm):
     submit = SubmitField(_l("Open the case"))
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(Form):
     """Caseload filters (GET, no CSRF needed: nothing changes)."""
 
     class Meta:
@@ -224,7 +284,7 @@ class CaseFilterForm(FlaskForm):
     )
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """Search by case number, national ID, phone or name: a POST, so no term reaches a URL."""
 
     q = StringField(

@@ -306,22 +306,23 @@ def record_assessment(
     access: CaseAccess,
     *,
     kind: AssessmentKind,
-    risk_rating: RiskLevel,
+    risk_rating: RiskLevel | None,
     answers: dict[str, str],
 ) -> Assessment:
-    """Record an assessment; its risk rating becomes the case's risk level."""
+    """Record an assessment; its risk rating, if it gives one, becomes the case's risk level."""
     if not access.can_write:
         raise CaseError("read only")
     assessment = Assessment(
         case_id=case.id,
         person_id=case.person_id,
         kind=kind,
-        risk_rating=risk_rating,
+        risk_rating=risk_rating or RiskLevel.UNKNOWN,
         author_id=actor.id,
     )
     assessment.answers_json = json.dumps(answers, ensure_ascii=False, sort_keys=True)
     db.session.add(assessment)
-    case.risk_level = risk_rating
+    if risk_rating not in (None, RiskLevel.UNKNOWN):  # no rating leaves the case's risk alone
+        case.risk_level = risk_rating
     case.updated_at = utcnow()
     db.session.flush()
     _audit(

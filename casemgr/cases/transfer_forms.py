@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casemgr.cases.forms import VersionedForm
+from casemgr.web.forms import Form
 
 
-class TransferRequestForm(FlaskForm):
+class TransferRequestForm(Form):
     """Ask another unit to take the case."""
 
     to_unit_id = SelectField(_l("Receiving unit"), coerce=int, validators=[DataRequired()])
@@ -27,7 +27,7 @@ class TransferRequestForm(FlaskForm):
     submit = SubmitField(_l("Request the transfer"))
 
 
-class TransferCancelForm(FlaskForm):
+class TransferCancelForm(Form):
     """Withdraw the open request (a button)."""
 
 
@@ -38,7 +38,7 @@ class TransferAcceptForm(VersionedForm):
     submit = SubmitField(_l("Accept the case"))
 
 
-class TransferDeclineForm(FlaskForm):
+class TransferDeclineForm(Form):
     """Decline the case, saying why."""
 
     reason = TextAreaField(

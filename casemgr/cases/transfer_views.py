@@ -27,6 +27,7 @@ from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.rules import local_date
 from casemgr.web.access import requires, user_may
+from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("transfers", __name__)
@@ -95,9 +96,9 @@ def request_transfer(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = TransferRequestForm()
     today = local_date(utcnow())
-    form.to_unit_id.choices = [
+    form.to_unit_id.choices = starting_empty(
         SelectChoice(u.id, f"{u.code} — {u.name}") for u in transfers.receiving_units(case, today)
-    ]
+    )
     if not form.is_submitted():
         return _request_page(case, access, form)
     if not form.validate():
@@ -136,9 +137,9 @@ def cancel_transfer(case_id: int):
 
 def _decision_page(transfer, info, accept_form=None, decline_form=None, status=200):
     accept_form = accept_form or TransferAcceptForm(formdata=None, version=info.case_version)
-    accept_form.owner_id.choices = [
+    accept_form.owner_id.choices = starting_empty(
         SelectChoice(u.id, u.display_name) for u in transfers.new_owner_choices(transfer)
-    ]
+    )
     return render_template(
         "cases/transfer_decision.html",
         info=info,
@@ -159,9 +160,9 @@ def decision(case_id: int):
 def accept(case_id: int):
     transfer, info = transfers.load_incoming(current_user, case_id)
     form = TransferAcceptForm()
-    form.owner_id.choices = [
+    form.owner_id.choices = starting_empty(
         SelectChoice(u.id, u.display_name) for u in transfers.new_owner_choices(transfer)
-    ]
+    )
     if not form.validate_on_submit():
         return _decision_page(transfer, info, accept_form=form, status=400)
     try:

@@ -41,6 +41,7 @@ from casemgr.org.models import Unit
 from casemgr.people.access import load_person
 from casemgr.reference import queries as reference
 from casemgr.web.access import requires, user_may
+from casemgr.web.forms import EMPTY, flash_warnings, sub_group_choices
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -88,6 +89,10 @@ def caseload():
     form.group.choices = [SelectChoice("", "—")] + [
         SelectChoice(g.code, g.label) for g in reference.target_groups()
     ]
+    if not form.validate():  # an unknown filter value (a hand-made URL) filters nothing
+        for field in (form.status, form.group, form.risk, form.sort):
+            if field.errors:
+                field.data = None
     statement = queries.filtered_caseload(
         current_user,
         status=form.status.data or None,
@@ -121,17 +126,24 @@ def search_cases():
 def new_case(person_id: int):
     person = load_person(current_user, person_id)
     form = CaseForm()
-    form.group_code.choices = [SelectChoice(g.code, g.label) for g in reference.target_groups()]
-    form.sub_group_ids.choices = [
-        SelectChoice(s.id, f"{s.code}) {s.label}")
-        for s in reference.sub_groups(form.group_code.data or "child")
+    form.group_code.choices = [SelectChoice("", EMPTY)] + [
+        SelectChoice(g.code, g.label) for g in reference.target_groups()
     ]
+    # Every group's sub-groups are on the page; those of other groups are hidden (a script
+    # follows the choice; without it, "Update sub-groups" re-renders with every value kept).
+    form.sub_group_ids.choices = sub_group_choices(
+        s for subs in reference.sub_groups_by_group().values() for s in subs
+    )
     form.unit_id.choices = [
         SelectChoice(a.unit_id, a.unit.name)
         for a in current_user.roles
         if a.role in ("social_worker", "supervisor")
     ]
-    if form.validate_on_submit():
+    if form.refresh.data:
+        form.validate_on_submit()
+        for field in form:  # only the sub-groups were asked for: no other field is judged yet
+            field.errors = list(field.errors) if field is form.sub_group_ids else []
+    elif form.validate_on_submit() and form.fits_person(person):
         try:
             case = services.open_case(
                 current_user,
@@ -201,9 +213,7 @@ def edit(case_id: int):
         form.sub_group_ids.data = [s.id for s in case.sub_groups]
         form.summary.data = case.summary
         form.version.data = case.version
-    form.sub_group_ids.choices = [
-        SelectChoice(s.id, f"{s.code}) {s.label}") for s in reference.sub_groups(case.group_code)
-    ]
+    form.sub_group_ids.choices = sub_group_choices(reference.sub_groups(case.group_code))
     conflict = None
     if form.validate_on_submit():
         try:
@@ -295,7 +305,7 @@ def new_assessment(case_id: int):
             case,
             access,
             kind=AssessmentKind(form.kind.data),
-            risk_rating=RiskLevel(form.risk_rating.data),
+            risk_rating=form.rating(),
             answers=form.answers(),
         )
         flash(_("Assessment saved."), "success")
@@ -323,6 +333,7 @@ def add_plan_action(case_id: int):
             flash(_error(exc), "danger")
         else:
             flash(_("Added to the plan."), "success")
+            flash_warnings(form)
         return redirect(url_for("cases.detail", case_id=case.id))
     return render_template("cases/plan_form.html", case=case, form=form), 400
 
@@ -347,6 +358,9 @@ def co_workers(case_id: int):
     case, access = queries.load_case(current_user, case_id, Need.WRITE)
     form = CoWorkerForm()
     form.user_id.choices = [SelectChoice(u.id, u.display_name) for u in queries.unit_workers(case)]
+    if not request.form.get("user_id") and form.change.data == "add":  # nobody chosen
+        flash(_("Choose the social worker to add."), "danger")
+        return redirect(url_for("cases.detail", case_id=case.id))
     if not form.validate_on_submit():
         abort(400)
     try:

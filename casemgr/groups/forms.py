@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -26,7 +25,8 @@ from casemgr.groups.models import (
     NoContactStatus,
     ProgrammeStage,
 )
-from casemgr.web.forms import choices
+from casemgr.web import validators as v
+from casemgr.web.forms import Form, choose, fact_choices
 
 KIND_LABELS = {
     DrugProgrammeKind.VOLUNTARY_REHAB: _l("Voluntary rehabilitation at home or in the community"),
@@ -78,12 +78,14 @@ def local_now() -> dt.datetime:
     return clock.utcnow().astimezone(LOCAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(Form):
     """Start an enrolment."""
 
-    kind = SelectField(_l("Management form"), choices=choices(KIND_LABELS))
+    kind = SelectField(
+        _l("Management form"), choices=fact_choices(KIND_LABELS), validators=[choose()]
+    )
     registered_on = DateField(
-        _l("Registration, notice or return date"), validators=[DataRequired()]
+        _l("Registration, notice or return date"), validators=[DataRequired(), v.past_date()]
     )
     note = TextAreaField(
         _l("Notes (decision references, place, family supervisor)"),
@@ -93,16 +95,16 @@ class ProgrammeForm(FlaskForm):
     submit = SubmitField(_l("Record"))
 
 
-class ProgrammeStepForm(FlaskForm):
+class ProgrammeStepForm(Form):
     """A step on one enrolment (the enrolment id travels in the form, never in the URL)."""
 
-    programme_id = IntegerField(validators=[DataRequired()])
+    programme_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
 class DecisionForm(ProgrammeStepForm):
     """The commune chairperson's decision."""
 
-    decision_on = DateField(_l("Decision date"), validators=[DataRequired()])
+    decision_on = DateField(_l("Decision date"), validators=[DataRequired(), v.past_date()])
     planned_months = IntegerField(
         _l("Term in months (voluntary rehabilitation)"),
         validators=[Optional(), NumberRange(min=1, max=120)],
@@ -113,30 +115,36 @@ class DecisionForm(ProgrammeStepForm):
 class DrugTestForm(ProgrammeStepForm):
     """A drug test."""
 
-    tested_on = DateField(_l("Test date"), validators=[DataRequired()])
-    result = SelectField(_l("Result"), choices=choices(RESULT_LABELS))
+    tested_on = DateField(_l("Test date"), validators=[DataRequired(), v.past_date()])
+    result = SelectField(_l("Result"), choices=fact_choices(RESULT_LABELS), validators=[choose()])
     submit = SubmitField(_l("Record the test"))
 
 
 class CompletionForm(ProgrammeStepForm):
     """The completion certificate."""
 
-    completed_on = DateField(_l("Completion certificate date"), validators=[DataRequired()])
+    completed_on = DateField(
+        _l("Completion certificate date"), validators=[DataRequired(), v.past_date()]
+    )
     submit = SubmitField(_l("Record completion"))
 
 
 class EscalationForm(ProgrammeStepForm):
     """The move to compulsory rehabilitation."""
 
-    escalated_on = DateField(_l("Date"), validators=[DataRequired()])
-    reason = SelectField(_l("Reason"), choices=choices(ESCALATION_LABELS))
+    escalated_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
+    reason = SelectField(
+        _l("Reason"), choices=fact_choices(ESCALATION_LABELS), validators=[choose()]
+    )
     submit = SubmitField(_l("Record compulsory rehabilitation"))
 
 
-class NoContactRequestForm(FlaskForm):
+class NoContactRequestForm(Form):
     """A request for a no-contact order."""
 
-    requested_at = DateTimeLocalField(_l("Requested at (local time)"), validators=[DataRequired()])
+    requested_at = DateTimeLocalField(
+        _l("Requested at (local time)"), validators=[DataRequired(), v.past_moment()]
+    )
     details = TextAreaField(
         _l("Who must keep away from whom, and where"),
         validators=[DataRequired(), Length(max=5000)],
@@ -145,12 +153,16 @@ class NoContactRequestForm(FlaskForm):
     submit = SubmitField(_l("Record the request"))
 
 
-class NoContactDecisionForm(FlaskForm):
+class NoContactDecisionForm(Form):
     """The chairperson's decision on a request."""
 
-    order_id = IntegerField(validators=[DataRequired()])
-    decision = SelectField(_l("Decision"), choices=choices(DECISION_LABELS))
-    decided_at = DateTimeLocalField(_l("Decided at (local time)"), validators=[InputRequired()])
+    order_id = IntegerField(validators=[DataRequired(), v.record_id()])
+    decision = SelectField(
+        _l("Decision"), choices=fact_choices(DECISION_LABELS), validators=[choose()]
+    )
+    decided_at = DateTimeLocalField(
+        _l("Decided at (local time)"), validators=[InputRequired(), v.past_moment()]
+    )
     valid_until = DateTimeLocalField(
         _l("In force until (local time; at most 3 days, empty for the longest)"),
         validators=[Optional()],

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional
 
 from casemgr.people.models import ErasureReason
-from casemgr.web.forms import choices
+from casemgr.web import validators as v
+from casemgr.web.forms import Form, choose, fact_choices
 
 REASON_LABELS = {
     ErasureReason.SUBJECT_REQUEST: _l("The person asked to be erased"),
@@ -28,22 +27,18 @@ REASON_LABELS = {
 }
 
 
-class ErasureRequestForm(FlaskForm):
+class ErasureRequestForm(Form):
     """Ask for a person to be erased (a second user must confirm)."""
 
-    person_id = IntegerField(_l("Person number"), validators=[DataRequired(), NumberRange(min=1)])
-    reason = SelectField(
-        _l("Reason"),
-        choices=[SelectChoice(r.value, label) for r, label in REASON_LABELS.items()],
-        validators=[DataRequired()],
-    )
+    person_id = IntegerField(_l("Person number"), validators=[DataRequired(), v.record_id()])
+    reason = SelectField(_l("Reason"), choices=fact_choices(REASON_LABELS), validators=[choose()])
     submit = SubmitField(_l("Request erasure"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """Confirm or cancel one pending request."""
 
-    request_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    request_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
 SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "unknown": _l("Unknown")}
@@ -65,7 +60,7 @@ CONSENT_SCOPE_LABELS = {
 CONSENT_GIVER_LABELS = {"subject": _l("The person"), "guardian": _l("Parent or guardian")}
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """Register or correct a person; names are optional for pseudonymous clients."""
 
     is_pseudonymous = BooleanField(
@@ -78,21 +73,17 @@ class PersonForm(FlaskForm):
         _l("Mother's given name (for the identifier code only; not stored)"),
         validators=[Optional(), Length(max=100)],
     )
-    sex = SelectField(_l("Sex"), choices=choices(SEX_LABELS))
-    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
+    sex = SelectField(_l("Sex"), choices=fact_choices(SEX_LABELS), validators=[choose()])
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional(), v.birth_date()])
     birth_year = IntegerField(
-        _l("Or the estimated year of birth"),
-        validators=[Optional(), NumberRange(min=1900, max=2100)],
+        _l("Or the estimated year of birth"), validators=[Optional(), v.birth_year()]
     )
     ethnicity_code = SelectField(_l("Ethnicity"), validators=[Optional()])
     national_id = StringField(
         _l("National ID number (12 digits, or 9 for an old ID)"),
-        validators=[
-            Optional(),
-            Regexp(r"^[\d\s.]{9,15}$", message=_l("Enter 12 digits, or 9 for an old ID.")),
-        ],
+        validators=[Optional(), Length(max=20), v.national_id()],
     )
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), v.phone()])
     area_id = SelectField(_l("Commune or ward"), coerce=int, validators=[Optional()])
     street_address = StringField(
         _l("Address (house, street, hamlet)"), validators=[Optional(), Length(max=300)]
@@ -105,8 +96,10 @@ class PersonForm(FlaskForm):
         """Named persons need a given name; everyone needs some birth information or none."""
         ok = super().validate(extra_validators)
         pseudonymous = getattr(self, "is_pseudonymous", None)
-        named = hasattr(self, "given_name") and not (pseudonymous and pseudonymous.data)
-        if named and not (self.given_name.data or "").strip():
+        # A view deletes the name fields of a person known by code (WTForms leaves them None).
+        given = getattr(self, "given_name", None)
+        named = given is not None and not (pseudonymous and pseudonymous.data)
+        if named and not (given.data or "").strip():
             self.given_name.errors.append(_l("Enter the given name, or register with a code."))
             ok = False
         if (
@@ -119,33 +112,39 @@ class PersonForm(FlaskForm):
         return ok
 
 
-class RelativeForm(FlaskForm):
+class RelativeForm(Form):
     """A relative or guardian."""
 
-    relationship_kind = SelectField(_l("Relationship"), choices=choices(RELATIONSHIP_LABELS))
+    relationship_kind = SelectField(
+        _l("Relationship"), choices=fact_choices(RELATIONSHIP_LABELS), validators=[choose()]
+    )
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
     is_guardian = BooleanField(_l("Parent or legal guardian (can give consent)"))
     submit = SubmitField(_l("Add relative"))
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     """A consent given by the person or a guardian."""
 
-    scope = SelectField(_l("Consent to"), choices=choices(CONSENT_SCOPE_LABELS))
-    given_by = SelectField(_l("Given by"), choices=choices(CONSENT_GIVER_LABELS))
+    scope = SelectField(
+        _l("Consent to"), choices=fact_choices(CONSENT_SCOPE_LABELS), validators=[choose()]
+    )
+    given_by = SelectField(
+        _l("Given by"), choices=fact_choices(CONSENT_GIVER_LABELS), validators=[choose()]
+    )
     relative_id = SelectField(_l("Guardian"), coerce=int, validate_choice=False)
-    given_on = DateField(_l("Date"), validators=[DataRequired()])
+    given_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
     submit = SubmitField(_l("Record consent"))
 
 
-class WithdrawConsentForm(FlaskForm):
+class WithdrawConsentForm(Form):
     """Withdraw one consent."""
 
-    consent_id = IntegerField(validators=[DataRequired()])
+    consent_id = IntegerField(validators=[DataRequired(), v.record_id()])
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """Link this registration to another one as the same person."""
 
-    other_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    other_id = IntegerField(validators=[DataRequired(), v.record_id()])

@@ -34,6 +34,7 @@ from casemgr.people.forms import (
 from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
 from casemgr.web.access import requires
+from casemgr.web.forms import field_error
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -56,13 +57,18 @@ def _flash_error(exc: services.PersonError) -> None:
 @bp.route("/erasure-requests")
 @requires(Action.CONFIRM_ERASURE)
 def erasure_requests():
+    return _erasure_page(ErasureRequestForm(formdata=None))
+
+
+def _erasure_page(form: ErasureRequestForm, status: int = 200):
+    """Pending requests and the request form (a refused one comes back with its messages)."""
     return render_template(
         "people/erasure_requests.html",
         requests=queries.pending_erasure_requests(current_user),
-        form=ErasureRequestForm(),
+        form=form,
         decision=DecisionForm(),
         reason_labels=REASON_LABELS,
-    )
+    ), status
 
 
 @bp.route("/erasure-requests", methods=["POST"])
@@ -70,8 +76,7 @@ def erasure_requests():
 def request_erasure():
     form = ErasureRequestForm()
     if not form.validate_on_submit():
-        flash(_("Give a person number and a reason."), "danger")
-        return redirect(url_for("people.erasure_requests"))
+        return _erasure_page(form, status=400)
     person = access.load_erasable_person(current_user, form.person_id.data)
     try:
         services.request_erasure(current_user, person, form.reason.data)
@@ -123,8 +128,31 @@ PERSON_ERRORS = {
 }
 
 
+# Refusals that concern one field are shown under that field, never as a bare banner.
+FIELD_ERRORS = {
+    "phone is not a Vietnamese phone number": (
+        "phone",
+        _l("Enter a Vietnamese phone number, e.g. 0912 345 678 or +84 912 345 678."),
+    ),
+    "national id must have 12 digits (or 9 for a legacy id)": (
+        "national_id",
+        _l("Enter 12 digits, or 9 for an old ID."),
+    ),
+}
+
+
 def _person_error(exc: services.PersonError) -> str:
-    return str(PERSON_ERRORS.get(str(exc), _l("Check the highlighted fields.")))
+    return str(PERSON_ERRORS.get(str(exc), _l("The request could not be completed.")))
+
+
+def _refuse(form: PersonForm, exc: services.PersonError) -> None:
+    """Put a service's refusal under its field, or say in a banner what is wrong."""
+    name, message = FIELD_ERRORS.get(str(exc), (None, None))
+    if name is not None and name in form:
+        field_error(form[name], message)
+        flash(_("Check the highlighted fields."), "danger")
+    else:
+        flash(_person_error(exc), "danger")
 
 
 def _prepare_person_form(form: PersonForm) -> None:
@@ -185,7 +213,7 @@ def _register(form: PersonForm, area_id: int | None):
             mother_given_name=form.mother_given_name.data,
         )
     except services.PersonError as exc:
-        flash(_person_error(exc), "danger")
+        _refuse(form, exc)
         return render_template("people/register.html", form=form, duplicates=None)
     for warning in identity.national_id_warnings(
         form.national_id.data, person.birth_year, person.sex
@@ -208,12 +236,21 @@ ID_WARNINGS = {
 @bp.route("/<int:person_id>")
 @requires(Action.VIEW_CASES)
 def detail(person_id: int):
+    return _detail_page(access.load_person(current_user, person_id))
+
+
+def _detail_page(
+    person,
+    relative_form: RelativeForm | None = None,
+    consent_form: ConsentForm | None = None,
+    status: int = 200,
+):
+    """The person page; a refused relative or consent comes back with what was typed."""
     from casemgr.cases.queries import visible_cases
 
-    person = access.load_person(current_user, person_id)
     relatives = registration.relatives_of(person)
     consents = registration.consents_of(person)
-    consent_form = ConsentForm(formdata=None, given_on=clock.today())
+    consent_form = consent_form or ConsentForm(formdata=None, given_on=clock.today())
     consent_form.relative_id.choices = [SelectChoice(0, "—")] + [
         SelectChoice(r.id, r.name) for r in relatives if r.is_guardian
     ]
@@ -235,7 +272,7 @@ def detail(person_id: int):
         missing=missing,
         cases=cases,
         linked=registration.linked_ids(person),
-        relative_form=RelativeForm(formdata=None),
+        relative_form=relative_form or RelativeForm(formdata=None),
         consent_form=consent_form,
         withdraw_form=WithdrawConsentForm(),
         link_form=LinkForm(formdata=None),
@@ -244,7 +281,7 @@ def detail(person_id: int):
         scope_labels=CONSENT_SCOPE_LABELS,
         giver_labels=CONSENT_GIVER_LABELS,
         sex_labels=SEX_LABELS,
-    )
+    ), status
 
 
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
@@ -310,7 +347,7 @@ def edit(person_id: int):
                 "warning",
             )
         except services.PersonError as exc:
-            flash(_person_error(exc), "danger")
+            _refuse(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("people.detail", person_id=person.id))
@@ -333,7 +370,7 @@ def add_relative(person_id: int):
         )
         flash(_("Relative added."), "success")
     else:
-        flash(_("Enter the relative's name and relationship."), "danger")
+        return _detail_page(person, relative_form=form, status=400)
     return redirect(url_for("people.detail", person_id=person.id))
 
 
@@ -343,25 +380,22 @@ def add_consent(person_id: int):
     person = access.load_person(current_user, person_id)
     form = ConsentForm()
     form.relative_id.choices = []
-    if form.validate_on_submit():
-        relative = (
-            db.session.get(Relative, form.relative_id.data) if form.relative_id.data else None
+    if not form.validate_on_submit():
+        return _detail_page(person, consent_form=form, status=400)
+    relative = db.session.get(Relative, form.relative_id.data) if form.relative_id.data else None
+    try:
+        registration.record_consent(
+            current_user,
+            person,
+            scope=form.scope.data,
+            given_by=form.given_by.data,
+            given_on=form.given_on.data,
+            relative=relative,
         )
-        try:
-            registration.record_consent(
-                current_user,
-                person,
-                scope=form.scope.data,
-                given_by=form.given_by.data,
-                given_on=form.given_on.data,
-                relative=relative,
-            )
-        except services.PersonError as exc:
-            flash(_person_error(exc), "danger")
-        else:
-            flash(_("Consent recorded."), "success")
-    else:
-        flash(_("Choose what the consent covers, who gave it and when."), "danger")
+    except services.PersonError as exc:
+        field_error(form.relative_id, _person_error(exc))
+        return _detail_page(person, consent_form=form, status=409)
+    flash(_("Consent recorded."), "success")
     return redirect(url_for("people.detail", person_id=person.id))
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DecimalField,
@@ -17,7 +18,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from casemgr.programmes.models import ActivityKind, Finding, Indicator
-from casemgr.web.forms import choices
+from casemgr.web import validators as v
+from casemgr.web.forms import Form, choose, fact_choices
 
 INDICATOR_LABELS = {
     Indicator.PERSONS_ENROLLED: _l("Persons enrolled"),
@@ -61,83 +63,105 @@ def error_message(exc: Exception) -> str:
     return str(ERRORS.get(str(exc), _l("The request could not be completed.")))
 
 
-class ModelForm(FlaskForm):
+class ModelForm(Form):
     """An intervention model's details (choices are set by the view)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     group_code = SelectField(_l("Target group"), validators=[DataRequired()])
     unit_id = SelectField(_l("Owning unit"), coerce=int, validators=[DataRequired()])
     area_ids = SelectMultipleField(_l("Areas served"), coerce=int, validators=[DataRequired()])
-    starts_on = DateField(_l("Start date"), validators=[DataRequired()])
-    ends_on = DateField(_l("End date"), validators=[Optional()])
+    starts_on = DateField(_l("Start date"), validators=[DataRequired(), v.record_date()])
+    ends_on = DateField(_l("End date"), validators=[Optional(), v.record_date()])
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 4}
     )
     submit = SubmitField(_l("Save"))
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     """Enrol a case into a model."""
 
     # Which models are open is the service's check (on the chosen day), not the form's.
     model_id = SelectField(
-        _l("Intervention model"), coerce=int, validate_choice=False, validators=[DataRequired()]
+        _l("Intervention model"),
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired(), v.record_id()],
     )
-    enrolled_on = DateField(_l("Enrolment date"), validators=[DataRequired()])
+    enrolled_on = DateField(_l("Enrolment date"), validators=[DataRequired(), v.past_date()])
     submit = SubmitField(_l("Enrol"))
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(Form):
     """End a case's enrolment."""
 
-    enrolment_id = IntegerField(validators=[DataRequired()])
-    left_on = DateField(_l("Leaving date"), validators=[DataRequired()])
+    enrolment_id = IntegerField(validators=[DataRequired(), v.record_id()])
+    left_on = DateField(_l("Leaving date"), validators=[DataRequired(), v.past_date()])
     submit = SubmitField(_l("Record leaving"))
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(Form):
     """A community session or training course: counts by sex only, no names."""
 
-    kind = SelectField(_l("Kind"), choices=choices(ACTIVITY_KIND_LABELS))
-    held_on = DateField(_l("Date"), validators=[DataRequired()])
+    kind = SelectField(
+        _l("Kind"), choices=fact_choices(ACTIVITY_KIND_LABELS), validators=[choose()]
+    )
+    held_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
     area_id = SelectField(_l("Area"), coerce=int, validators=[DataRequired()])
     title = StringField(
         _l("Title or topic"),
         validators=[DataRequired(), Length(max=200)],
         description=_l("The subject only: never the names of participants."),
     )
-    men = IntegerField(_l("Men"), default=0, validators=[InputRequired(), NumberRange(min=0)])
-    women = IntegerField(_l("Women"), default=0, validators=[InputRequired(), NumberRange(min=0)])
+    men = IntegerField(_l("Men"), default=0, validators=[InputRequired(), v.amount(0, 100_000)])
+    women = IntegerField(_l("Women"), default=0, validators=[InputRequired(), v.amount(0, 100_000)])
     unspecified = IntegerField(
-        _l("Sex not recorded"), default=0, validators=[InputRequired(), NumberRange(min=0)]
+        _l("Sex not recorded"), default=0, validators=[InputRequired(), v.amount(0, 100_000)]
     )
     duration_hours = DecimalField(
         _l("Duration (hours)"),
         places=1,
-        validators=[DataRequired(), NumberRange(min=0.1, max=2000)],
+        validators=[DataRequired(), NumberRange(min=Decimal("0.1"), max=Decimal(2000))],
     )
     submit = SubmitField(_l("Record activity"))
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     """A monitoring or inspection visit."""
 
-    visited_on = DateField(_l("Date"), validators=[DataRequired()])
+    visited_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
     unit_id = SelectField(_l("Unit visited"), coerce=int, validators=[DataRequired()])
-    finding = SelectField(_l("Finding"), choices=choices(FINDING_LABELS))
+    finding = SelectField(
+        _l("Finding"), choices=fact_choices(FINDING_LABELS), validators=[choose()]
+    )
     submit = SubmitField(_l("Record visit"))
 
 
-class TargetsForm(FlaskForm):
+TARGET = v.amount(0, 1_000_000)  # a yearly count; the column is a 32-bit integer
+
+
+class TargetsForm(Form):
     """A model's targets for one year, one optional number per indicator."""
 
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
-    persons_enrolled = IntegerField(validators=[Optional(), NumberRange(min=0)])
-    persons_assisted = IntegerField(validators=[Optional(), NumberRange(min=0)])
-    community_sessions = IntegerField(validators=[Optional(), NumberRange(min=0)])
-    session_participants = IntegerField(validators=[Optional(), NumberRange(min=0)])
-    staff_trained = IntegerField(validators=[Optional(), NumberRange(min=0)])
-    monitoring_visits = IntegerField(validators=[Optional(), NumberRange(min=0)])
+    persons_enrolled = IntegerField(
+        INDICATOR_LABELS[Indicator.PERSONS_ENROLLED], validators=[Optional(), TARGET]
+    )
+    persons_assisted = IntegerField(
+        INDICATOR_LABELS[Indicator.PERSONS_ASSISTED], validators=[Optional(), TARGET]
+    )
+    community_sessions = IntegerField(
+        INDICATOR_LABELS[Indicator.COMMUNITY_SESSIONS], validators=[Optional(), TARGET]
+    )
+    session_participants = IntegerField(
+        INDICATOR_LABELS[Indicator.SESSION_PARTICIPANTS], validators=[Optional(), TARGET]
+    )
+    staff_trained = IntegerField(
+        INDICATOR_LABELS[Indicator.STAFF_TRAINED], validators=[Optional(), TARGET]
+    )
+    monitoring_visits = IntegerField(
+        INDICATOR_LABELS[Indicator.MONITORING_VISITS], validators=[Optional(), TARGET]
+    )
     submit = SubmitField(_l("Save targets"))
 
     def values(self) -> dict[Indicator, int | None]:

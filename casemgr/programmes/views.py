@@ -30,6 +30,7 @@ from casemgr.programmes.forms import (
 from casemgr.programmes.models import ActivityKind, Finding, InterventionModel
 from casemgr.reference.queries import target_groups
 from casemgr.web.access import requires
+from casemgr.web.forms import field_error, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -67,7 +68,9 @@ def _model_form(form: ModelForm, model: InterventionModel | None = None) -> None
     if model is not None and model.unit not in units:
         units.insert(0, model.unit)  # shown, but the service refuses to keep it unmanaged
     form.unit_id.choices = [SelectChoice(u.id, f"{u.name} ({u.code})") for u in units]
-    form.group_code.choices = [SelectChoice(g.code, g.label) for g in target_groups()]
+    form.group_code.choices = starting_empty(
+        (SelectChoice(g.code, g.label) for g in target_groups()), empty=""
+    )
     areas = queries.servable_areas(units)
     if model is not None:  # keep what the model serves selectable
         areas += [area for area in model.areas if area not in areas]
@@ -176,7 +179,9 @@ def activities(model_id: int):
 def new_activity(model_id: int):
     model = queries.load_model(current_user, model_id, manage=True)
     form = ActivityForm()
-    form.area_id.choices = [SelectChoice(a.id, a.name) for a in queries.activity_areas(model)]
+    form.area_id.choices = starting_empty(
+        SelectChoice(a.id, a.name) for a in queries.activity_areas(model)
+    )
     if form.validate_on_submit():
         try:
             services.record_activity(
@@ -218,7 +223,7 @@ def new_visit(model_id: int):
     model = queries.load_model(current_user, model_id, manage=True)
     form = VisitForm()
     units = db.session.scalars(units_in_subtrees([model.unit])).all()
-    form.unit_id.choices = [SelectChoice(u.id, f"{u.name} ({u.code})") for u in units]
+    form.unit_id.choices = starting_empty(SelectChoice(u.id, f"{u.name} ({u.code})") for u in units)
     if form.validate_on_submit():
         try:
             services.record_visit(
@@ -243,15 +248,19 @@ def new_visit(model_id: int):
 @requires(Action.VIEW_PROGRAMMES)
 def results(model_id: int):
     model = queries.load_model(current_user, model_id)
-    year = _year()
+    return _results_page(model, _year())
+
+
+def _results_page(model, year: int, form: TargetsForm | None = None, status: int = 200):
+    """A model's results; refused targets come back with what was typed and the messages."""
     rows = queries.rows_for([model], year)
-    may_manage = queries.may_manage(current_user, model)
-    form = None
-    if may_manage:
+    if form is None and queries.may_manage(current_user, model):
         form = TargetsForm(formdata=None, year=year)
         for row in rows:
             getattr(form, row.indicator.value).data = row.target
-    return render_template("programmes/results.html", model=model, year=year, rows=rows, form=form)
+    return render_template(
+        "programmes/results.html", model=model, year=year, rows=rows, form=form
+    ), status
 
 
 @bp.route("/<int:model_id>/targets", methods=["POST"])
@@ -260,9 +269,8 @@ def set_targets(model_id: int):
     model = queries.load_model(current_user, model_id, manage=True)
     form = TargetsForm()
     if not form.validate_on_submit():
-        flash(_("Targets are whole numbers, zero or more, for a year between 2000 and 2100."),
-              "danger")  # fmt: skip
-        return redirect(url_for("programmes.results", model_id=model.id))
+        year = form.year.data if isinstance(form.year.data, int) and not form.year.errors else None
+        return _results_page(model, year or clock.today().year, form, status=400)
     try:
         services.set_targets(current_user, model, form.year.data, form.values())
     except services.ProgrammeError as exc:
@@ -279,21 +287,28 @@ def set_targets(model_id: int):
 @requires(Action.VIEW_CASES)
 def enrolments(case_id: int):
     case, access = load_case(current_user, case_id)
+    return _enrolments_page(case, access)
+
+
+def _enrolments_page(case, access, enrol_form=None, leave_form=None, status: int = 200):
+    """The case's enrolments; a refused enrolment or leaving comes back with what was typed."""
     today = clock.today()
-    enrol_form = leave_form = None
     if access.can_write:
-        enrol_form = EnrolForm(formdata=None, enrolled_on=today)
-        enrol_form.model_id.choices = [
-            SelectChoice(m.id, m.name) for m in queries.enrolment_choices(current_user, case, today)
-        ]
-        leave_form = LeaveForm(formdata=None, left_on=today)
+        enrol_form = enrol_form or EnrolForm(formdata=None, enrolled_on=today)
+        models = queries.enrolment_choices(current_user, case, today)
+        enrol_form.model_id.choices = (
+            starting_empty(SelectChoice(m.id, m.name) for m in models) if models else []
+        )
+        leave_form = leave_form or LeaveForm(formdata=None, left_on=today)
+    else:
+        enrol_form = leave_form = None
     return render_template(
         "programmes/case_enrolments.html",
         case=case,
         enrolments=queries.case_enrolments(case.id),
         enrol_form=enrol_form,
         leave_form=leave_form,
-    )
+    ), status
 
 
 @case_bp.route("/<int:case_id>/programmes/enrol", methods=["POST"])
@@ -303,15 +318,16 @@ def enrol(case_id: int):
     form = EnrolForm()
     valid = form.validate_on_submit()
     model = db.session.get(InterventionModel, form.model_id.data) if valid else None
+    if valid and model is None:
+        field_error(form.model_id, _("Choose a model and a date."))
     if model is None:
-        flash(_("Choose a model and a date."), "danger")
+        return _enrolments_page(case, access, enrol_form=form, status=400)
+    try:
+        services.enrol_case(current_user, case, access, model, form.enrolled_on.data)
+    except services.ProgrammeError as exc:
+        flash(error_message(exc), "danger")
     else:
-        try:
-            services.enrol_case(current_user, case, access, model, form.enrolled_on.data)
-        except services.ProgrammeError as exc:
-            flash(error_message(exc), "danger")
-        else:
-            flash(_("Case enrolled."), "success")
+        flash(_("Case enrolled."), "success")
     return redirect(url_for("cases.programmes.enrolments", case_id=case.id))
 
 
@@ -321,14 +337,13 @@ def leave(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = LeaveForm()
     if not form.validate_on_submit():
-        flash(_("Give the leaving date."), "danger")
+        return _enrolments_page(case, access, leave_form=form, status=400)
+    try:
+        services.end_enrolment(
+            current_user, case, access, form.enrolment_id.data, form.left_on.data
+        )
+    except services.ProgrammeError as exc:
+        flash(error_message(exc), "danger")
     else:
-        try:
-            services.end_enrolment(
-                current_user, case, access, form.enrolment_id.data, form.left_on.data
-            )
-        except services.ProgrammeError as exc:
-            flash(error_message(exc), "danger")
-        else:
-            flash(_("Leaving recorded."), "success")
+        flash(_("Leaving recorded."), "success")
     return redirect(url_for("cases.programmes.enrolments", case_id=case.id))

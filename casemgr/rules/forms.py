@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,7 +17,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from casemgr.rules.models import DurationUnit, EmergencyMeasure
 from casemgr.rules.services import MAX_AMOUNT
-from casemgr.web.forms import choices
+from casemgr.web import validators as v
+from casemgr.web.forms import Form, choose, fact_choices
 
 UNIT_LABELS = {
     DurationUnit.HOURS: _l("hours"),
@@ -36,15 +36,15 @@ MEASURE_LABELS = {
 }
 
 
-class RuleVersionForm(FlaskForm):
+class RuleVersionForm(Form):
     """A new version of a rule, from a date after its latest version's."""
 
     key = SelectField(_l("Rule"), validators=[DataRequired()])
-    valid_from = DateField(_l("Applies from"), validators=[DataRequired()])
+    valid_from = DateField(_l("Applies from"), validators=[DataRequired(), v.record_date()])
     amount = IntegerField(
         _l("Amount"), validators=[InputRequired(), NumberRange(min=1, max=MAX_AMOUNT)]
     )
-    unit = SelectField(_l("Unit"), choices=choices(UNIT_LABELS))
+    unit = SelectField(_l("Unit"), choices=fact_choices(UNIT_LABELS), validators=[choose()])
     source = TextAreaField(
         _l("Legal source (document, article, date in force)"),
         validators=[DataRequired(), Length(max=2000)],
@@ -53,10 +53,10 @@ class RuleVersionForm(FlaskForm):
     submit = SubmitField(_l("Add version"))
 
 
-class DayOffForm(FlaskForm):
+class DayOffForm(Form):
     """A local calendar exception for everyone or one unit's subtree."""
 
-    day = DateField(_l("Date"), validators=[DataRequired()])
+    day = DateField(_l("Date"), validators=[DataRequired(), v.record_date()])
     reason = TextAreaField(
         _l("Reason (e.g. provincial holiday, bridge day)"),
         validators=[DataRequired(), Length(max=200)],
@@ -68,17 +68,21 @@ class DayOffForm(FlaskForm):
     submit = SubmitField(_l("Add to the calendar"))
 
 
-class RemoveDayOffForm(FlaskForm):
+class RemoveDayOffForm(Form):
     """Removing an entry that has not come yet."""
 
     day_off_id = HiddenField(validators=[InputRequired()])
 
 
-class EmergencyActionForm(FlaskForm):
+class EmergencyActionForm(Form):
     """The emergency action taken to protect a child (local date and time)."""
 
-    measure = SelectField(_l("Measure taken"), choices=choices(MEASURE_LABELS))
+    measure = SelectField(
+        _l("Measure taken"), choices=fact_choices(MEASURE_LABELS), validators=[choose()]
+    )
     taken_at = DateTimeLocalField(
-        _l("When (local time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+        _l("When (local time)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(), v.past_moment()],
     )
     submit = SubmitField(_l("Record emergency action"))

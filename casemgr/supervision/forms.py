@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from casemgr.supervision.models import ReassignReason
 from casemgr.supervision.services import MAX_REASON_TEXT, Choice
+from casemgr.web.forms import Form, choose, fact_choices
 
 PERIODS = (30, 90, 365)
 
@@ -21,7 +21,7 @@ REASON_LABELS = {
 }
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     """The compliance period, as a GET filter (no state changes, so no CSRF token)."""
 
     class Meta:
@@ -35,16 +35,12 @@ class PeriodForm(FlaskForm):
     )
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(Form):
     """Choose cases (each ticked as "id:version"), a new owner and a reason."""
 
     cases = SelectMultipleField(_l("Cases"), validate_choice=False, validators=[DataRequired()])
     owner_id = SelectField(_l("New owner"), coerce=int, validators=[DataRequired()])
-    reason = SelectField(
-        _l("Reason"),
-        choices=[SelectChoice(code.value, label) for code, label in REASON_LABELS.items()],
-        validators=[DataRequired()],
-    )
+    reason = SelectField(_l("Reason"), choices=fact_choices(REASON_LABELS), validators=[choose()])
     reason_text = TextAreaField(
         _l("Explanation (optional unless the reason is Other; stored encrypted)"),
         validators=[Optional(), Length(max=MAX_REASON_TEXT)],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField,
@@ -16,7 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from casemgr.support.models import (
     DecidingAuthority,
@@ -26,7 +25,8 @@ from casemgr.support.models import (
     ServicePointKind,
     VictimStatus,
 )
-from casemgr.web.forms import choices
+from casemgr.web import validators as v
+from casemgr.web.forms import Form, choices, choose, fact_choices
 
 VICTIM_STATUS_LABELS = {
     VictimStatus.BEING_IDENTIFIED: _l("Being identified"),
@@ -72,31 +72,33 @@ REFERRAL_STATUS_LABELS = {
 NONE = SelectChoice(0, "—")
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(Form):
     """A service delivered (the service choices are the eligible ones only)."""
 
     service_type_id = SelectField(_l("Service"), coerce=int, validators=[DataRequired()])
-    delivered_on = DateField(_l("Date"), validators=[DataRequired()])
+    delivered_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
     partner_id = SelectField(_l("Provided by (partner)"), coerce=int, validators=[Optional()])
     provider = StringField(_l("Or another provider"), validators=[Optional(), Length(max=300)])
-    quantity = IntegerField(_l("Quantity"), validators=[Optional(), NumberRange(min=1)])
-    amount_vnd = IntegerField(_l("Amount (VND)"), validators=[Optional(), NumberRange(min=0)])
+    quantity = IntegerField(_l("Quantity"), validators=[Optional(), v.amount(1, 100_000)])
+    amount_vnd = IntegerField(_l("Amount (VND)"), validators=[Optional(), v.amount()])
     note = TextAreaField(
         _l("Note"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
     submit = SubmitField(_l("Record service"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     """A new trafficking status with its decision and evidence documents."""
 
-    status = SelectField(_l("Status"), choices=choices(VICTIM_STATUS_LABELS))
+    status = SelectField(
+        _l("Status"), choices=fact_choices(VICTIM_STATUS_LABELS), validators=[choose()]
+    )
     location = SelectField(
         _l("Where the person is (while being identified)"),
         choices=choices(LOCATION_LABELS, blank=True),
         validators=[Optional()],
     )
-    valid_from = DateField(_l("In force from"), validators=[DataRequired()])
+    valid_from = DateField(_l("In force from"), validators=[DataRequired(), v.past_date()])
     decided_by = SelectField(
         _l("Decided by"), choices=choices(AUTHORITY_LABELS, blank=True), validators=[Optional()]
     )
@@ -111,12 +113,12 @@ class StatusForm(FlaskForm):
     submit = SubmitField(_l("Record status"))
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     """Send a referral; the override reason is shown only to those who may override."""
 
     partner_id = SelectField(_l("Refer to"), coerce=int, validators=[DataRequired()])
     service_type_id = SelectField(_l("For the service"), coerce=int, validators=[DataRequired()])
-    sent_on = DateField(_l("Sent on"), validators=[DataRequired()])
+    sent_on = DateField(_l("Sent on"), validators=[DataRequired(), v.past_date()])
     reason = TextAreaField(
         _l("Reason for the referral"),
         validators=[DataRequired(), Length(max=5000)],
@@ -132,36 +134,37 @@ class ReferralForm(FlaskForm):
     submit = SubmitField(_l("Send referral"))
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     """The partner's answer, recorded on its behalf."""
 
     referral_id = HiddenField(validators=[InputRequired()])
     answer = SelectField(
         _l("Answer"),
-        choices=[SelectChoice("accept", _l("Accepted")), SelectChoice("decline", _l("Declined"))],
+        choices=fact_choices({"accept": _l("Accepted"), "decline": _l("Declined")}),
+        validators=[choose()],
     )
-    answered_on = DateField(_l("Answered on"), validators=[DataRequired()])
+    answered_on = DateField(_l("Answered on"), validators=[DataRequired(), v.past_date()])
     decline_reason = TextAreaField(
         _l("Why it was declined"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
     submit = SubmitField(_l("Record answer"))
 
 
-class CompleteForm(FlaskForm):
+class CompleteForm(Form):
     """The outcome that closes an accepted referral."""
 
     referral_id = HiddenField(validators=[InputRequired()])
-    completed_on = DateField(_l("Completed on"), validators=[DataRequired()])
+    completed_on = DateField(_l("Completed on"), validators=[DataRequired(), v.past_date()])
     outcome = TextAreaField(
         _l("Outcome"), validators=[DataRequired(), Length(max=5000)], render_kw={"rows": 3}
     )
     submit = SubmitField(_l("Record outcome"))
 
 
-class ServicePointForm(FlaskForm):
+class ServicePointForm(Form):
     """A service point or partner organisation."""
 
-    kind = SelectField(_l("Kind"), choices=choices(POINT_KIND_LABELS))
+    kind = SelectField(_l("Kind"), choices=fact_choices(POINT_KIND_LABELS), validators=[choose()])
     name = StringField(
         _l("Name"),
         validators=[DataRequired(), Length(max=200)],
@@ -183,7 +186,7 @@ class ServicePointForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class PointFilterForm(FlaskForm):
+class PointFilterForm(Form):
     """Directory filters (GET, no CSRF needed: nothing changes)."""
 
     class Meta:
@@ -195,7 +198,7 @@ class PointFilterForm(FlaskForm):
     area = SelectField(_l("Area"), coerce=int, validators=[Optional()])
 
 
-class ReferralFilterForm(FlaskForm):
+class ReferralFilterForm(Form):
     """Referral list filter (GET)."""
 
     class Meta:

@@ -40,7 +40,9 @@ from casemgr.support.forms import (
 from casemgr.support.models import DocumentKind, Referral, ServicePoint, ServiceType
 from casemgr.support.policy import may_manage_point
 from casemgr.web.access import requires, user_may
+from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
+from casemgr.web.validators import MAX_ID
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 
@@ -116,7 +118,7 @@ def new_service(case_id: int):
         form.delivered_on.data = clock.today()
     day = form.delivered_on.data or clock.today()
     offered = queries.offered_services(case, day)
-    form.service_type_id.choices = [SelectChoice(t.id, t.label) for t in offered]
+    form.service_type_id.choices = starting_empty(SelectChoice(t.id, t.label) for t in offered)
     form.partner_id.choices = [NONE, *_partner_choices()]
     if form.validate_on_submit():
         try:
@@ -225,10 +227,10 @@ def new_referral(case_id: int):
     if request.method == "GET":
         form.sent_on.data = clock.today()
     day = form.sent_on.data or clock.today()
-    form.partner_id.choices = _partner_choices()
-    form.service_type_id.choices = [
+    form.partner_id.choices = starting_empty(_partner_choices())
+    form.service_type_id.choices = starting_empty(
         SelectChoice(t.id, t.label) for t in queries.offered_services(case, day)
-    ]
+    )
     missing = queries.missing_referral_consents(case, day)
     may_override = user_may(current_user, Action.OVERRIDE_CONSENT) and not access.is_break_glass
     status = 200
@@ -269,6 +271,11 @@ def referral(case_id: int):
     item = queries.case_referral(case, _arg_id())
     if item is None:
         _not_found("referral", case)
+    return _referral_page(case, access, item)
+
+
+def _referral_page(case, access, item, answer_form=None, complete_form=None, status=200):
+    """The referral page; a refused answer or outcome comes back with what was typed."""
     today = clock.today()
     return render_template(
         "support/referral.html",
@@ -276,17 +283,20 @@ def referral(case_id: int):
         access=access,
         referral=item,
         today=today,
-        answer_form=AnswerForm(formdata=None, referral_id=item.id, answered_on=today),
-        complete_form=CompleteForm(formdata=None, referral_id=item.id, completed_on=today),
-    )
+        answer_form=answer_form
+        or AnswerForm(formdata=None, referral_id=item.id, answered_on=today),
+        complete_form=complete_form
+        or CompleteForm(formdata=None, referral_id=item.id, completed_on=today),
+    ), status
 
 
 def _posted_referral(case: Case, form: AnswerForm | CompleteForm) -> Referral:
-    if not form.validate_on_submit():
-        abort(400)
+    """The referral a posted answer or outcome is about (400 when malformed, 404 elsewhere)."""
     try:
         referral_id = int(form.referral_id.data)
     except (TypeError, ValueError):
+        abort(400)
+    if not 0 < referral_id <= MAX_ID:
         abort(400)
     item = queries.case_referral(case, referral_id)
     if item is None:
@@ -300,6 +310,8 @@ def answer_referral(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = AnswerForm()
     item = _posted_referral(case, form)
+    if not form.validate_on_submit():
+        return _referral_page(case, access, item, answer_form=form, status=400)
     try:
         referrals.answer_referral(
             current_user,
@@ -323,6 +335,8 @@ def complete_referral(case_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     form = CompleteForm()
     item = _posted_referral(case, form)
+    if not form.validate_on_submit():
+        return _referral_page(case, access, item, complete_form=form, status=400)
     try:
         referrals.complete_referral(
             current_user,

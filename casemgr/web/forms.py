@@ -1,14 +1,85 @@
-"""Helpers every form module shares."""
+"""Helpers every form module shares: the base form, choices, warnings and field errors."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from wtforms import SelectChoice
+from flask import flash
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, SelectChoice
+from wtforms.validators import DataRequired
+
+from casemgr.web.validators import TRANSLATIONS
+
+EMPTY = "—"
+
+
+class Form(FlaskForm):
+    """The app's form: WTForms' own messages come in the user's language (see validators.py)."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Any) -> Any:
+            """Our translations, not WTForms' catalogue (which has no Vietnamese)."""
+            return TRANSLATIONS
 
 
 def choices(labels: Mapping, blank: bool = False) -> list[SelectChoice]:
     """Select choices from a {value: label} mapping (enum members or strings), optionally
     with an empty first choice."""
     listed = [SelectChoice(str(value), label) for value, label in labels.items()]
-    return [SelectChoice("", "—"), *listed] if blank else listed
+    return [SelectChoice("", EMPTY), *listed] if blank else listed
+
+
+def fact_choices(labels: Mapping) -> list[SelectChoice]:
+    """Choices of a select that records a fact: it starts empty, so nothing is chosen silently."""
+    return choices(labels, blank=True)
+
+
+def starting_empty(listed: Iterable[SelectChoice], empty: Any = 0) -> list[SelectChoice]:
+    """Choices set by a view for a select that records a fact: an empty option comes first."""
+    return [SelectChoice(empty, EMPTY), *listed]
+
+
+def choose() -> DataRequired:
+    """Required choice of a fact (the empty first option is refused)."""
+    return DataRequired(message=_l("Choose one."))
+
+
+def field_error(field: Field, message: Any) -> None:
+    """Show a refusal under the field it concerns (a service's refusal, after validation)."""
+    field.errors = [*field.errors, str(message)]
+
+
+def flash_errors(form: FlaskForm) -> None:
+    """For a form posted from a page it redirects back to: say what is wrong, field by field."""
+    for field in form:
+        named = field.label.text and field.type not in ("HiddenField", "CSRFTokenField")
+        for error in field.errors if isinstance(field.errors, list | tuple) else ():
+            flash(f"{field.label.text}: {error}" if named else str(error), "danger")
+
+
+def flash_warnings(form: FlaskForm) -> None:
+    """Flash the non-blocking warnings of a form that was saved (e.g. a due date in the past)."""
+    for field in form:
+        for warning in getattr(field, "warnings", ()):
+            flash(f"{field.label.text}: {warning}", "warning")
+
+
+def sub_group_label(sub_group: Any) -> str:
+    """A sub-group as users know it: the legal letter for children's groups, then its name.
+
+    Other groups' codes (sexual, labour, ...) are internal and never shown."""
+    code = sub_group.code
+    if sub_group.group_code == "child" and len(code) == 1:
+        return f"{code}) {sub_group.label}"
+    return sub_group.label
+
+
+def sub_group_choices(sub_groups: Iterable[Any]) -> list[SelectChoice]:
+    """Checkbox choices for sub-groups, each tagged with its group for the filtering script."""
+    return [
+        SelectChoice(s.id, sub_group_label(s), render_kw={"data-group": s.group_code})
+        for s in sub_groups
+    ]
