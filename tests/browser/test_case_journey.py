@@ -162,9 +162,8 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
     expect(worker_page).to_have_url(re.compile(r"/dashboard$"))
     navigate(worker_page, menu_link(worker_page, vi("Cases")))
     expect(worker_page.locator("main h1")).to_have_text(vi("My caseload"))
-    expect(worker_page.get_by_test_id("caseload")).to_contain_text(
-        vi("No cases match these filters.")
-    )
+    # Other browser tests share this worker and server: the caseload need not be empty here.
+    expect(worker_page.get_by_test_id("caseload")).to_be_visible()
     navigate(worker_page, worker_page.get_by_role("link", name=vi("Register a person")))
     expect(worker_page.locator("main h1")).to_have_text(vi("Register a person"))
     surname, middle, given = CHILD
