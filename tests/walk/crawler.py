@@ -612,8 +612,11 @@ class Walker:
                 day = min(day, dt.date.fromisoformat(f.attrs["max"][:10]))
             if f.attrs.get("min"):
                 day = max(day, dt.date.fromisoformat(f.attrs["min"][:10]))
-            if f.type == "datetime-local":
-                return f"{day.isoformat()}T09:00"
+            if f.type == "datetime-local":  # an hour ago in Viet Nam: past-only times accept it
+                moment = clock.utcnow().astimezone(clock.LOCAL_TZ) - dt.timedelta(hours=1)
+                if f.attrs.get("max") and moment.date() > day:
+                    moment = dt.datetime.combine(day, dt.time(9, 0))
+                return moment.strftime("%Y-%m-%dT%H:%M")
             return day.isoformat() if f.type == "date" else f"{day.year}-{day.month:02d}"
         if f.type == "number":
             low, high = f.attrs.get("min"), f.attrs.get("max")
