@@ -28,6 +28,7 @@ from casemgr.reports.queries import (
 )
 from casemgr.reports.suppression import Protected, protect, unprotected
 from casemgr.support.models import ReferralStatus, ServiceType
+from casemgr.web.forms import sub_group_label
 
 MEASURE_LABELS = {
     Measure.REGISTERED: _l("People registered"),
@@ -260,7 +261,7 @@ def labels(dimension: Dimension, keys: list) -> list[str]:
     elif dimension == Dimension.SUB_GROUP and ids:
         groups = _group_names()
         names = {
-            s.id: f"{groups.get(s.group_code, s.group_code)}: {s.label}"
+            s.id: f"{groups.get(s.group_code, s.group_code)}: {sub_group_label(s)}"
             for s in db.session.scalars(select(SubGroup).where(SubGroup.id.in_(ids)))
         }
     elif dimension == Dimension.UNIT and ids:
