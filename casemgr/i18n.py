@@ -29,10 +29,15 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def show_date(value: dt.date | dt.datetime | None) -> str:
-    """Format a date the way the current language writes it."""
-    if value is None:
+def show_date(value: dt.date | dt.datetime | str | None) -> str:
+    """Format a date the way the current language writes it.
+
+    A string is an ISO date (yyyy-mm-dd), as encrypted fields such as a date of birth keep it.
+    """
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):  # a stored UTC moment: the day it was in Viet Nam
         value = local_date(value)
     return format_date(value, DATE_PATTERNS.get(str(get_locale()), "yyyy-MM-dd"))

@@ -28,6 +28,7 @@ from casemgr.reports.queries import (
 )
 from casemgr.reports.suppression import Protected, protect, unprotected
 from casemgr.support.models import ReferralStatus, ServiceType
+from casemgr.web.forms import sub_group_label
 
 MEASURE_LABELS = {
     Measure.REGISTERED: _l("People registered"),
@@ -235,6 +236,11 @@ def _keys(dimension: Dimension, found, period: Period) -> list:
     return known + ([UNKNOWN] if UNKNOWN in present else [])
 
 
+def _group_names() -> dict[str, str]:
+    """Target groups' names in the user's language, by code (rows must not show the codes)."""
+    return {g.code: g.label for g in db.session.scalars(select(TargetGroup))}
+
+
 def labels(dimension: Dimension, keys: list) -> list[str]:
     """Display names of keys (one query per dimension for the names that live in tables)."""
     unknown = str(_l("Unknown"))
@@ -253,15 +259,17 @@ def labels(dimension: Dimension, keys: list) -> list[str]:
             for g in db.session.scalars(select(TargetGroup).where(TargetGroup.code.in_(ids)))
         }
     elif dimension == Dimension.SUB_GROUP and ids:
+        groups = _group_names()
         names = {
-            s.id: f"{s.group_code}/{s.code}: {s.label}"
+            s.id: f"{groups.get(s.group_code, s.group_code)}: {sub_group_label(s)}"
             for s in db.session.scalars(select(SubGroup).where(SubGroup.id.in_(ids)))
         }
     elif dimension == Dimension.UNIT and ids:
         names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
     elif dimension == Dimension.SERVICE_TYPE and ids:
+        groups = _group_names()
         names = {
-            t.id: f"{t.group_code}: {t.label}"
+            t.id: f"{groups.get(t.group_code, t.group_code)}: {t.label}"
             for t in db.session.scalars(select(ServiceType).where(ServiceType.id.in_(ids)))
         }
     elif dimension == Dimension.SEX:
