@@ -248,15 +248,16 @@ def _detail_page(
     """The person page; a refused relative or consent comes back with what was typed."""
     from casemgr.cases.queries import visible_cases
 
-    relatives = registration.relatives_of(person)
-    consents = registration.consents_of(person)
+    relatives = registration.relatives_of(person, with_voided=True)
+    consents = registration.consents_of(person, with_voided=True)
+    current_consents = [c for c in consents if c.is_current]
     consent_form = consent_form or ConsentForm(formdata=None, given_on=clock.today())
     consent_form.relative_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(r.id, r.name) for r in relatives if r.is_guardian
+        SelectChoice(r.id, r.name) for r in relatives if r.is_guardian and r.is_current
     ]
     age = person.age_in(clock.today().year)
     missing = {
-        scope: identity.missing_consents(consents, scope, age, clock.today())
+        scope: identity.missing_consents(current_consents, scope, age, clock.today())
         for scope in ConsentScope
     }
     cases = db.session.scalars(
