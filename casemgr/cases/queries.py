@@ -199,7 +199,8 @@ def timeline(case: Case) -> list[TimelineEntry]:
     """
     entries = [
         TimelineEntry(n.created_at, "note", n)
-        for n in db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id, CaseNote.not_superseded())
+        for n in db.session.scalars(
+            select(CaseNote).where(CaseNote.case_id == case.id, CaseNote.not_superseded())
         )
     ]
     entries += [
@@ -208,9 +209,8 @@ def timeline(case: Case) -> list[TimelineEntry]:
     ]
     entries += [
         TimelineEntry(p.created_at, "plan_action", p)
-        for p in db.session.scalars(select(PlanAction).where(
-                PlanAction.case_id == case.id, PlanAction.not_superseded()
-            )
+        for p in db.session.scalars(
+            select(PlanAction).where(PlanAction.case_id == case.id, PlanAction.not_superseded())
         )
     ]
     entries += [

@@ -8,7 +8,6 @@ person's data key. Readers that list or count records use `current()`; history r
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import Any
 
 from sqlalchemy import ForeignKey, LargeBinary, and_
@@ -34,30 +33,28 @@ class Correctable:
         cls.__encrypted_fields__ = {**Correctable.__encrypted_fields__, **own}
 
     @declared_attr
-    def voided_by_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def voided_by_id(cls) -> Mapped[int | None]:
         return mapped_column(BigId, ForeignKey("users.id"))
 
     @declared_attr
-    def corrected_by_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def corrected_by_id(cls) -> Mapped[int | None]:
         return mapped_column(BigId, ForeignKey("users.id"))
 
     @declared_attr
-    def replaces_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def replaces_id(cls) -> Mapped[int | None]:
         return mapped_column(BigId, ForeignKey(f"{cls.__tablename__}.id"))
 
     @declared_attr
-    def superseded_by_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def superseded_by_id(cls) -> Mapped[int | None]:
         return mapped_column(BigId, ForeignKey(f"{cls.__tablename__}.id"))
 
     @declared_attr
-    def voided_by(cls) -> Mapped[Any]:  # noqa: N805
+    def voided_by(cls) -> Mapped[Any]:
         return relationship("User", foreign_keys=f"[{cls.__name__}.voided_by_id]", viewonly=True)
 
     @declared_attr
-    def corrected_by(cls) -> Mapped[Any]:  # noqa: N805
-        return relationship(
-            "User", foreign_keys=f"[{cls.__name__}.corrected_by_id]", viewonly=True
-        )
+    def corrected_by(cls) -> Mapped[Any]:
+        return relationship("User", foreign_keys=f"[{cls.__name__}.corrected_by_id]", viewonly=True)
 
     @classmethod
     def current(cls):

@@ -33,7 +33,7 @@ from casemgr.people.forms import (
 )
 from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
-from casemgr.web.access import requires
+from casemgr.web.access import requires, user_may
 from casemgr.web.forms import field_error
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -276,6 +276,7 @@ def _detail_page(
         relative_form=relative_form or RelativeForm(formdata=None),
         consent_form=consent_form,
         withdraw_form=WithdrawConsentForm(),
+        may_correct=user_may(current_user, Action.EDIT_CASES) and not person.is_erased,
         link_form=LinkForm(formdata=None),
         today=clock.today(),
         relationship_labels=RELATIONSHIP_LABELS,

@@ -71,13 +71,14 @@ def test_correct_keeps_the_old_version(records, kind):
     (event,) = _events(records, kind, CaseEventKind.CORRECTED)
     assert event.reason == reason and set(event.fields()) == set(CHANGES[kind])
     (audited,) = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "record.correct", AuditEvent.object_type == kind)
+        select(AuditEvent).where(
+            AuditEvent.action == "record.correct", AuditEvent.object_type == kind
+        )
     )
     assert audited.fields == ",".join(sorted(CHANGES[kind]))
     # The sealed reason is ciphertext: the canary is in no raw column.
-    raw = db.session.execute(
-        text(f"SELECT correction_reason_enc FROM {old.__tablename__} WHERE id = :id"), {"id": new.id}
-    ).scalar_one()
+    column = f"SELECT correction_reason_enc FROM {old.__tablename__} WHERE id = :id"
+    raw = db.session.execute(text(column), {"id": new.id}).scalar_one()
     assert CANARY.encode() not in bytes(raw)
 
 
@@ -105,6 +106,7 @@ def test_voided_and_superseded_rows_leave_lists_counts_and_checks(records):
     person, case, worker = work.case.person, work.case, work.worker
     access = work.access(worker)
     age = person.age_in(today().year)
+
     def missing():
         return identity.missing_consents(consents_of(person), ConsentScope.CASE_WORK, age, today())
 
