@@ -157,7 +157,10 @@ def record_consent(
 ) -> Consent:
     """Record a consent given by the person or by a guardian (who must be on record)."""
     if ConsentGiver(given_by) == ConsentGiver.GUARDIAN and (
-        relative is None or relative.person_id != person.id or not relative.is_guardian
+        relative is None
+        or relative.person_id != person.id
+        or not relative.is_guardian
+        or not relative.is_current
     ):
         raise PersonError("guardian consent needs a guardian")
     consent = Consent(

@@ -409,7 +409,7 @@ def withdraw_consent(person_id: int):
     if not form.validate_on_submit():
         abort(400)
     consent = db.session.get(Consent, form.consent_id.data)
-    if consent is None or consent.person_id != person.id:
+    if consent is None or consent.person_id != person.id or not consent.is_current:
         abort(404)
     registration.withdraw_consent(current_user, consent, clock.today())
     flash(_("Consent withdrawn."), "success")
