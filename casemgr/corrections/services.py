@@ -58,6 +58,9 @@ def _check(actor: User, record: Correctable, reason: str, access: CaseAccess | N
         raise CorrectionError("not allowed")
     if not record.is_current:
         raise CorrectionError("not current")
+    person = db.session.get(Person, record.encryption_person_id())
+    if person is None or person.is_erased:  # nothing left to copy, no key to seal a reason
+        raise CorrectionError("person erased")
     text = (reason or "").strip()
     if not text:
         raise CorrectionError("reason required")

@@ -31,6 +31,7 @@ ERRORS = {
     "reason required": lambda: _("Give the reason."),
     "reason too long": lambda: _("The reason is too long."),
     "nothing changed": lambda: _("Nothing was changed."),
+    "person erased": lambda: _("This person was erased: their records can no longer change."),
     "relative of another person": lambda: _("Choose one of this person's guardians."),
     "not a guardian": lambda: _("Choose one of this person's guardians."),
     "before registration": lambda: _("The test date is before the registration."),

@@ -37,3 +37,22 @@ def test_a_voided_consent_is_not_withdrawn(client, records):
     url = f"/people/{work.case.person_id}/consents/withdraw"
     assert client.post_form(url, {"consent_id": records.consent.id}).status_code == 404
     assert records.consent.withdrawn_on is None
+
+
+def test_an_erased_persons_records_are_not_corrected(records, make):
+    from casemgr.auth.roles import Role
+    from casemgr.people.models import ErasureReason
+
+    work = records.work
+    first, second = (
+        make.user(Role.SUPERVISOR, work.commune),
+        make.user(Role.SUPERVISOR, work.commune),
+    )
+    request = people_services.request_erasure(
+        first, work.case.person, ErasureReason.SUBJECT_REQUEST
+    )
+    people_services.confirm_erasure(second, request)
+    with pytest.raises(services.CorrectionError, match="person erased"):
+        services.correct(work.worker, records.relative, {"phone": "0912000000"}, "Sai số")
+    with pytest.raises(services.CorrectionError, match="person erased"):
+        services.void(work.worker, records.relative, "Sai")
