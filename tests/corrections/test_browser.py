@@ -16,6 +16,7 @@ from casemgr.cases.policy import case_access
 from casemgr.clock import today, utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
+from casemgr.people.registration import add_relative
 from casemgr.people.services import register_person
 from tests.browser_fixtures import ARTIFACTS
 
@@ -25,6 +26,7 @@ expect = sync_api.expect
 NOTE = "Thăm nhà: trẻ đi học đều."
 FIXED = "Thăm nhà: trẻ đi học đều, mẹ đã có việc làm."
 REASON = "Ghi nhầm nội dung buổi thăm."
+RELATIVE = "Phạm Văn Nhầm"
 
 
 def _vi(app, message: str, **values) -> str:
@@ -47,6 +49,8 @@ def case_with_note(live_server) -> int:
         )  # fmt: skip
         access = case_access(worker, case, None, utcnow())
         case_services.add_note(worker, case, access, kind="visit", occurred_on=today(), body=NOTE)
+        add_relative(worker, person, relationship_kind="sibling", is_guardian=False,
+                     name=RELATIVE, phone=None)  # fmt: skip
         db.session.commit()
         case_id = case.id
         db.session.remove()
@@ -89,5 +93,14 @@ def test_correct_and_void_a_note(page, live_server, case_with_note):
     page.locator("main form [type=submit]").click()
     expect(page.get_by_test_id("timeline").get_by_test_id("voided").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "corrections-voided.png"), full_page=True)
+    # A relative voided on the person page: struck through, marked, no longer offered.
+    page.get_by_role("link", name=re.compile("Phạm Thị Thu")).first.click()
+    relatives = page.get_by_test_id("relatives")
+    relatives.get_by_role("link", name=_vi(app, "Void")).click()
+    expect(page.get_by_test_id("record")).to_contain_text(RELATIVE)
+    page.locator("textarea[name=reason]").fill("Không phải người thân.")
+    page.locator("main form [type=submit]").click()
+    expect(page.get_by_test_id("relatives").get_by_test_id("voided")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "corrections-person.png"), full_page=True)
     # The only failed request is the refused blank reason (400), shown with its message.
     assert [p for p in page.problems if "400" not in p] == []
