@@ -56,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.audit.views import bp as audit_bp
     from casemgr.auth.views import bp as auth_bp
     from casemgr.cases.views import bp as cases_bp
+    from casemgr.corrections.views import bp as corrections_bp
     from casemgr.home.views import bp as home_bp
     from casemgr.people.views import bp as people_bp
     from casemgr.programmes.views import bp as programmes_bp
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         supervision_bp,
         programmes_bp,
         reports_bp,
+        corrections_bp,
     ):
         app.register_blueprint(blueprint)
     _register_case_pages(app)

@@ -123,8 +123,21 @@ def world(make) -> World:
         "person_id": person.id,
         "alert_id": alert_about(make, target_user),
         "model_id": add_model(case_unit, owner).id,
+        # The correction routes' record: a note on the case (casemgr/corrections).
+        "kind": "note",
+        "record_id": note_on(owner, case),
     }
     return World(case_unit, other_unit, owner, targets)
+
+
+def note_on(owner, case) -> int:
+    """A note on the case (the correction routes' target)."""
+    from casemgr.cases.policy import case_access
+    from casemgr.cases.services import add_note
+    from casemgr.clock import today
+
+    access = case_access(owner, case, None, utcnow())
+    return add_note(owner, case, access, kind="visit", occurred_on=today(), body="Thăm").id
 
 
 def alert_about(make, user) -> int:

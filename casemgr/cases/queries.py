@@ -199,7 +199,9 @@ def timeline(case: Case) -> list[TimelineEntry]:
     """
     entries = [
         TimelineEntry(n.created_at, "note", n)
-        for n in db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id))
+        for n in db.session.scalars(
+            select(CaseNote).where(CaseNote.case_id == case.id, CaseNote.not_superseded())
+        )
     ]
     entries += [
         TimelineEntry(a.created_at, "assessment", a)
@@ -207,7 +209,9 @@ def timeline(case: Case) -> list[TimelineEntry]:
     ]
     entries += [
         TimelineEntry(p.created_at, "plan_action", p)
-        for p in db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id))
+        for p in db.session.scalars(
+            select(PlanAction).where(PlanAction.case_id == case.id, PlanAction.not_superseded())
+        )
     ]
     entries += [
         TimelineEntry(e.occurred_at, str(e.kind), e)
@@ -271,6 +275,8 @@ def plan_actions(case: Case, entries: list[TimelineEntry]) -> list[PlanAction]:
     """The actions of the case's current plan cycle, by due date, taken from the timeline
     already read (the timeline holds every plan action: no second query)."""
     current = [
-        e.item for e in entries if e.kind == "plan_action" and e.item.plan_cycle == case.plan_cycle
+        e.item
+        for e in entries
+        if e.kind == "plan_action" and e.item.plan_cycle == case.plan_cycle and e.item.is_current
     ]
     return sorted(current, key=lambda a: (a.due_on is None, a.due_on or dt.date.min, a.id))

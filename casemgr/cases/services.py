@@ -380,6 +380,8 @@ def mark_action_done(
     """Mark a plan action as done."""
     if not access.can_write or item.case_id != case.id:
         raise CaseError("read only")
+    if not item.is_current:  # voided or superseded: the current version is the one to mark
+        raise CaseError("not current")
     item.done_on = done_on
     _audit(
         "case.plan_action_done",

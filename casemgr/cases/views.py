@@ -346,7 +346,7 @@ def plan_action_done(case_id: int):
     if not form.validate_on_submit():
         abort(400)
     item = db.session.get(PlanAction, form.action_id.data)
-    if item is None or item.case_id != case.id:
+    if item is None or item.case_id != case.id or not item.is_current:
         abort(404)
     services.mark_action_done(current_user, case, access, item, clock.today())
     return redirect(url_for("cases.detail", case_id=case.id))

@@ -196,7 +196,7 @@ def case_records(case: Case) -> CaseRecords:
         first_worker=opened[0].actor if opened else case.owner,
         relatives=relatives,
         assessments=by_kind.get("assessment", []),
-        notes=by_kind.get("note", []),
+        notes=[n for n in by_kind.get("note", []) if n.is_current],
         moves=_with_cycles(by_kind.get("transition", [])),
         actions=queries.plan_actions(case, entries),
         deadlines=child_deadlines(case),

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
+from casemgr.corrections.columns import Correctable
 from casemgr.crypto.fields import EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, UTCDateTime, intpk, timestamp, value_enum
 
@@ -82,8 +83,21 @@ class DrugProgramme(EncryptedModel, Base):
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     note = EncryptedField("note_enc")
 
+    # Current tests only (corrected and voided versions stay in the table, out of durations).
     tests: Mapped[list[DrugTest]] = relationship(
-        back_populates="programme", order_by="DrugTest.tested_on", lazy="selectin"
+        primaryjoin="and_(DrugProgramme.id == DrugTest.programme_id, "
+        "DrugTest.voided_at.is_(None), DrugTest.superseded_by_id.is_(None))",
+        order_by="DrugTest.tested_on",
+        lazy="selectin",
+        viewonly=True,
+    )
+    # What the programme page lists: current tests and voided ones (shown struck through).
+    recorded_tests: Mapped[list[DrugTest]] = relationship(
+        primaryjoin="and_(DrugProgramme.id == DrugTest.programme_id, "
+        "DrugTest.superseded_by_id.is_(None))",
+        order_by="DrugTest.tested_on",
+        lazy="selectin",
+        viewonly=True,
     )
     recorded_by: Mapped[User] = relationship(lazy="joined")
 
@@ -99,7 +113,7 @@ class DrugProgramme(EncryptedModel, Base):
         return ProgrammeStage.IN_PROGRESS
 
 
-class DrugTest(Base):
+class DrugTest(Correctable, EncryptedModel, Base):
     """A drug test taken during an enrolment: date and result code only."""
 
     __tablename__ = "drug_tests"
@@ -113,7 +127,14 @@ class DrugTest(Base):
     created_at: Mapped[timestamp]
     is_break_glass: Mapped[bool] = mapped_column(default=False)
 
-    programme: Mapped[DrugProgramme] = relationship(back_populates="tests")
+    programme: Mapped[DrugProgramme] = relationship(viewonly=True)
+
+    def encryption_person_id(self) -> int | None:
+        """The enrolled person's id (a test row holds the programme, not the person)."""
+        from sqlalchemy.orm import object_session
+
+        programme = object_session(self).get(DrugProgramme, self.programme_id)
+        return programme.person_id if programme else None
 
 
 class NoContactDecision(enum.StrEnum):

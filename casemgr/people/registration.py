@@ -157,7 +157,10 @@ def record_consent(
 ) -> Consent:
     """Record a consent given by the person or by a guardian (who must be on record)."""
     if ConsentGiver(given_by) == ConsentGiver.GUARDIAN and (
-        relative is None or relative.person_id != person.id or not relative.is_guardian
+        relative is None
+        or relative.person_id != person.id
+        or not relative.is_guardian
+        or not relative.is_current
     ):
         raise PersonError("guardian consent needs a guardian")
     consent = Consent(
@@ -192,22 +195,25 @@ def withdraw_consent(user: User, consent: Consent, on: dt.date) -> None:
     )
 
 
-def consents_of(person: Person) -> list[Consent]:
-    """The person's consent records, newest first."""
+def consents_of(person: Person, *, with_voided: bool = False) -> list[Consent]:
+    """The person's current consent records, newest first (voided ones too on request, for the
+    person page; superseded versions never: they are the record's history)."""
+    shown = Consent.not_superseded() if with_voided else Consent.current()
     return list(
         db.session.scalars(
             select(Consent)
-            .where(Consent.person_id == person.id)
+            .where(Consent.person_id == person.id, shown)
             .order_by(Consent.given_on.desc(), Consent.id.desc())
         )
     )
 
 
-def relatives_of(person: Person) -> list[Relative]:
-    """The person's relatives and guardians."""
+def relatives_of(person: Person, *, with_voided: bool = False) -> list[Relative]:
+    """The person's current relatives and guardians (voided ones too on request)."""
+    shown = Relative.not_superseded() if with_voided else Relative.current()
     return list(
         db.session.scalars(
-            select(Relative).where(Relative.person_id == person.id).order_by(Relative.id)
+            select(Relative).where(Relative.person_id == person.id, shown).order_by(Relative.id)
         )
     )
 

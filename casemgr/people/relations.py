@@ -8,6 +8,7 @@ import enum
 from sqlalchemy import CheckConstraint, Date, ForeignKey, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casemgr.corrections.columns import Correctable
 from casemgr.crypto.fields import EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, intpk, timestamp, value_enum
 
@@ -25,7 +26,7 @@ class Relationship(enum.StrEnum):
     OTHER = "other"
 
 
-class Relative(EncryptedModel, Base):
+class Relative(Correctable, EncryptedModel, Base):
     """A relative or guardian: names and contacts sealed under the person's key."""
 
     __tablename__ = "relatives"
@@ -58,7 +59,7 @@ class ConsentGiver(enum.StrEnum):
     GUARDIAN = "guardian"
 
 
-class Consent(Base):
+class Consent(Correctable, EncryptedModel, Base):
     """One consent given, with its scope and dates; withdrawing sets `withdrawn_on`."""
 
     __tablename__ = "consents"

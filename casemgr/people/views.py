@@ -33,7 +33,7 @@ from casemgr.people.forms import (
 )
 from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
-from casemgr.web.access import requires
+from casemgr.web.access import requires, user_may
 from casemgr.web.forms import field_error
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -248,15 +248,16 @@ def _detail_page(
     """The person page; a refused relative or consent comes back with what was typed."""
     from casemgr.cases.queries import visible_cases
 
-    relatives = registration.relatives_of(person)
-    consents = registration.consents_of(person)
+    relatives = registration.relatives_of(person, with_voided=True)
+    consents = registration.consents_of(person, with_voided=True)
+    current_consents = [c for c in consents if c.is_current]
     consent_form = consent_form or ConsentForm(formdata=None, given_on=clock.today())
     consent_form.relative_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(r.id, r.name) for r in relatives if r.is_guardian
+        SelectChoice(r.id, r.name) for r in relatives if r.is_guardian and r.is_current
     ]
     age = person.age_in(clock.today().year)
     missing = {
-        scope: identity.missing_consents(consents, scope, age, clock.today())
+        scope: identity.missing_consents(current_consents, scope, age, clock.today())
         for scope in ConsentScope
     }
     cases = db.session.scalars(
@@ -275,6 +276,7 @@ def _detail_page(
         relative_form=relative_form or RelativeForm(formdata=None),
         consent_form=consent_form,
         withdraw_form=WithdrawConsentForm(),
+        may_correct=user_may(current_user, Action.EDIT_CASES) and not person.is_erased,
         link_form=LinkForm(formdata=None),
         today=clock.today(),
         relationship_labels=RELATIONSHIP_LABELS,
@@ -407,7 +409,7 @@ def withdraw_consent(person_id: int):
     if not form.validate_on_submit():
         abort(400)
     consent = db.session.get(Consent, form.consent_id.data)
-    if consent is None or consent.person_id != person.id:
+    if consent is None or consent.person_id != person.id or not consent.is_current:
         abort(404)
     registration.withdraw_consent(current_user, consent, clock.today())
     flash(_("Consent withdrawn."), "success")

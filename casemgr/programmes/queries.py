@@ -264,6 +264,7 @@ def compute_actuals(model_ids: list[int], year: int) -> dict[tuple[int, Indicato
         .join(ServiceDelivery, ServiceDelivery.case_id == Enrolment.case_id)
         .where(
             Enrolment.model_id.in_(model_ids),
+            ServiceDelivery.current(),
             ServiceDelivery.delivered_on.between(first, last),
             ServiceDelivery.delivered_on >= Enrolment.enrolled_on,
             or_(Enrolment.left_on.is_(None), ServiceDelivery.delivered_on <= Enrolment.left_on),

@@ -220,12 +220,14 @@ def counts(user: User, query: Query) -> Counter:
         statement = statement.where(
             exists().where(
                 ServiceDelivery.case_id == Case.id,
+                ServiceDelivery.current(),
                 ServiceDelivery.delivered_on >= query.period.start,
                 ServiceDelivery.delivered_on < query.period.end,
             )
         )
     elif query.measure in (Measure.ASSISTED, Measure.SERVICES):
         statement = statement.join(ServiceDelivery, ServiceDelivery.case_id == Case.id).where(
+            ServiceDelivery.current(),
             ServiceDelivery.delivered_on >= query.period.start,
             ServiceDelivery.delivered_on < query.period.end,
         )

@@ -182,6 +182,7 @@ def plan_actions(case_ids: list[int]) -> Iterable[Due]:
             PlanAction.case_id.in_(case_ids),
             PlanAction.plan_cycle == Case.plan_cycle,
             PlanAction.due_on.is_not(None),
+            PlanAction.current(),  # a voided or superseded action is due no more
         )
     )
     for action_id, case_id, due_on, done_on in db.session.execute(statement):

@@ -83,7 +83,7 @@ def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[Worke
     cutoff = local_date(now) - dt.timedelta(days=days)
     last_note = (
         select(func.max(CaseNote.occurred_on))
-        .where(CaseNote.case_id == Case.id)
+        .where(CaseNote.case_id == Case.id, CaseNote.current())
         .correlate(Case)
         .scalar_subquery()
     )

@@ -67,11 +67,12 @@ def offered_services(case: Case, day: dt.date) -> list[ServiceType]:
 
 
 def deliveries(case_id: int) -> list[ServiceDelivery]:
-    """Services delivered on the case, newest first."""
+    """Services delivered on the case, newest first: the current ones and the voided ones
+    (shown struck through), never the superseded versions."""
     return list(
         db.session.scalars(
             select(ServiceDelivery)
-            .where(ServiceDelivery.case_id == case_id)
+            .where(ServiceDelivery.case_id == case_id, ServiceDelivery.not_superseded())
             .order_by(ServiceDelivery.delivered_on.desc(), ServiceDelivery.id.desc())
         )
     )

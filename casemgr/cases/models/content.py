@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
 from casemgr.cases.models.case import RiskLevel
+from casemgr.corrections.columns import Correctable
 from casemgr.crypto.fields import EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, intpk, timestamp, value_enum
 
@@ -25,7 +26,7 @@ class NoteKind(enum.StrEnum):
     OTHER = "other"
 
 
-class CaseNote(EncryptedModel, Base):
+class CaseNote(Correctable, EncryptedModel, Base):
     """A contact or visit note; the text is encrypted, the kind and time are plain."""
 
     __tablename__ = "case_notes"
@@ -41,7 +42,7 @@ class CaseNote(EncryptedModel, Base):
     body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     body = EncryptedField("body_enc")
 
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys="[CaseNote.author_id]", lazy="joined")
 
 
 class AssessmentKind(enum.StrEnum):
@@ -76,7 +77,7 @@ class Assessment(EncryptedModel, Base):
         return json.loads(value) if isinstance(value, str) else {}
 
 
-class PlanAction(EncryptedModel, Base):
+class PlanAction(Correctable, EncryptedModel, Base):
     """One goal and action of a plan cycle, with who is responsible and by when."""
 
     __tablename__ = "plan_actions"
@@ -96,7 +97,7 @@ class PlanAction(EncryptedModel, Base):
     action = EncryptedField("action_enc")
     responsible = EncryptedField("responsible_enc")
 
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys="[PlanAction.author_id]", lazy="joined")
 
 
 class CaseTransitionLog(Base):

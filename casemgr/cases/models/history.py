@@ -32,6 +32,7 @@ class CaseEventKind(enum.StrEnum):
     TRANSFER_DECLINED = "transfer_declined"
     TRANSITION = "transition"
     CORRECTED = "corrected"
+    VOIDED = "voided"
 
 
 class CaseEvent(EncryptedModel, Base):
@@ -71,7 +72,15 @@ class CaseEvent(EncryptedModel, Base):
         """The field names a correction changed (empty for other kinds)."""
         if self.kind != CaseEventKind.CORRECTED or not self.code:
             return []
-        return self.code.split(",")
+        # A record's correction reads "<kind>:<new row id>:<fields>"; the case's own, "<fields>".
+        return self.code.rsplit(":", 1)[-1].split(",")
+
+    @property
+    def record_kind(self) -> str | None:
+        """Which kind of record a correction or void touched (None for the case's own)."""
+        if self.kind not in (CaseEventKind.CORRECTED, CaseEventKind.VOIDED) or not self.code:
+            return None
+        return self.code.split(":", 1)[0] if ":" in self.code else None
 
     def __repr__(self) -> str:
         return f"<CaseEvent {self.id} {self.kind}>"

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
+from casemgr.corrections.columns import Correctable
 from casemgr.crypto.fields import EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, intpk, timestamp
 from casemgr.reference.models import Bilingual
@@ -38,7 +39,7 @@ class ServiceType(Bilingual, Base):
         return f"<ServiceType {self.group_code}:{self.code}>"
 
 
-class ServiceDelivery(EncryptedModel, Base):
+class ServiceDelivery(Correctable, EncryptedModel, Base):
     """A service delivered: type, provider, date and amount plain (reports count them); the
     free-text provider and the note encrypted (they may describe the person)."""
 
@@ -66,4 +67,4 @@ class ServiceDelivery(EncryptedModel, Base):
 
     service_type: Mapped[ServiceType] = relationship(lazy="joined")
     partner: Mapped[ServicePoint | None] = relationship(lazy="joined")
-    author: Mapped[User] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys="[ServiceDelivery.author_id]", lazy="joined")
