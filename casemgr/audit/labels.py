@@ -34,7 +34,7 @@ ACTION_LABELS = {
     "auth.logout": _l("Sign-out"),
     "auth.mfa": _l("Two-step code checked"),
     "auth.mfa_enrol": _l("Two-step sign-in set up"),
-    "auth.mfa_recovery": _l("Recovery code used"),
+    "auth.mfa_recovery": _l("Sign-in with a recovery code"),
     "auth.password_change": _l("Own password changed"),
     "auth.password_ok": _l("Password accepted"),
     "auth.recovery_codes": _l("New recovery codes made"),

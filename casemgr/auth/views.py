@@ -85,10 +85,12 @@ def _pending_user() -> User | None:
     return user if user is not None and user.is_enabled else None
 
 
-def _finish_sign_in(user: User, codes: list[str] | None = None):
+def _finish_sign_in(user: User, codes: list[str] | None = None, notice: str | None = None):
     target = _safe_next(session.get("pending_next"))
-    start_session(user)
+    start_session(user)  # a fresh session: flash only after it
     services.record_login(user)
+    if notice:
+        flash(notice, "warning")
     if codes is not None:
         return _show_codes(codes, target)
     return redirect(target)
@@ -141,15 +143,12 @@ def mfa_verify():
     if form.validate_on_submit():
         if recovery.looks_like_code(form.code.data):
             if services.confirm_recovery_code(user, form.code.data):
-                flash(
-                    _(
-                        "You signed in with a recovery code; it cannot be used again. "
-                        "Recovery codes left: %(n)d.",
-                        n=recovery.remaining(user),
-                    ),
-                    "warning",
+                notice = _(
+                    "You signed in with a recovery code; it cannot be used again. "
+                    "Recovery codes left: %(n)d.",
+                    n=recovery.remaining(user),
                 )
-                return _finish_sign_in(user)
+                return _finish_sign_in(user, notice=notice)
             flash(_("That recovery code is not valid or has been used."), "danger")
         elif services.confirm_totp(user, form.code.data):
             return _finish_sign_in(user)

@@ -74,7 +74,9 @@ def test_each_code_works_once_and_sign_in_is_audited(client, make, db):
     codes = _new_codes(client, user)
     response = _sign_in_with(client, user, codes[0].upper().replace("-", " "))
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
-    assert client.get("/dashboard").status_code == 200
+    dashboard = client.get("/dashboard")
+    assert dashboard.status_code == 200
+    assert "còn lại: 9" in dashboard.text  # the notice survives the new session
     assert recovery.remaining(db.session.get(User, user.id)) == 9
     # The same code again is refused; another one still works.
     refused = _sign_in_with(client, user, codes[0])
