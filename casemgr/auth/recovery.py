@@ -56,13 +56,18 @@ def display(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
+def drop_codes(user: User) -> None:
+    """Remove all the user's recovery codes (their second factor was reset)."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+
 def _new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def replace_codes(user: User) -> list[str]:
     """Make ten new codes for the user, dropping any earlier ones; return them for showing once."""
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    drop_codes(user)
     codes = [_new_code() for _ in range(CODE_COUNT)]
     now = utcnow()
     for code in codes:

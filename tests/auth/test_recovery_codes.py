@@ -151,3 +151,13 @@ def test_workers_without_mfa_are_sent_to_enrol(client, make):
     client.login(worker)
     response = client.get("/auth/recovery-codes")
     assert response.headers["Location"].endswith("/auth/mfa/enrol")
+
+
+def test_resetting_mfa_drops_the_codes(make, db):
+    from casemgr.admin.services import reset_mfa
+
+    user = make.user(Role.SUPERVISOR)
+    recovery.replace_codes(user)
+    reset_mfa(None, user)
+    db.session.flush()
+    assert recovery.remaining(user) == 0
