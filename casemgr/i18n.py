@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from casemgr import clock
 from casemgr.clock import local_date
 from casemgr.extensions import babel
 
@@ -30,14 +32,14 @@ def select_locale() -> str:
 
 
 def show_date(value: dt.date | dt.datetime | str | None) -> str:
-    """Format a date the way the current language writes it.
-
-    A string is an ISO date (yyyy-mm-dd), as encrypted fields such as a date of birth keep it.
-    """
+    """Format a date the way the current language writes it (ISO strings too: stored dates)."""
     if value is None or value == "":
         return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
+    if isinstance(value, str):  # an encrypted date field holds yyyy-mm-dd
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, dt.datetime):  # a stored UTC moment: the day it was in Viet Nam
         value = local_date(value)
     return format_date(value, DATE_PATTERNS.get(str(get_locale()), "yyyy-MM-dd"))
@@ -50,6 +52,43 @@ def show_datetime(value: dt.datetime | None) -> str:
     return format_datetime(value, DATETIME_PATTERNS.get(str(get_locale()), "yyyy-MM-dd HH:mm"))
 
 
+def show_money(value: int | None) -> str:
+    """A sum in dong the way the current language writes it: "1.500.000 ₫" in Vietnamese."""
+    if value is None:
+        return ""
+    return format_currency(value, "VND")
+
+
+def age_on(born: dt.date | None, birth_year: int | None, day: dt.date) -> tuple[int, bool] | None:
+    """(age in whole years on `day`, whether it is approximate), or None if nothing is known.
+
+    Exact from a full date of birth; from a birth year alone it is approximate (a year's
+    difference, which may be one too many until the birthday).
+    """
+    if born is not None:
+        years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return max(years, 0), False
+    if birth_year is not None:
+        return max(day.year - birth_year, 0), True
+    return None
+
+
+def show_age(person) -> str:
+    """A person's age today, e.g. "10 tuổi", or "~ 10 tuổi" from a birth year only."""
+    born = person.date_of_birth
+    try:
+        born = dt.date.fromisoformat(str(born)) if born else None
+    except ValueError:
+        born = None
+    found = age_on(born, person.birth_year, clock.today())
+    if found is None:
+        return ""
+    years, approximate = found
+    if approximate:
+        return _("~ %(n)d years old", n=years)
+    return _("%(n)d years old", n=years)
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel with our selector and the date filters."""
     babel.init_app(
@@ -59,4 +98,6 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime
+    app.jinja_env.filters["money"] = show_money
+    app.jinja_env.filters["age"] = show_age
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import select
 
 from casemgr.audit import record
+from casemgr.auth import recovery
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.roles import Role
 from casemgr.auth.services import find_user, normalise_username, set_password
@@ -129,6 +130,7 @@ def reset_mfa(actor: User | None, user: User) -> None:
     user.totp_secret_enc = None
     user.totp_last_step = None
     user.mfa_enrolled_at = None
+    recovery.drop_codes(user)  # the codes belonged to the second factor just removed
     end_user_sessions(user, "mfa reset")
     record("user.mfa_reset", actor=actor, object_type="user", object_id=user.id)
 

@@ -6,7 +6,8 @@ scan_for_alerts() reads the events once, in seq order and in batches, and raises
 - denials: more than N refusals for one user, or one address when nobody signed in, within
   M minutes;
 - integrity: a value failed to authenticate (crypto.integrity_failure) or a verify failed;
-- break_glass: break-glass activity (one alert per user, case and local day) awaiting review.
+- break_glass: break-glass activity (one alert per user, case and local day) awaiting review;
+- recovery_code: a sign-in with an MFA recovery code (raised at once by the sign-in too).
 Every alert has a deterministic key, so a scan run twice (or over an overlapping range)
 raises nothing new: scans are idempotent.
 """
@@ -28,7 +29,7 @@ from casemgr.audit.models import (
     AuditEvent,
 )
 from casemgr.audit.recorder import Actor, record
-from casemgr.audit.scanner import HOUR, Scanner
+from casemgr.audit.scanner import HOUR, Scanner, recovery_code_finding
 from casemgr.audit.settings import AuditSettings, audit_settings
 from casemgr.clock import utcnow
 from casemgr.extensions import db
@@ -212,6 +213,13 @@ def scan_for_alerts(since: dt.datetime | None = None) -> ScanResult:
     state.scanned_at = utcnow()
     session.flush()
     return result
+
+
+def raise_recovery_code_alert(event: AuditEvent) -> None:
+    """Raise the alert for a sign-in with a recovery code now, for the user's supervisors."""
+    key, finding = recovery_code_finding(event)
+    _store_once(key, finding, ScanResult())
+    db.session.flush()
 
 
 def review_alert(actor: Actor, alert: AuditAlert, comment: str) -> None:

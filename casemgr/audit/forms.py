@@ -31,6 +31,7 @@ ALERT_KIND_LABELS = {
     AlertKind.DENIALS: _l("Repeated denials"),
     AlertKind.INTEGRITY: _l("Integrity error"),
     AlertKind.BREAK_GLASS: _l("Break-glass use"),
+    AlertKind.RECOVERY_CODE: _l("Recovery code used"),
 }
 ALERT_STATUS_LABELS = {AlertStatus.OPEN: _l("Open"), AlertStatus.REVIEWED: _l("Reviewed")}
 

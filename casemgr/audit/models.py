@@ -83,6 +83,7 @@ class AlertKind(enum.StrEnum):
     DENIALS = "denials"  # repeated refusals in a short time
     INTEGRITY = "integrity"  # a value failed to authenticate, or the chain failed to verify
     BREAK_GLASS = "break_glass"  # a break-glass use awaiting review
+    RECOVERY_CODE = "recovery_code"  # a user signed in with an MFA recovery code
 
 
 class AlertStatus(enum.StrEnum):

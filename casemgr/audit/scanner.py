@@ -17,6 +17,21 @@ from casemgr.audit.settings import AuditSettings
 
 HOUR = dt.timedelta(hours=1)
 INTEGRITY_ACTIONS = ("crypto.integrity_failure",)
+RECOVERY_CODE_ACTION = "auth.mfa_recovery"
+
+
+def recovery_code_finding(event: Any) -> tuple[str, dict[str, Any]]:
+    """The key and fields of the alert for one sign-in with a recovery code."""
+    return f"recovery_code:{event.seq}", {
+        "kind": AlertKind.RECOVERY_CODE,
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "window_start": event.occurred_at,
+        "window_end": event.occurred_at,
+        "event_count": 1,
+        "first_seq": event.seq,
+        "last_seq": event.seq,
+    }
 
 
 @dataclass
@@ -67,6 +82,10 @@ class Scanner:
             day = self.local(event.occurred_at).date()
             key = f"break_glass:{event.actor_id}:{event.case_id}:{day}"
             self._daily(AlertKind.BREAK_GLASS, key, event, day)
+        if event.action == RECOVERY_CODE_ACTION and event.outcome == Outcome.ALLOWED:
+            # Raised at once by the sign-in too; the same key makes the scan find it again.
+            key, finding = recovery_code_finding(event)
+            self.integrity[key] = finding
         if event.action in INTEGRITY_ACTIONS or (
             event.action == "audit.verify" and event.outcome == Outcome.ERROR
         ):

@@ -29,7 +29,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
 
 from casemgr.audit import alerts as alert_service
-from casemgr.audit import queries
+from casemgr.audit import labels, queries
 from casemgr.audit.caserefs import case_ids_for, case_numbers
 from casemgr.audit.forms import (
     ALERT_KIND_LABELS,
@@ -53,6 +53,9 @@ from casemgr.web.access import requires, user_may
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+# One table of labels for every page that shows audit events (codes stay beside the labels).
+bp.add_app_template_filter(labels.action_cell, "audit_action")
+bp.add_app_template_filter(labels.reason_label, "audit_reason")
 
 CSV_COLUMNS = (
     "seq",

@@ -39,6 +39,35 @@ class TotpForm(Form):
     submit = SubmitField(_l("Confirm"))
 
 
+class MfaCodeForm(Form):
+    """The sign-in's second step: a six-digit code, or one of the ten recovery codes."""
+
+    code = StringField(
+        _l("Six-digit code or recovery code"),
+        validators=[
+            DataRequired(),
+            Length(max=40),
+            Regexp(
+                r"^[\s\-0-9A-Za-z]+$",
+                message=_l("Enter the six digits, or a recovery code such as abcde-12345."),
+            ),
+        ],
+        render_kw={"autocomplete": "one-time-code", "autofocus": True},
+    )
+    submit = SubmitField(_l("Confirm"))
+
+
+class RecoveryCodesForm(Form):
+    """Make new recovery codes: the current password proves it is really the user."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Make new recovery codes"))
+
+
 class ChangePasswordForm(Form):
     """Change one's own password; the current one is required."""
 

@@ -100,3 +100,16 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(String(40))
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """One single-use MFA recovery code; only a keyed hash of it is kept (see auth.recovery)."""
+
+    __tablename__ = "mfa_recovery_codes"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"), index=True)
+    # HMAC-SHA256 under a key derived from the app secret, bound to the user id (hex).
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[timestamp]
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

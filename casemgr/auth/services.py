@@ -1,11 +1,11 @@
-"""Sign-in verbs: authenticate, confirm a TOTP code, enrol MFA, change a password."""
+"""Sign-in verbs: authenticate, confirm a TOTP or recovery code, enrol MFA, change a password."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from casemgr.audit import record
-from casemgr.auth import mfa
+from casemgr.audit import alerts, record
+from casemgr.auth import mfa, recovery
 from casemgr.auth.models import User
 from casemgr.auth.passwords import (
     burn_verification_time,
@@ -86,6 +86,44 @@ def confirm_enrolment(user: User, secret: str, code: str) -> bool:
     user.totp_last_step = step
     user.mfa_enrolled_at = utcnow()
     record("auth.mfa_enrol", actor=user, object_type="user", object_id=user.id)
+    return True
+
+
+def make_recovery_codes(user: User) -> list[str]:
+    """Replace the user's recovery codes with ten new ones, returned once for showing; audited."""
+    codes = recovery.replace_codes(user)
+    record("auth.recovery_codes", actor=user, object_type="user", object_id=user.id)
+    return codes
+
+
+def regenerate_recovery_codes(user: User, password: str) -> list[str] | None:
+    """New recovery codes after the user re-enters their password; None if it is wrong."""
+    if not user.mfa_enrolled or not verify_password(user.password_hash, password):
+        record(
+            "auth.recovery_codes",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            outcome="denied",
+            reason="wrong current password" if user.mfa_enrolled else "mfa not enrolled",
+        )
+        return None
+    return make_recovery_codes(user)
+
+
+def confirm_recovery_code(user: User, typed: str) -> bool:
+    """Accept an unused recovery code instead of a TOTP code; audited, alerts the supervisor."""
+    if not user.mfa_enrolled or not recovery.spend(user, typed):
+        record(
+            "auth.mfa_recovery",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            outcome="denied",
+        )
+        return False
+    event = record("auth.mfa_recovery", actor=user, object_type="user", object_id=user.id)
+    alerts.raise_recovery_code_alert(event)
     return True
 
 

@@ -9,6 +9,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,8 +20,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from casemgr.auth import mfa, services
-from casemgr.auth.forms import ChangePasswordForm, LanguageForm, LoginForm, TotpForm
+from casemgr.auth import mfa, recovery, services
+from casemgr.auth.forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    MfaCodeForm,
+    RecoveryCodesForm,
+    TotpForm,
+)
 from casemgr.auth.models import User
 from casemgr.auth.sessions import end_current_session, start_session
 from casemgr.extensions import db, limiter
@@ -53,8 +62,13 @@ def _account_key() -> str:
     return "account:" + services.normalise_username(typed)[:64]
 
 
+def _user_key() -> str:
+    return f"user:{current_user.get_id()}"
+
+
 def _failed(response) -> bool:
-    return response.status_code != 302
+    # A redirect, or the page showing new recovery codes, is a success.
+    return response.status_code != 302 and not g.get("codes_shown")
 
 
 def _safe_next(target: str | None) -> str:
@@ -71,11 +85,25 @@ def _pending_user() -> User | None:
     return user if user is not None and user.is_enabled else None
 
 
-def _finish_sign_in(user: User):
+def _finish_sign_in(user: User, codes: list[str] | None = None, notice: str | None = None):
     target = _safe_next(session.get("pending_next"))
-    start_session(user)
+    start_session(user)  # a fresh session: flash only after it
     services.record_login(user)
+    if notice:
+        flash(notice, "warning")
+    if codes is not None:
+        return _show_codes(codes, target)
     return redirect(target)
+
+
+def _show_codes(codes: list[str], next_url: str):
+    """The one and only showing of new recovery codes: never cached, never kept in the session."""
+    response = make_response(
+        render_template("auth/recovery_codes.html", codes=codes, next_url=next_url)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    g.codes_shown = True
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -111,11 +139,21 @@ def mfa_verify():
     user = _pending_user()
     if user is None or not user.mfa_enrolled:
         return redirect(url_for("auth.login"))
-    form = TotpForm()
+    form = MfaCodeForm()
     if form.validate_on_submit():
-        if services.confirm_totp(user, form.code.data):
+        if recovery.looks_like_code(form.code.data):
+            if services.confirm_recovery_code(user, form.code.data):
+                notice = _(
+                    "You signed in with a recovery code; it cannot be used again. "
+                    "Recovery codes left: %(n)d.",
+                    n=recovery.remaining(user),
+                )
+                return _finish_sign_in(user, notice=notice)
+            flash(_("That recovery code is not valid or has been used."), "danger")
+        elif services.confirm_totp(user, form.code.data):
             return _finish_sign_in(user)
-        flash(_("That code is not valid. Wait for a new code and try again."), "danger")
+        else:
+            flash(_("That code is not valid. Wait for a new code and try again."), "danger")
     return render_template("auth/mfa_verify.html", form=form)
 
 
@@ -141,10 +179,11 @@ def mfa_enrol():
     if form.validate_on_submit():
         if services.confirm_enrolment(user, secret, form.code.data):
             session.pop("totp_pending", None)
+            codes = services.make_recovery_codes(user)
             if current_user.is_authenticated:
                 flash(_("Two-step sign-in is now on for your account."), "success")
-                return redirect(url_for("home.dashboard"))
-            return _finish_sign_in(user)
+                return _show_codes(codes, url_for("home.dashboard"))
+            return _finish_sign_in(user, codes)
         flash(_("That code is not valid. Check the key in your app and try again."), "danger")
     return render_template(
         "auth/mfa_enrol.html", form=form, secret=secret, qr=mfa.provisioning_qr_svg(user, secret)
@@ -179,6 +218,24 @@ def password():
                 return redirect(url_for("home.dashboard"))
             form.current_password.errors = [_("The current password is wrong.")]
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/recovery-codes", methods=["GET", "POST"])
+@signed_in
+@limiter.limit(_account_limit, key_func=_user_key, methods=["POST"], deduct_when=_failed)
+def recovery_codes():
+    if not current_user.mfa_enrolled:
+        return redirect(url_for("auth.mfa_enrol"))
+    form = RecoveryCodesForm()
+    if form.validate_on_submit():
+        codes = services.regenerate_recovery_codes(current_user, form.current_password.data)
+        if codes is not None:
+            flash(_("New recovery codes made. The earlier ones no longer work."), "success")
+            return _show_codes(codes, url_for("auth.password"))
+        form.current_password.errors = [_("The current password is wrong.")]
+    return render_template(
+        "auth/recovery_codes_new.html", form=form, remaining=recovery.remaining(current_user)
+    )
 
 
 @bp.route("/language", methods=["POST"])

@@ -62,6 +62,72 @@ SEED_RULES: tuple[SeedRule, ...] = (
              "casemgr default: a referral is overdue without an answer (configurable)"),
 )  # fmt: skip
 
+# The seeded sources are stored in English (a stable citation); pages show them in the user's
+# language through this table. Sources typed by a supervisor for a new version are shown as
+# typed. tests/rules checks that every seeded source has its entry here.
+SOURCE_LABELS = {
+    f"{CHILD}, Art. 25: emergency action for a child at serious risk": _l(
+        "Decree 56/2017/ND-CP (Law on Children 102/2016/QH13), in force 1 July 2017, Art. 25: "
+        "emergency action for a child at serious risk"
+    ),
+    f"{CHILD}, Art. 26: case plan drafted (form 04)": _l(
+        "Decree 56/2017/ND-CP (Law on Children 102/2016/QH13), in force 1 July 2017, Art. 26: "
+        "case plan drafted (form 04)"
+    ),
+    f"{TRAFFICKING}: essential needs and shelter, extendable": _l(
+        "Law 53/2024/QH15 and Decree 162/2025/ND-CP, in force 1 July 2025: essential needs and "
+        "shelter, extendable"
+    ),
+    f"{TRAFFICKING}: initial verification with the police": _l(
+        "Law 53/2024/QH15 and Decree 162/2025/ND-CP, in force 1 July 2025: initial verification "
+        "with the police"
+    ),
+    f"{DRUGS}: commune chairperson decides on voluntary rehabilitation": _l(
+        "Law 73/2021/QH14 with Decrees 105/2021 and 116/2021, in force 1 January 2022: commune "
+        "chairperson decides on voluntary rehabilitation"
+    ),
+    f"{DRUGS}: voluntary rehabilitation at home or in the community": _l(
+        "Law 73/2021/QH14 with Decrees 105/2021 and 116/2021, in force 1 January 2022: voluntary "
+        "rehabilitation at home or in the community"
+    ),
+    f"{DRUGS}: management of illegal users, from the commune decision": _l(
+        "Law 73/2021/QH14 with Decrees 105/2021 and 116/2021, in force 1 January 2022: "
+        "management of illegal users, from the commune decision"
+    ),
+    f"{DRUGS}: post-rehabilitation management at the place of residence": _l(
+        "Law 73/2021/QH14 with Decrees 105/2021 and 116/2021, in force 1 January 2022: "
+        "post-rehabilitation management at the place of residence"
+    ),
+    f"{DRUGS}: compulsory rehabilitation term": _l(
+        "Law 73/2021/QH14 with Decrees 105/2021 and 116/2021, in force 1 January 2022: "
+        "compulsory rehabilitation term"
+    ),
+    f"{DRUGS_2026}: compulsory rehabilitation term": _l(
+        "Law 120/2025 amending the drug law, durations in force 1 July 2026: compulsory "
+        "rehabilitation term"
+    ),
+    f"{VIOLENCE}: commune chairperson decides on a no-contact order": _l(
+        "Law 13/2022/QH15 and Decree 76/2023/ND-CP, in force 1 July 2023: commune chairperson "
+        "decides on a no-contact order"
+    ),
+    f"{VIOLENCE}: a no-contact order lasts up to 3 days each time": _l(
+        "Law 13/2022/QH15 and Decree 76/2023/ND-CP, in force 1 July 2023: a no-contact order "
+        "lasts up to 3 days each time"
+    ),
+    "casemgr default: a referral is overdue without an answer (configurable)": _l(
+        "casemgr default: a referral is overdue without an answer (configurable)"
+    ),
+}
+
+
+def source_label(source: str | None) -> str:
+    """A rule version's legal source in the user's language (seeded ones), else as typed."""
+    if not source:
+        return ""
+    label = SOURCE_LABELS.get(source)
+    return str(label) if label is not None else source
+
+
 RULE_LABELS = {
     "child.emergency_action": _l("Child: emergency action after intake"),
     "child.plan_draft": _l("Child: case plan drafted after intake"),

@@ -28,11 +28,12 @@ from casemgr.rules.forms import (
     RuleVersionForm,
 )
 from casemgr.rules.models import DayOff, DurationUnit, EmergencyMeasure
-from casemgr.rules.seed import RULE_LABELS
+from casemgr.rules.seed import RULE_LABELS, source_label
 from casemgr.web.access import requires
 from casemgr.web.pagination import Page, paginate
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
+bp.add_app_template_filter(source_label, "rule_source")
 
 RULE_ERRORS = {
     "unknown rule": _l("There is no such rule."),

@@ -124,6 +124,9 @@ def enrol_totp(page, vi: Vietnamese) -> None:
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
     navigate(page, page.locator("main form [type=submit]"))
+    # Enrolment ends on the one showing of the ten recovery codes.
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    page.get_by_test_id("recovery-codes-continue").click()
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 

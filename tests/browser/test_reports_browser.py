@@ -67,6 +67,9 @@ def sign_in_and_enrol(page, account: Account) -> None:
     secret = page.get_by_test_id("totp-secret").inner_text().strip()
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
     page.locator("main form [type=submit]").click()
+    # Enrolment ends on the one showing of the ten recovery codes.
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    page.get_by_test_id("recovery-codes-continue").click()
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 

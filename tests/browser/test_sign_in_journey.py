@@ -46,6 +46,9 @@ def test_supervisor_enrols_totp_switches_language_and_signs_out(page, live_serve
     expect(page.locator("img.qr-code")).to_be_visible()
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
     page.locator("main form [type=submit]").click()
+    # Enrolment ends on the one showing of the ten recovery codes.
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    page.get_by_test_id("recovery-codes-continue").click()
 
     # Signed in: the dashboard, in Vietnamese by default.
     expect(page).to_have_url(re.compile(r"/dashboard$"))

@@ -1,0 +1,122 @@
+"""Every audit action the code base records, and every fixed reason, has a translated label."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from flask_babel import force_locale
+
+from casemgr.audit import labels
+from casemgr.audit.models import AuditEvent
+from casemgr.auth.roles import Action, Role
+
+ROOT = Path(__file__).resolve().parents[2] / "casemgr"
+# Functions that pass their first argument on to record() as the action code.
+WRAPPERS = {"record", "_audit", "audit_case_event", "_audit_case"}
+# Helpers that record f"{object_type}.view" for a refused look-up, and where object_type is:
+# support.services.refuse_unknown(actor, object_type), support.views._not_found(object_type),
+# groups.queries._not_found(user, case, object_type, id).
+VIEW_REFUSERS = {("services.py", "refuse_unknown"): 1, ("views.py", "_not_found"): 0}
+VIEW_REFUSERS[("queries.py", "_not_found")] = 2
+
+
+def _strings(node: ast.expr) -> list[str] | None:
+    """The string constants an expression can take, or None if it is not made of constants."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.Constant) and node.value is None:
+        return []
+    if isinstance(node, ast.IfExp):
+        body, orelse = _strings(node.body), _strings(node.orelse)
+        return None if body is None or orelse is None else body + orelse
+    return None
+
+
+class _Walk(ast.NodeVisitor):
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.params: list[set[str]] = [set()]
+        self.actions: set[str] = set()
+        self.reasons: set[str] = set()
+        self.unreadable: list[str] = []
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        args = node.args
+        self.params.append({a.arg for a in args.posonlyargs + args.args + args.kwonlyargs})
+        self.generic_visit(node)
+        self.params.pop()
+
+    def visit_Call(self, call: ast.Call) -> None:
+        func = call.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name in WRAPPERS and call.args:
+            first = call.args[0]
+            found = _strings(first)
+            if found is not None:
+                self.actions.update(found)
+            elif isinstance(first, ast.JoinedStr) and ast.unparse(first) == "f'{object_type}.view'":
+                pass  # the object types are collected from the callers of the refusers
+            elif not (isinstance(first, ast.Name) and first.id in self.params[-1]):
+                self.unreadable.append(f"{self.filename}:{call.lineno}")
+        position = VIEW_REFUSERS.get((self.filename, name))
+        if position is not None and len(call.args) > position:
+            for object_type in _strings(call.args[position]) or []:
+                self.actions.add(f"{object_type}.view")
+        for keyword in call.keywords:
+            if keyword.arg == "reason":
+                self.reasons.update(_strings(keyword.value) or [])
+        self.generic_visit(call)
+
+
+def collect() -> tuple[set[str], set[str], list[str]]:
+    """(action codes, fixed reasons, calls whose action code cannot be read) in casemgr/."""
+    actions: set[str] = set()
+    reasons: set[str] = set()
+    unreadable: list[str] = []
+    for path in sorted(ROOT.rglob("*.py")):
+        walk = _Walk(path.name)
+        walk.visit(ast.parse(path.read_text(encoding="utf-8")))
+        actions |= walk.actions
+        reasons |= walk.reasons
+        unreadable += [f"{path.relative_to(ROOT)}:{spot.split(':')[1]}" for spot in walk.unreadable]
+    return actions, reasons, unreadable
+
+
+def test_the_collector_finds_the_actions():
+    actions, reasons, _ = collect()
+    assert {"case.view", "auth.login", "user.disable", "referral.view"} <= actions
+    assert {"bad credentials", "disabled", "not your area"} <= reasons
+    assert len(actions) > 90
+
+
+def test_every_recorded_action_has_a_label():
+    actions, _, unreadable = collect()
+    assert unreadable == [], "record() with an action code the walk cannot read"
+    missing = sorted(actions - set(labels.ACTION_LABELS))
+    assert missing == [], f"audit actions without a label in casemgr/audit/labels.py: {missing}"
+
+
+def test_every_fixed_reason_and_permission_has_a_label():
+    _, reasons, _ = collect()
+    missing = sorted(reasons - set(labels.REASON_LABELS))
+    assert missing == [], f"audit reasons without a label in casemgr/audit/labels.py: {missing}"
+    assert set(Action) == set(labels.PERMISSION_LABELS)
+
+
+def test_labels_are_translated(app):
+    with app.test_request_context(), force_locale("vi"):
+        for table in (labels.ACTION_LABELS, labels.REASON_LABELS, labels.PERMISSION_LABELS):
+            untranslated = [code for code, label in table.items() if str(label) == label._args[0]]
+            assert untranslated == [], f"no Vietnamese for: {untranslated}"
+
+
+def test_events_page_shows_labels_in_vietnamese(client, make, db):
+    auditor = make.user(Role.AUDITOR)
+    client.login(auditor)
+    client.post_form("/auth/language", {"locale": "vi"})
+    page = client.get("/audit/events").get_data(as_text=True)
+    assert "Đăng nhập" in page  # the sign-in just recorded, as a label...
+    assert "auth.login" in page  # ...with its code beside it
+    last = db.session.query(AuditEvent).filter_by(action="auth.login").first()
+    assert last is not None
