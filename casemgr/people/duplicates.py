@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
-from sqlalchemy import Select, not_, or_, select
+from sqlalchemy import Select, or_, select
 
 from casemgr.audit import record
 from casemgr.auth.models import User
@@ -71,8 +71,13 @@ def _split(user: User, statement: Select, confirm, rank=None) -> Found:
     inside = list(
         db.session.scalars(statement.where(scope).order_by(Person.id).limit(CANDIDATE_CAP))
     )
+    # NOT IN, never NOT(scope): a NULL registering unit makes the condition NULL, and NOT
+    # NULL would drop such a person from both sides.
+    in_scope = select(Person.id).where(scope).scalar_subquery()
     outside = list(
-        db.session.scalars(statement.where(not_(scope)).order_by(Person.id).limit(CANDIDATE_CAP))
+        db.session.scalars(
+            statement.where(Person.id.not_in(in_scope)).order_by(Person.id).limit(CANDIDATE_CAP)
+        )
     )
     envelope.preload(db.session, [p.id for p in inside + outside])
     visible = [p for p in inside if confirm(p)]
