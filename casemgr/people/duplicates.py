@@ -24,10 +24,9 @@ from casemgr.people.models import Person, Sex
 INDEXES = {index.name: index for index in Person.__blind_indexes__}
 # Per side (in scope, out of scope): the most candidates decrypted for one check.
 CANDIDATE_CAP = 200
-# rapidfuzz token_set_ratio of the variant-folded names (0-100) from which a candidate is shown.
-# 100 when one name is the other without a middle name; "Nguyễn Văn An" / "Nguyễn Thị An" scores
-# about 77 and is dropped.
-NAME_THRESHOLD = 85.0
+# name_score (0-100) from which a candidate is shown: 100 for the same words in any order or a
+# middle name left out; "Nguyễn Văn An" / "Nguyễn Thị An" (sex unknown) scores 77 and is dropped.
+NAME_THRESHOLD = 90.0
 YEAR_SLACK = 1
 
 
@@ -120,10 +119,17 @@ def exact_matches(user: User, *, national_id: str | None, phone: str | None) -> 
 
 
 def name_score(a: tuple[str | None, ...], b: tuple[str | None, ...]) -> float:
-    """Similarity (0-100) of two names after folding and variant spelling, in any word order."""
-    return fuzz.token_set_ratio(
-        " ".join(normalise.variant_words(*a)), " ".join(normalise.variant_words(*b))
-    )
+    """Similarity (0-100) of two names after folding and variant spelling, in any word order.
+
+    When one name's words are all in the other (a middle name left out) it is rapidfuzz's
+    token_set_ratio (100); otherwise token_sort_ratio, so two different middle names
+    ("Nguyễn Thị Lan" / "Nguyễn Ngọc Lan": 76) fall under the threshold while a slip in one
+    letter ("Thị" / "Thu": 93) does not.
+    """
+    words_a, words_b = normalise.variant_words(*a), normalise.variant_words(*b)
+    if set(words_a) <= set(words_b) or set(words_b) <= set(words_a):
+        return fuzz.token_set_ratio(" ".join(words_a), " ".join(words_b))
+    return fuzz.token_sort_ratio(" ".join(words_a), " ".join(words_b))
 
 
 def probable_matches(
