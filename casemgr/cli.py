@@ -11,12 +11,14 @@ from flask.cli import AppGroup
 
 from casemgr.audit.cli import audit_cli
 from casemgr.crypto.cli import keys_cli
+from casemgr.people.cli import people_cli
 from casemgr.rules.cli import deadlines_cli
 
 casemgr_cli = AppGroup("casemgr", help="casemgr administration commands.")
 casemgr_cli.add_command(keys_cli)
 casemgr_cli.add_command(audit_cli)
 casemgr_cli.add_command(deadlines_cli)
+casemgr_cli.add_command(people_cli)
 
 
 @casemgr_cli.command("init")

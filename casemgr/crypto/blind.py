@@ -147,3 +147,20 @@ def candidates(
         )
         statement = statement.where(sa.exists(probe))
     return statement
+
+
+def any_candidates(
+    session: Session, ring: KeyRing, index: BlindIndex, terms: Iterable[str]
+) -> sa.Select | None:
+    """A select of row ids whose entries hold *any* of the terms (under the active index key);
+    None when there is no term to look for."""
+    key = ring.active_index
+    derived = ring.index_key(key.id, index.name)
+    values = sorted({value_of(derived, t) for t in terms})
+    if not values:
+        return None
+    return sa.select(entries.c.row_id).where(
+        entries.c.index_name == index.name,
+        entries.c.key_id == key.id,
+        entries.c.value.in_(values),
+    )

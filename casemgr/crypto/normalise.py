@@ -96,3 +96,49 @@ def typed_tokens(*parts: str | None) -> list[str]:
     """The distinct folded words of a name, in the order written."""
     folded = whole_name(*parts)
     return list(dict.fromkeys(folded.split(" "))) if folded else []
+
+
+# Spellings of one name that registrations mix up, mapped to one form after folding and i/y.
+# Sino-Vietnamese readings differ between North and South (Hoàng/Huỳnh 黃, Vũ/Võ 武,
+# Phúc/Phước 福, Nguyên/Nguơn 元, Thái/Thới 泰, Hoàn/Huờn 環, Kính/Kiếng 鏡, Thật/Thiệt 實).
+# Pairs whose folded form is itself another common name (Thạnh/Thịnh: "thanh" is Thanh) are
+# left out: they would make every Thanh a candidate for every Thịnh.
+NAME_VARIANTS = {
+    "huinh": "hoang",
+    "vo": "vu",
+    "phuoc": "phuc",
+    "nguon": "nguien",
+    "thoi": "thai",
+    "huon": "hoan",
+    "kieng": "kinh",
+    "thiet": "that",
+}
+
+
+def variant_word(word: str) -> str:
+    """One folded word in its variant form: y read as i (Mỹ/Mĩ, Quý/Quí), then NAME_VARIANTS."""
+    word = word.replace("y", "i")
+    return NAME_VARIANTS.get(word, word)
+
+
+def variant_words(*parts: str | None) -> list[str]:
+    """The folded words of a name in variant form, in the order written."""
+    folded = whole_name(*parts)
+    return [variant_word(w) for w in folded.split(" ")] if folded else []
+
+
+def variant_keys(surname: str | None, middle_name: str | None, given_name: str | None) -> list[str]:
+    """Duplicate-candidate keys of a name, insensitive to word order and spelling variants.
+
+    Two keys: every word, and the surname with the given name only (a middle name such as
+    Thị or Văn is often left out); each is the sorted variant words, so "Mỹ Trần Thị" and
+    "Trần Thị Mĩ" share them.
+    """
+    words = variant_words(surname, middle_name, given_name)
+    if not words:
+        return []
+    keys = [" ".join(sorted(words))]
+    outer = variant_words(surname) + variant_words(given_name)
+    if outer and len(outer) < len(words):
+        keys.append(" ".join(sorted(outer)))
+    return list(dict.fromkeys(keys))

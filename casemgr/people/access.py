@@ -1,5 +1,7 @@
-"""Who may see a person: the one who registered them, their unit's supervisors, or anyone who
-may see one of the person's cases. The loader answers 404 for everyone else."""
+"""Who may see a person: the one who registered them, the workers of the registering unit and
+its supervisors, or anyone who may see one of the person's cases. One condition serves the
+person list, the search, duplicate candidates and the loader, which answers 404 for everyone
+else (a list never shows what the page would refuse)."""
 
 from __future__ import annotations
 
@@ -9,23 +11,32 @@ from werkzeug.exceptions import NotFound
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.auth.policy import case_scope
-from casemgr.auth.roles import Role
+from casemgr.auth.roles import PERMISSIONS, Action, Role
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.models import Person
 
 
 def visible_persons_condition(user: User):
-    """SQL: persons the user may see (used by lists and the loader alike)."""
+    """SQL: persons the user may see (used by lists, searches and the loader alike).
+
+    A person registered without a case is still found by the unit that registered them: its
+    workers (the unit itself) and supervisors (its subtree).
+    """
     from casemgr.cases.models import Case
     from casemgr.cases.queries import visible_cases
 
     scope = case_scope(user)
     registered_here = select(Unit.id).where(scope.units_condition(Unit.path))
     case_seen = visible_cases(user).where(Case.person_id == Person.id).with_only_columns(Case.id)
+    # The units where the user works with cases (a worker's own commune office).
+    own_units = sorted(
+        {a.unit_id for a in user.roles if Action.VIEW_CASES in PERMISSIONS[Role(a.role)]}
+    )
     return or_(
         Person.registered_by_id == user.id,
         Person.registered_unit_id.in_(registered_here),
+        Person.registered_unit_id.in_(own_units),
         exists(case_seen),
     )
 

@@ -89,6 +89,12 @@ class PersonForm(Form):
         _l("Address (house, street, hamlet)"), validators=[Optional(), Length(max=300)]
     )
     unit_id = SelectField(_l("Registering unit"), coerce=int)
+    different_person = BooleanField(
+        _l(
+            "The person I am registering is a different person from the one already "
+            "registered with this ID number or phone"
+        )
+    )
     version = HiddenField()
     submit = SubmitField(_l("Save"))
 
@@ -148,3 +154,13 @@ class LinkForm(Form):
     """Link this registration to another one as the same person."""
 
     other_id = IntegerField(validators=[DataRequired(), v.record_id()])
+
+
+class PersonSearchForm(Form):
+    """Find a person by name, ID number or phone: a POST, so no term reaches a URL."""
+
+    q = StringField(
+        _l("Name, ID number or phone"), validators=[DataRequired(), Length(min=2, max=100)]
+    )
+    page = IntegerField(validators=[Optional(), v.record_id()])
+    submit = SubmitField(_l("Search"))

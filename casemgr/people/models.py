@@ -51,6 +51,13 @@ class Person(DataSubject, Base):
             "persons.national_id", ("national_id",), lambda v: _one(normalise.national_id(v))
         ),
         BlindIndex("persons.phone", ("phone",), lambda v: _one(normalise.phone(v))),
+        # Duplicate candidates: order- and spelling-variant-insensitive name keys (i/y,
+        # Hoàng/Huỳnh ...), with and without the middle name (people/duplicates.py).
+        BlindIndex(
+            "persons.name_variant",
+            ("surname", "middle_name", "given_name"),
+            normalise.variant_keys,
+        ),
         BlindIndex("persons.uic", ("uic",), lambda v: _one(v.strip().upper() if v else None)),
     )
 

@@ -122,3 +122,57 @@ def pending_erasure_requests(user: Any) -> list[ErasureRequest]:
             .order_by(ErasureRequest.requested_at)
         )
     )
+
+
+# -- the person list and search ------------------------------------------------------------
+
+SEARCH_LIMIT = 200  # persons a search returns (then paged); narrow the term for more
+
+
+def visible_persons(user: Any) -> Select:
+    """Persons the user may see, not erased, newest registration first (the list is audited
+    by its caller per page read: `record_list_read`)."""
+    from casemgr.people.access import visible_persons_condition
+
+    return (
+        select(Person)
+        .where(Person.erased_at.is_(None), visible_persons_condition(user))
+        .order_by(Person.id.desc())
+    )
+
+
+def record_list_read(user: Any, page: int) -> None:
+    """Audit one read of the person list (which page, never a value)."""
+    record("person.list", actor=user, object_type="person", reason=f"people list page {page}")
+
+
+def search_persons(user: Any, term: str) -> tuple[str, list[Person]]:
+    """Persons the user may see matching a name (diacritics ignored both ways), an ID number
+    or a phone, exact-diacritic name matches first; (the kind of term, the persons).
+
+    Scope is applied in SQL before any candidate is decrypted (`within`), so nothing out of
+    scope is read and a common name never crowds out the user's own persons. The audit event
+    names the kind of term, never the term.
+    """
+    from casemgr.cases.search import classify
+    from casemgr.people.access import visible_persons_condition
+
+    kind = classify(term)
+    within = select(Person.id).where(visible_persons_condition(user))
+    if kind == "number":  # a case number: its person, if the user may see the case
+        from casemgr.cases.models import Case
+        from casemgr.cases.queries import visible_cases
+
+        record("person.search", actor=user, object_type="person", fields=["case_number"])
+        person_ids = (
+            visible_cases(user)
+            .where(Case.number == term.strip().upper())
+            .with_only_columns(Case.person_id)
+        )
+        persons = db.session.scalars(
+            select(Person).where(
+                Person.id.in_(person_ids), Person.id.in_(within), Person.erased_at.is_(None)
+            )
+        )
+        return kind, list(persons)
+    return kind, find_persons_by(user, **{kind: term}, within=within, limit=SEARCH_LIMIT)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -12,26 +11,18 @@ from casemgr.auth.models import User
 from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
-from casemgr.people import access, identity
-from casemgr.people.models import Person, Sex
-from casemgr.people.queries import find_persons_by
+from casemgr.people import duplicates, identity
+from casemgr.people.models import Person
 from casemgr.people.relations import (
     Consent,
     ConsentGiver,
     ConsentScope,
+    PersonDistinction,
     PersonLink,
     Relationship,
     Relative,
 )
 from casemgr.people.services import PersonError, register_person, update_person
-
-
-@dataclass(frozen=True)
-class Duplicates:
-    """Possible earlier registrations: those the user may open, and how many others exist."""
-
-    visible: list[Person]
-    elsewhere: int
 
 
 def find_duplicates(
@@ -43,24 +34,60 @@ def find_duplicates(
     birth_year: int | None,
     sex: str | None,
     area_id: int | None = None,
-) -> Duplicates:
-    """Candidates by folded whole name + birth year + sex (+ area); out-of-scope ones are only
-    counted, so that registering reveals nothing beyond "a possible match exists elsewhere"."""
-    name = " ".join(p for p in (surname, middle_name, given_name) if p)
-    if not name.strip():
-        return Duplicates([], 0)
-    candidates = find_persons_by(
+) -> duplicates.Found:
+    """Probable earlier registrations (spelling and order variants, birth year ±1, any
+    commune); out-of-scope ones are only counted, so that registering reveals nothing beyond
+    "a possible match exists elsewhere"."""
+    return duplicates.probable_matches(
         user,
-        name=name,
-        whole_name=True,
+        surname=surname,
+        middle_name=middle_name,
+        given_name=given_name,
         birth_year=birth_year,
-        sex=Sex(sex) if sex in (Sex.MALE, Sex.FEMALE) else None,
+        sex=sex,
+        area_id=area_id,
     )
-    if area_id is not None:
-        same_area = [p for p in candidates if p.area_id in (None, area_id)]
-        candidates = same_area
-    visible, elsewhere = access.partition_by_visibility(user, candidates)
-    return Duplicates(visible, elsewhere)
+
+
+def record_distinctions(user: User, person: Person, exact: duplicates.Exact) -> int:
+    """Record that the new registration is a different person from those sharing its national
+    ID or phone (the user said so); one stored pair and one audit event per pair."""
+    others: dict[int, list[str]] = {}
+    for basis, found in (("national_id", exact.national_id), ("phone", exact.phone)):
+        for other_id in found.all_ids():
+            if other_id != person.id:
+                others.setdefault(other_id, []).append(basis)
+    for other_id, bases in sorted(others.items()):
+        low, high = sorted((person.id, other_id))
+        db.session.add(
+            PersonDistinction(
+                person_id=low,
+                other_id=high,
+                basis=",".join(bases),
+                recorded_by_id=user.id,
+                created_at=utcnow(),
+            )
+        )
+        db.session.flush()
+        record(
+            "person.distinct",
+            actor=user,
+            object_type="person",
+            object_id=person.id,
+            fields=bases,
+            reason=f"different_from:{other_id}",
+        )
+    return len(others)
+
+
+def distinctions_of(person: Person) -> list[int]:
+    """Ids of registrations recorded as different people from this one."""
+    rows = db.session.execute(
+        select(PersonDistinction.person_id, PersonDistinction.other_id).where(
+            (PersonDistinction.person_id == person.id) | (PersonDistinction.other_id == person.id)
+        )
+    ).all()
+    return sorted({a if b == person.id else b for a, b in rows})
 
 
 def register(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, LargeBinary, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.corrections.columns import Correctable
@@ -94,4 +94,22 @@ class PersonLink(Base):
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
     same_as_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
     linked_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    created_at: Mapped[timestamp]
+
+
+class PersonDistinction(Base):
+    """Two registrations a user stated are different people despite the same national ID or
+    phone (`basis` names which); kept so that the override can be reviewed."""
+
+    __tablename__ = "person_distinctions"
+    __table_args__ = (
+        UniqueConstraint("person_id", "other_id"),
+        CheckConstraint("person_id < other_id", name="ordered"),
+    )
+
+    id: Mapped[intpk]
+    person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
+    other_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
+    basis: Mapped[str] = mapped_column(String(40))
+    recorded_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     created_at: Mapped[timestamp]

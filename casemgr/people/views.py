@@ -1,10 +1,20 @@
-"""Erasure requests: one authorised user asks, a second one confirms or cancels."""
+"""Person pages: the list and search, registration with duplicate checks, the person page,
+relatives, consents, links, and erasure requests (one user asks, a second one decides)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,10 +23,11 @@ from wtforms import SelectChoice
 from casemgr import clock
 from casemgr.auth.roles import Action
 from casemgr.cases.models import Case
+from casemgr.crypto import envelope
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.org.queries import communes_for_units
-from casemgr.people import access, identity, queries, registration, services
+from casemgr.people import access, duplicates, identity, queries, registration, services
 from casemgr.people.forms import (
     CONSENT_GIVER_LABELS,
     CONSENT_SCOPE_LABELS,
@@ -28,6 +39,7 @@ from casemgr.people.forms import (
     ErasureRequestForm,
     LinkForm,
     PersonForm,
+    PersonSearchForm,
     RelativeForm,
     WithdrawConsentForm,
 )
@@ -35,6 +47,7 @@ from casemgr.people.models import ErasureRequest
 from casemgr.people.relations import Consent, ConsentScope, Relative
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import field_error
+from casemgr.web.pagination import paginate
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -118,6 +131,40 @@ def cancel_erasure():
     return _decide(confirm=False)
 
 
+# -- the person list and search -------------------------------------------------------------
+
+
+@bp.route("/")
+@requires(Action.VIEW_CASES)
+def index():
+    page = paginate(queries.visible_persons(current_user))
+    queries.record_list_read(current_user, page.page)
+    envelope.preload(db.session, [p.id for p in page.items])
+    return render_template("people/list.html", page=page, search=PersonSearchForm(formdata=None))
+
+
+@bp.route("/search", methods=["POST"])
+@requires(Action.VIEW_CASES)
+def search():
+    form = PersonSearchForm()
+    if not form.validate_on_submit():
+        return render_template("people/search.html", form=form, results=None), 400
+    kind, persons = queries.search_persons(current_user, form.q.data)
+    per_page = current_app.config["PER_PAGE"]
+    total_pages = max(1, -(-len(persons) // per_page))
+    number = min(form.page.data or 1, total_pages)
+    shown = persons[(number - 1) * per_page : number * per_page]
+    return render_template(
+        "people/search.html",
+        form=form,
+        results=shown,
+        total=len(persons),
+        page_number=number,
+        pages=total_pages,
+        kind=kind,
+    )
+
+
 # -- registration and the person page ----------------------------------------------------------
 
 PERSON_ERRORS = {
@@ -168,16 +215,57 @@ def _prepare_person_form(form: PersonForm) -> None:
     ]
 
 
+EXACT_MESSAGES = {
+    "national_id": (
+        _l("A person with this ID number is already registered (listed above)."),
+        _l("A person with this ID number is already registered in another unit."),
+    ),
+    "phone": (
+        _l("A person with this phone number is already registered (listed above)."),
+        _l("A person with this phone number is already registered in another unit."),
+    ),
+}
+
+
+def _block_exact(form: PersonForm, exact: duplicates.Exact) -> None:
+    """Put the exact-match refusal under the ID number and phone fields."""
+    for name in ("national_id", "phone"):
+        found = getattr(exact, name)
+        if found:
+            shown, elsewhere = EXACT_MESSAGES[name]
+            message = str(shown if found.visible else elsewhere)
+            field_error(
+                form[name],
+                message
+                + " "
+                + _(
+                    "Open the existing record, or tick the box below if this is a different person."
+                ),
+            )
+    flash(_("Check the highlighted fields."), "danger")
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Action.EDIT_CASES)
 def register():
     form = PersonForm()
     _prepare_person_form(form)
-    duplicates = None
+    probable = None
+    exact = duplicates.Exact()
     if form.validate_on_submit():
         area_id = form.area_id.data or None
+        exact = duplicates.exact_matches(
+            current_user,
+            national_id=None if form.is_pseudonymous.data else form.national_id.data,
+            phone=form.phone.data,
+        )
+        if exact and not form.different_person.data:
+            _block_exact(form, exact)
+            return render_template(
+                "people/register.html", form=form, duplicates=None, exact=exact
+            ), 409
         if not request.form.get("confirmed_new") and not form.is_pseudonymous.data:
-            duplicates = registration.find_duplicates(
+            probable = registration.find_duplicates(
                 current_user,
                 surname=form.surname.data,
                 middle_name=form.middle_name.data,
@@ -188,12 +276,12 @@ def register():
                 if form.date_of_birth.data
                 else form.birth_year.data,
             )
-        if duplicates is None or not (duplicates.visible or duplicates.elsewhere):
-            return _register(form, area_id)
-    return render_template("people/register.html", form=form, duplicates=duplicates)
+        if not probable:
+            return _register(form, area_id, exact)
+    return render_template("people/register.html", form=form, duplicates=probable, exact=exact)
 
 
-def _register(form: PersonForm, area_id: int | None):
+def _register(form: PersonForm, area_id: int | None, exact: duplicates.Exact):
     try:
         person = registration.register(
             current_user,
@@ -214,7 +302,11 @@ def _register(form: PersonForm, area_id: int | None):
         )
     except services.PersonError as exc:
         _refuse(form, exc)
-        return render_template("people/register.html", form=form, duplicates=None)
+        return render_template(
+            "people/register.html", form=form, duplicates=None, exact=duplicates.Exact()
+        )
+    if exact and form.different_person.data:
+        registration.record_distinctions(current_user, person, exact)
     for warning in identity.national_id_warnings(
         form.national_id.data, person.birth_year, person.sex
     ):
@@ -294,7 +386,7 @@ def edit(person_id: int):
         abort(404)
     form = PersonForm()
     _prepare_person_form(form)
-    del form.unit_id, form.is_pseudonymous, form.mother_given_name
+    del form.unit_id, form.is_pseudonymous, form.mother_given_name, form.different_person
     if person.is_pseudonymous:  # known by code only: there are no names to correct
         del form.surname, form.middle_name, form.given_name, form.national_id
     if request.method == "GET":

@@ -35,6 +35,7 @@ MENU = (
         _l("Casework"),
         (
             (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
+            (_l("People"), "people.index", Action.VIEW_CASES),
             (_l("My tasks"), "rules.my_tasks", Action.VIEW_CASES),
             (_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
             (_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),
