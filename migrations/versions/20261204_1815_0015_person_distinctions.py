@@ -8,7 +8,7 @@ schema change: its entries for persons registered before this revision are writt
 Downgrading drops the table, nothing else.
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0016
 Create Date: 2026-12-04 18:15:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

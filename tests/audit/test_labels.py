@@ -40,6 +40,12 @@ class _Walk(ast.NodeVisitor):
         self.actions: set[str] = set()
         self.reasons: set[str] = set()
         self.unreadable: list[str] = []
+        self.wrappers = set(WRAPPERS)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        # `from casemgr.audit import record as audit` makes `audit(...)` a recording call too.
+        if (node.module or "").startswith("casemgr.audit"):
+            self.wrappers.update(a.asname for a in node.names if a.name == "record" and a.asname)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         args = node.args
@@ -50,7 +56,7 @@ class _Walk(ast.NodeVisitor):
     def visit_Call(self, call: ast.Call) -> None:
         func = call.func
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        if name in WRAPPERS and call.args:
+        if name in self.wrappers and call.args:
             first = call.args[0]
             found = _strings(first)
             if found is not None:

@@ -121,10 +121,11 @@ def test_exact_phone_blocks_in_vietnamese_under_the_field(app, client, casework,
     html = response.get_data(as_text=True)
     assert 'id="phone"' in html and "invalid-feedback" in html
     assert "Vui lòng kiểm tra các trường được đánh dấu." in html
-    # The message under the field is a msgid of /work/handoff/i11-finding.po (Vietnamese
-    # once the lead merges the catalogue); here it must at least sit under the phone field.
     phone_block = html[html.index('id="phone"') :]
-    assert "already registered" in phone_block[: phone_block.index("</div>") + 400]
+    assert (
+        "Đã có người được đăng ký với số điện thoại này"
+        in phone_block[: phone_block.index("</div>") + 400]
+    )
 
 
 def test_out_of_scope_exact_match_is_only_counted_and_still_recorded(app, client, casework, db):
