@@ -45,6 +45,7 @@ def test_home_pages_in_vietnamese(browser, live_server, tmp_path):
         if name == "demo.auditor":
             page.click("form[action$='/dashboard/verify'] button")
             page.screenshot(path=tmp_path / f"{name}-verified.png", full_page=True)
+            assert page.locator("[data-testid=auditor-verification] .text-bg-success").count() == 1
         if name == "demo.admin":
             page.goto(live_server.url("/admin/users?show=setup"))
             page.screenshot(path=tmp_path / f"{name}-setup.png", full_page=True)
@@ -54,4 +55,6 @@ def test_home_pages_in_vietnamese(browser, live_server, tmp_path):
             page.goto(live_server.url(f"/admin/users/{worker}"))
             page.click("[data-testid=open-cases-warning] button")  # no tick: refused
             page.screenshot(path=tmp_path / f"{name}-disable-refused.png", full_page=True)
+            with live_server.app.app_context():
+                assert db.session.get(User, worker).is_enabled
         context.close()
