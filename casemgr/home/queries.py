@@ -81,12 +81,9 @@ def unseal_returns(rows: list[Any]) -> None:
 
 
 def recent_cases(user: User) -> Select:
-    """The user's own cases, most recently opened first (the caseload sorted by opening)."""
-    return (
-        visible_cases(user)
-        .where(own_case_clause(user))
-        .order_by(Case.opened_at.desc(), Case.id.desc())
-    )
+    """The cases the user sees, most recently opened first: the caseload sorted by opening
+    (for a worker, their own and co-worked cases)."""
+    return visible_cases(user).order_by(Case.opened_at.desc(), Case.id.desc())
 
 
 @dataclass(frozen=True)
