@@ -82,6 +82,7 @@ DEMO_CASES = (
         ("verify", "assess", "assess_in_detail"),
     ),
     ("demo.worker3", "Đoàn", "Văn", "Hùng", "male", 2016, "child", ("d",), "low", ("verify",)),
+    ("demo.worker2", "Võ", "Thị", "Thu", "female", 1995, "sex_work", ("outreach",), "low", ()),
 )
 
 
@@ -126,6 +127,28 @@ def _demo_cases(users: dict) -> None:
         for step in steps:
             access = case_access(worker, case, None, utcnow())
             cases.take_transition(worker, case, access, step, expected_version=case.version)
+
+
+def _demo_support(users: dict) -> None:
+    """Partners for every group, and the consents and status a referral needs."""
+    from casemgr.support.demo import load_demo_points, prepare_demo_referrals
+
+    admin = users["demo.admin"]
+    commune_unit = users["demo.worker1"].roles[0].unit
+    load_demo_points(admin, admin.roles[0].unit.areas[0], commune_unit.areas[0])
+    prepare_demo_referrals([user for user in users.values() if user.username.startswith("demo.w")])
+
+
+def _demo_points_missing(root: Unit) -> bool:
+    """Add the demo partners to a demo province that has none; whether any were added."""
+    from casemgr.auth.models import User
+    from casemgr.support.demo import load_demo_points
+
+    admin = db.session.scalar(select(User).where(User.username == "demo.admin"))
+    commune = db.session.scalar(select(Unit).where(Unit.code == "DEMO-C01"))
+    if admin is None or commune is None or not root.areas or not commune.areas:
+        return False
+    return bool(load_demo_points(admin, root.areas[0], commune.areas[0]))
 
 
 def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
@@ -186,9 +209,12 @@ def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
                 is_demo=True,
             )
         _demo_cases(users)
+        _demo_support(users)
         from casemgr.programmes.demo import load_demo_programmes
 
         load_demo_programmes(users)
+        db.session.commit()
+    elif _demo_points_missing(root):  # a demo loaded before it had partners
         db.session.commit()
     codes = {0: "DEMO-PROV", 1: "DEMO-C01", 2: "DEMO-C02"}
     return created, [(u, str(r), codes[i]) for u, r, i in DEMO_USERS]

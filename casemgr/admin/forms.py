@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from casemgr.auth.roles import ROLE_LABELS
@@ -61,6 +61,15 @@ class ConfirmForm(Form):
     """A bare POST with a CSRF token (disable, enable, reset MFA, reset password, remove role)."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class DisableForm(ConfirmForm):
+    """Disable a user; one who owns open cases needs the acknowledgement ticked."""
+
+    acknowledge = BooleanField(
+        _l("I understand: their open cases stay with them until a supervisor reassigns them.")
+    )
+    submit = SubmitField(_l("Disable"))
 
 
 class NewUnitForm(Form):

@@ -6,6 +6,7 @@ import secrets
 
 from sqlalchemy import select
 
+from casemgr.admin.queries import open_case_count
 from casemgr.audit import record
 from casemgr.auth import recovery
 from casemgr.auth.models import RoleAssignment, User
@@ -110,10 +111,20 @@ def remove_role(actor: User | None, user: User, assignment_id: int) -> None:
     )
 
 
-def set_enabled(actor: User | None, user: User, enabled: bool) -> None:
-    """Disable (ending every live session at once) or re-enable a user."""
+def set_enabled(
+    actor: User | None, user: User, enabled: bool, *, open_cases_acknowledged: bool = False
+) -> None:
+    """Disable (ending every live session at once) or re-enable a user.
+
+    A user who still owns open cases is disabled only once the actor has acknowledged that
+    those cases stay with them until a supervisor reassigns them (administrators have no case
+    access: the supervisors of the cases' units reassign).
+    """
     if actor is not None and actor.id == user.id and not enabled:
         raise UserError("cannot disable self")
+    owned = 0 if enabled else open_case_count(user)
+    if owned and not open_cases_acknowledged:
+        raise UserError("owns open cases")
     user.is_enabled = enabled
     if not enabled:
         end_user_sessions(user, "disabled")
@@ -122,6 +133,7 @@ def set_enabled(actor: User | None, user: User, enabled: bool) -> None:
         actor=actor,
         object_type="user",
         object_id=user.id,
+        reason=f"open cases: {owned}" if owned else None,
     )
 
 

@@ -6,14 +6,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from wtforms import SelectChoice
 
-from casemgr.admin import services
+from casemgr.admin import queries, services
 from casemgr.admin.forms import (
     UNIT_KIND_LABELS,
     CloseUnitForm,
     ConfirmForm,
+    DisableForm,
     NewUnitForm,
     NewUserForm,
     ProfileForm,
@@ -36,6 +37,10 @@ USER_ERRORS = {
     "last role": _l("A user needs at least one role; disable the user instead."),
     "cannot disable self": _l("You cannot disable your own account."),
     "no such role": _l("That role assignment does not exist."),
+    "owns open cases": _l(
+        "This user still owns open cases. Tick the box to confirm, and ask their supervisor "
+        "to reassign the cases."
+    ),
 }
 UNIT_ERRORS = {
     "code in use": _l("This code is already used by another unit."),
@@ -57,13 +62,17 @@ def _load_user(user_id: int) -> User:
 @bp.route("/users")
 @requires(Action.MANAGE_USERS)
 def users():
-    statement = select(User).order_by(User.username)
     term = request.args.get("q", "").strip()
-    if term:
-        like = f"%{term.lower()}%"
-        statement = statement.where(or_(User.username.like(like), User.display_name.ilike(like)))
+    show = request.args.get("show", "")
+    show = show if show in queries.FILTERS else ""
+    page = paginate(queries.user_list(term, show or None))
     return render_template(
-        "admin/users.html", page=paginate(statement), q=term, role_labels=ROLE_LABELS
+        "admin/users.html",
+        page=page,
+        q=term,
+        show=show,
+        open_cases=queries.open_case_counts([user.id for user in page.items]),
+        role_labels=ROLE_LABELS,
     )
 
 
@@ -114,6 +123,9 @@ def _user_page(user: User, profile: ProfileForm, role_form: RoleForm | None = No
         profile=profile,
         role_form=role_form,
         confirm=ConfirmForm(),
+        disable_form=DisableForm(formdata=None),
+        open_cases=queries.open_case_count(user),
+        supervisors=queries.responsible_supervisors(user),
         role_labels=ROLE_LABELS,
     ), status
 
@@ -151,10 +163,16 @@ def remove_role(user_id: int, assignment_id: int):
 @requires(Action.MANAGE_USERS)
 def set_enabled(user_id: int, change: str):
     user = _load_user(user_id)
-    if not ConfirmForm().validate_on_submit():
+    form = DisableForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        services.set_enabled(current_user, user, change == "enable")
+        services.set_enabled(
+            current_user,
+            user,
+            change == "enable",
+            open_cases_acknowledged=bool(form.acknowledge.data),
+        )
         flash(
             _("User enabled.")
             if change == "enable"

@@ -17,7 +17,7 @@ from casemgr.audit.anchors import ANCHOR_DOMAIN, anchor_body
 from casemgr.audit.archive import WrittenArchive, write_archive
 from casemgr.audit.checkpoints import load_checkpoints, write_checkpoint
 from casemgr.audit.models import AuditAnchor, AuditEvent, Outcome
-from casemgr.audit.recorder import chain_head, record
+from casemgr.audit.recorder import Actor, chain_head, record
 from casemgr.audit.settings import audit_settings
 from casemgr.audit.signing import Signer, TrustedKeys, load_public_key
 from casemgr.audit.verify import VerifyReport, count_estimate, iter_events, verify_log
@@ -70,12 +70,13 @@ def verify_chain(
     )
 
 
-def record_verification(report: VerifyReport) -> None:
-    """Audit a verification run; a failed one becomes an integrity alert at the next scan."""
+def record_verification(report: VerifyReport, actor: Actor | None = None) -> None:
+    """Audit a verification run (by the CLI, or a user); a failed one becomes an integrity
+    alert at the next scan."""
     first = report.first_problem
     record(
         "audit.verify",
-        actor=None,
+        actor=actor,
         object_type="audit_event",
         object_id=first.seq if first else report.last_seq,
         outcome=Outcome.ALLOWED if report.ok else Outcome.ERROR,

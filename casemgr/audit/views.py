@@ -26,7 +26,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 
 from casemgr.audit import alerts as alert_service
 from casemgr.audit import labels, queries
@@ -43,12 +43,9 @@ from casemgr.audit.forms import (
 )
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, Outcome
 from casemgr.audit.recorder import record
-from casemgr.auth.models import RoleAssignment
-from casemgr.auth.roles import Action, Role
-from casemgr.cases.models import Case
+from casemgr.auth.roles import Action
 from casemgr.extensions import db
-from casemgr.org.models import Unit
-from casemgr.org.queries import subtree_condition
+from casemgr.supervision.queries import alert_scope
 from casemgr.web.access import requires, user_may
 from casemgr.web.pagination import paginate
 
@@ -243,13 +240,7 @@ def user_activity(user_id: int):
 def _alert_scope(user) -> ColumnElement[bool] | None:
     """Auditors see every alert; supervisors those about users of their units' subtrees, and
     those about cases of those units (a break-glass use by someone from elsewhere)."""
-    if user_may(user, Action.VIEW_AUDIT):
-        return None
-    units = [a.unit for a in user.roles if a.role == Role.SUPERVISOR]
-    in_subtree = subtree_condition(units)
-    colleagues = select(RoleAssignment.user_id).join(RoleAssignment.unit).where(in_subtree)
-    their_cases = select(Case.id).join(Unit, Case.unit_id == Unit.id).where(in_subtree)
-    return or_(AuditAlert.actor_id.in_(colleagues), AuditAlert.case_id.in_(their_cases))
+    return alert_scope(user)  # one rule, shared with the home page's counts
 
 
 def _load_alert(alert_id: int) -> AuditAlert:

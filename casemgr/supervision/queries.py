@@ -9,13 +9,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from casemgr.audit import record
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.policy import case_scope
-from casemgr.auth.roles import Role
+from casemgr.auth.roles import Action, Role
 from casemgr.cases.models import Case, CaseNote, RiskLevel
 from casemgr.cases.queries import visible_cases
 from casemgr.cases.transfers import incoming_transfers
@@ -23,8 +23,10 @@ from casemgr.cases.workflow import Status
 from casemgr.clock import local_date, local_midnight, utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Unit
+from casemgr.org.queries import subtree_condition
 from casemgr.rules.deadlines import overdue_clause, sync
 from casemgr.rules.models import Deadline
+from casemgr.web.access import user_may
 
 DEFAULT_NO_CONTACT_DAYS = 30
 AWAITING_APPROVAL = (Status.PLAN_DRAFTED, Status.CLOSURE_REQUESTED)
@@ -124,17 +126,34 @@ def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[Worke
         row = rows[owner_id]
         row.active, row.high_risk, row.no_contact = active, int(high or 0), int(silent_count or 0)
 
+    for owner_id, count in db.session.execute(overdue_per_owner(user, now)):
+        rows[owner_id].overdue_tasks = count
+    return sorted(rows.values(), key=lambda r: (-r.active, r.name, r.user_id))
+
+
+def overdue_per_owner(user: User, now: dt.datetime) -> Select:
+    """(owner id, overdue deadlines) of the user's open cases: the stored rows and condition of
+    the overdue page, grouped by the case's owner."""
     sync()
-    overdue = db.session.execute(
+    return (
         _open_cases(user)
         .join(Deadline, Deadline.case_id == Case.id)
         .where(overdue_clause(now))
         .with_only_columns(Case.owner_id, func.count(Deadline.id))
         .group_by(Case.owner_id)
     )
-    for owner_id, count in overdue:
-        rows[owner_id].overdue_tasks = count
-    return sorted(rows.values(), key=lambda r: (-r.active, r.name, r.user_id))
+
+
+def overdue_by_worker(user: User, now: dt.datetime) -> list[tuple[int, str, int]]:
+    """(owner id, name, overdue deadlines) per owner, most overdue first (two queries)."""
+    counts = dict(db.session.execute(overdue_per_owner(user, now)).all())
+    if not counts:
+        return []
+    names = dict(
+        db.session.execute(select(User.id, User.display_name).where(User.id.in_(counts))).all()
+    )
+    rows = [(owner_id, names.get(owner_id, ""), count) for owner_id, count in counts.items()]
+    return sorted(rows, key=lambda r: (-r[2], r[1], r[0]))
 
 
 # -- approvals --------------------------------------------------------------------------------
@@ -162,6 +181,19 @@ class ApprovalCounts:
     closures: int
     transfers: int
     break_glass: int
+
+
+def alert_scope(user: User) -> ColumnElement[bool] | None:
+    """The alerts a user reviews (the audit alerts page and the home page): auditors every
+    alert (None); supervisors those about users of their units' subtrees, and those about
+    cases of those units (a break-glass use by someone from elsewhere)."""
+    if user_may(user, Action.VIEW_AUDIT):
+        return None
+    units = [a.unit for a in user.roles if a.role == Role.SUPERVISOR]
+    in_subtree = subtree_condition(units)
+    colleagues = select(RoleAssignment.user_id).join(RoleAssignment.unit).where(in_subtree)
+    their_cases = select(Case.id).join(Unit, Case.unit_id == Unit.id).where(in_subtree)
+    return or_(AuditAlert.actor_id.in_(colleagues), AuditAlert.case_id.in_(their_cases))
 
 
 def break_glass_alerts(user: User) -> Select:

@@ -206,6 +206,10 @@ class ReferralFilterForm(Form):
 
     show = SelectField(
         _l("Show"),
-        choices=[SelectChoice("open", _l("Open referrals")), SelectChoice("all", _l("All"))],
+        choices=[
+            SelectChoice("open", _l("Open referrals")),
+            SelectChoice("waiting", _l("Waiting for an answer")),
+            SelectChoice("all", _l("All")),
+        ],
         validators=[Optional()],
     )

@@ -271,8 +271,11 @@ def locations_visible(user: User, points: list[ServicePoint]) -> set[int]:
 # -- referrals -------------------------------------------------------------------------------
 
 
-def referral_list(user: User, day: dt.date, *, open_only: bool = True) -> Select:
-    """Referrals of the cases the user may see: overdue first, then by answer deadline.
+def referral_list(
+    user: User, day: dt.date, *, open_only: bool = True, waiting_only: bool = False
+) -> Select:
+    """Referrals of the cases the user may see: overdue first, then by answer deadline
+    (`waiting_only`: those still waiting for the partner's answer).
 
     Building the list is a read of case data, audited like the caseload's task lists.
     """
@@ -282,7 +285,9 @@ def referral_list(user: User, day: dt.date, *, open_only: bool = True) -> Select
     statement = statement.where(
         Referral.case_id.in_(visible_cases(user).with_only_columns(Case.id))
     )
-    if open_only:
+    if waiting_only:
+        statement = statement.where(Referral.status == ReferralStatus.SENT)
+    elif open_only:
         statement = statement.where(
             Referral.status.in_([ReferralStatus.SENT, ReferralStatus.ACCEPTED])
         )

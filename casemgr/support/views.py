@@ -359,7 +359,12 @@ def referrals_list():
     form = ReferralFilterForm(request.args)
     today = clock.today()
     page = paginate(
-        queries.referral_list(current_user, today, open_only=form.show.data != "all"),
+        queries.referral_list(
+            current_user,
+            today,
+            open_only=form.show.data != "all",
+            waiting_only=form.show.data == "waiting",
+        ),
         scalars=False,
     )
     return render_template("support/referrals.html", form=form, page=page, today=today)

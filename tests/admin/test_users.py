@@ -113,3 +113,46 @@ def test_user_list_paginates_and_searches(client, make, app, monkeypatch):
     assert 'class="pagination"' in html
     html = client.get(f"/admin/users?q={admin.username}").get_data(as_text=True)
     assert admin.username in html
+
+
+def test_disabling_an_owner_of_open_cases_warns_and_needs_a_confirmation(client, make, db):
+    from casemgr.cases.models import Case
+    from tests.cases.conftest import open_child_case
+
+    admin = make.user(Role.ADMINISTRATOR)
+    commune = make.unit()
+    worker = make.user(Role.SOCIAL_WORKER, commune)
+    supervisor = make.user(Role.SUPERVISOR, commune)
+    elsewhere = make.user(Role.SUPERVISOR)  # supervises another unit: not named
+    idle = make.user(Role.SOCIAL_WORKER, commune)
+    for _ in range(2):
+        open_child_case(worker, commune)
+    closed = open_child_case(worker, commune)
+    closed.status = "closed"
+    db.session.commit()
+    client.login(admin)
+    client.post_form("/auth/language", {"locale": "en"})
+    page = client.get(f"/admin/users/{worker.id}").get_data(as_text=True)
+    assert 'data-testid="open-cases-warning"' in page
+    assert "This user owns 2 open cases." in page
+    assert supervisor.username in page and elsewhere.username not in page
+    assert f"/supervision/reassign?worker={worker.id}" in page
+    # Without the explicit confirmation nothing changes, and the page says why.
+    response = client.post_form(f"/admin/users/{worker.id}/disable", follow_redirects=True)
+    assert "Tick the box to confirm" in response.get_data(as_text=True)
+    assert db.session.get(User, worker.id).is_enabled
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.disable")
+    ).all()
+    # With it, the user is disabled and the trail says how many cases were left.
+    client.post_form(f"/admin/users/{worker.id}/disable", {"acknowledge": "y"})
+    assert not db.session.get(User, worker.id).is_enabled
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.disable"))
+    assert event.reason == "open cases: 2"
+    # The cases stay with their owner: the supervisor reassigns them.
+    owned = db.session.scalars(select(Case).where(Case.owner_id == worker.id)).all()
+    assert len(owned) == 3
+    # A user without open cases is disabled with the plain confirmation, as before.
+    assert "open-cases-warning" not in client.get(f"/admin/users/{idle.id}").get_data(as_text=True)
+    client.post_form(f"/admin/users/{idle.id}/disable")
+    assert not db.session.get(User, idle.id).is_enabled
