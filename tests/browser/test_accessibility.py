@@ -48,6 +48,7 @@ ROLES = {
     "administrator": "demo.admin",
 }
 WIDTHS = (1366, 390)
+BAR_CLIP = {"x": 0, "y": 0, "width": 1366, "height": 120}
 HEIGHT = 800
 BLOCKING = {"serious", "critical"}
 # Not pages: assets, and what only leaves (sign-out) or answers with a file.
@@ -309,7 +310,7 @@ def test_vietnamese_header_is_one_line_at_1280(browser, demo_server, artifacts):
     print(f"VI header heights at 1280 px: {heights}")
 
 
-def test_keyboard_skip_link_and_visible_focus_on_the_bar(browser, demo_server):
+def test_keyboard_skip_link_and_visible_focus_on_the_bar(browser, demo_server, artifacts):
     """Tab first reaches the skip link (to main); focus on the dark bar shows a thick ring."""
     limiter.reset()
     walk = RoleWalk(browser, demo_server, "social_worker")
@@ -320,6 +321,7 @@ def test_keyboard_skip_link_and_visible_focus_on_the_bar(browser, demo_server):
         skip = page.locator("a.skip-link")
         assert skip.evaluate("a => a === document.activeElement")
         assert skip.is_visible(), "the skip link is not shown when focused"
+        page.screenshot(path=str(artifacts / "skip-link-vi.png"), clip=BAR_CLIP)
         page.keyboard.press("Enter")
         assert page.evaluate("location.hash") == "#main"
         assert page.evaluate("document.activeElement.id") == "main"
@@ -332,11 +334,14 @@ def test_keyboard_skip_link_and_visible_focus_on_the_bar(browser, demo_server):
             " return [s.outlineStyle, s.outlineWidth, s.outlineColor]; }"
         )
         assert ring == ["solid", "3px", "rgb(255, 218, 106)"], ring
+        page.screenshot(path=str(artifacts / "focus-on-bar-vi.png"), clip=BAR_CLIP)
     finally:
         walk.close()
 
 
-def test_lists_become_cards_and_case_page_has_section_nav_on_small_screens(browser, demo_server):
+def test_lists_become_cards_and_case_page_has_section_nav_on_small_screens(
+    browser, demo_server, artifacts
+):
     """At 390 px a list's cells are blocks labelled by their column; the case page offers a
     section navigation there, and not at 1366 px."""
     limiter.reset()
@@ -351,11 +356,13 @@ def test_lists_become_cards_and_case_page_has_section_nav_on_small_screens(brows
         )
         assert shown[0] == "block" and shown[1] not in ("none", "normal", '""'), shown
         assert page.locator("[data-testid=caseload] thead").bounding_box()["height"] <= 1
+        page.screenshot(path=str(artifacts / "caseload-vi-390.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the caseload scrolls sideways at 390 px ({width} px)"
         page.locator("[data-testid=caseload] tbody a").first.click()
         nav = page.get_by_test_id("section-nav")
         assert nav.is_visible()
+        page.screenshot(path=str(artifacts / "case-vi-390.png"))
         nav.get_by_role("link").last.click()
         assert page.evaluate("location.hash") == "#sec-timeline"
         page.set_viewport_size({"width": 1366, "height": HEIGHT})
