@@ -10,8 +10,8 @@ from flask_babel import force_locale, gettext
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
-# Bootstrap 5's --bs-primary: the navbar has this colour only if Bootstrap's CSS was loaded.
-BOOTSTRAP_PRIMARY = "rgb(13, 110, 253)"
+# Bootstrap 5's --bs-primary: defined only if Bootstrap's CSS was loaded.
+BOOTSTRAP_PRIMARY = "#0d6efd"
 
 
 def translated(app, locale: str, message: str) -> str:
@@ -28,10 +28,10 @@ def sign_in(page, username: str, password: str) -> None:
 
 
 def assert_bootstrap_loaded(page) -> None:
-    navbar_colour = page.locator("nav.navbar").evaluate(
-        "element => getComputedStyle(element).backgroundColor"
+    primary = page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--bs-primary').trim()"
     )
-    assert navbar_colour == BOOTSTRAP_PRIMARY, "Bootstrap CSS did not load"
+    assert primary == BOOTSTRAP_PRIMARY, "Bootstrap CSS did not load"
     assert page.evaluate("typeof window.bootstrap") == "object", "Bootstrap JS did not load"
 
 

@@ -1,0 +1,389 @@
+"""Accessibility to WCAG 2.2 AA in a real browser (issue 11, item 6).
+
+axe-core (bundled by the axe-playwright-python package: no network at run time) checks one page
+of every endpoint that each role reaches by following the links of its pages from the dashboard,
+in Vietnamese and in English, at 1366 and 390 px wide; no serious or critical violation may be
+found. The VI header fits on one line at 1280 px for every role.
+
+The pages come from the demo province (casemgr.demo), served by a live server of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pyotp
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import make_server
+
+from casemgr import clock, create_app
+from casemgr.auth.models import User
+from casemgr.crypto.keyfile import new_key_document
+from casemgr.demo import DEMO_PASSWORD, load_demo_data
+from casemgr.extensions import db, limiter
+from casemgr.org.areas import load_current_areas
+from casemgr.reference.services import load_reference_data
+from tests.browser_fixtures import TIMEOUT_MS
+from tests.dbsetup import fresh_database
+
+axe_base = pytest.importorskip(
+    "axe_playwright_python.base", reason="axe-playwright-python is not installed"
+)
+AXE_SCRIPT = axe_base.AXE_SCRIPT  # the package's bundled axe.min.js, read from disk
+AXE_RUN = "options => axe.run(document, options)"
+
+ROLES = {
+    "social_worker": "demo.worker1",
+    "supervisor": "demo.sup1",
+    "auditor": "demo.auditor",
+    "administrator": "demo.admin",
+}
+WIDTHS = (1366, 390)
+BAR_CLIP = {"x": 0, "y": 0, "width": 1366, "height": 120}
+HEIGHT = 800
+BLOCKING = {"serious", "critical"}
+# Not pages: assets, and what only leaves (sign-out) or answers with a file.
+SKIPPED_ENDPOINTS = {"static", "bootstrap.static", "auth.logout"}
+# axe's WCAG 2.0-2.2 A and AA rules (not its best practices, AAA or experimental rules) at the
+# first width; at the narrow width, the rules whose outcome depends on the layout (the others
+# judge markup, which a width does not change: the runtime bound of docs/accessibility.md).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+LAYOUT_RULES = [
+    "color-contrast",
+    "target-size",
+    "scrollable-region-focusable",
+    "link-in-text-block",
+    "meta-viewport",
+    "region",
+]
+AXE_OPTIONS = {
+    WIDTHS[0]: {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values": WCAG_TAGS}},
+    WIDTHS[1]: {"resultTypes": ["violations"], "runOnly": {"type": "rule", "values": LAYOUT_RULES}},
+}
+# Runtime bound: every role checks all its pages in Vietnamese (the default language), and in
+# English its dashboard and the endpoints no role before it checked in English.
+CHECKED_IN_ENGLISH: set[str] = set()
+TOTP_SECRETS: dict[str, str] = {}  # role -> the key it enrolled at its first sign-in
+
+
+@dataclass
+class DemoServer:
+    app: Flask
+    base_url: str
+
+
+@pytest.fixture(scope="module")
+def demo_server() -> Iterator[DemoServer]:
+    """The app with the demo province committed, served on a loopback port."""
+    with (
+        fresh_database("a11y") as url,
+        tempfile.TemporaryDirectory(prefix="casemgr-a11y-") as folder,
+    ):
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "CASEMGR_KEYS_JSON": json.dumps(new_key_document()),
+                "CASEMGR_AUDIT_CHECKPOINT_DIR": str(Path(folder) / "audit-checkpoints"),
+                "ARGON2_TIME_COST": 1,
+                "ARGON2_MEMORY_KIB": 1024,
+                "ARGON2_PARALLELISM": 1,
+                "RATELIMIT_STORAGE_URI": "memory://",
+                "SESSION_COOKIE_SECURE": False,
+            }
+        )
+        with app.app_context():
+            upgrade()
+            load_current_areas()
+            load_reference_data()
+            load_demo_data()
+            db.session.commit()
+            db.session.remove()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="a11y-server", daemon=True)
+        thread.start()
+        try:
+            yield DemoServer(app, f"http://127.0.0.1:{server.server_port}")
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
+            server.server_close()
+            with app.app_context():
+                db.engine.dispose()
+
+
+@dataclass
+class Findings:
+    """Serious and critical violations, one line per rule, page, language and width."""
+
+    lines: list[str] = field(default_factory=list)
+    runs: int = 0
+    seconds: float = 0.0  # spent in axe
+    inject: float = 0.0
+
+    def add(self, label: str, results: dict) -> None:
+        self.runs += 1
+        for violation in results["violations"]:
+            if violation["impact"] in BLOCKING:
+                nodes = violation["nodes"]
+                targets = "; ".join(" ".join(n["target"]) for n in nodes[:3])
+                why = " ".join((nodes[0].get("failureSummary") or "").split())[:200]
+                self.lines.append(
+                    f"{label}: {violation['id']} ({violation['impact']}, "
+                    f"{len(nodes)} nodes) {targets} — {why}"
+                )
+
+
+class RoleWalk:
+    """One role in one browser context: signs in, then reaches one page per endpoint."""
+
+    def __init__(self, browser, server: DemoServer, role: str, width: int = WIDTHS[0]) -> None:
+        self.server, self.role = server, role
+        self.adapter = server.app.url_map.bind("127.0.0.1")
+        self.context = browser.new_context(
+            base_url=server.base_url, locale="vi-VN", viewport={"width": width, "height": HEIGHT}
+        )
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+
+    def close(self) -> None:
+        self.context.close()
+
+    def endpoint(self, url: str) -> str:
+        try:
+            endpoint, _ = self.adapter.match(urlsplit(url).path, method="GET")
+        except HTTPException:
+            return "?"
+        return endpoint
+
+    def sign_in(self, findings: Findings | None = None) -> None:
+        """Sign in through the forms, enrolling TOTP where the role must (checking those pages)."""
+        page = self.page
+        page.goto("/auth/login")
+        self.check(f"{self.role} auth.login", findings)
+        page.locator("input[name=username]").fill(ROLES[self.role])
+        page.locator("input[name=password]").fill(DEMO_PASSWORD)
+        page.locator("main form [type=submit]").click()
+        page.wait_for_load_state()
+        path = urlsplit(page.url).path
+        if path in ("/auth/mfa/enrol", "/auth/mfa"):
+            self.check(f"{self.role} {path}", findings)
+            if path == "/auth/mfa/enrol":
+                TOTP_SECRETS[self.role] = page.get_by_test_id("totp-secret").inner_text().strip()
+            page.locator("input[name=code]").fill(self.totp_code())
+            page.locator("main form [type=submit]").click()
+            page.wait_for_load_state()
+        assert urlsplit(page.url).path == "/dashboard", f"{self.role} could not sign in"
+        if page.locator("html").get_attribute("lang") != "vi":
+            self.switch_language("vi")  # an earlier test left this user's choice on English
+
+    def totp_code(self) -> str:
+        """A code for the role's enrolled key, at a time step the server has not yet used."""
+        totp = pyotp.TOTP(TOTP_SECRETS[self.role])
+        step = int(clock.utcnow().timestamp() // totp.interval)
+        with self.server.app.app_context():
+            last = db.session.scalar(
+                select(User.totp_last_step).where(User.username == ROLES[self.role])
+            )
+            db.session.remove()
+        if last is not None and last >= step:
+            step = last + 1
+        return totp.generate_otp(step)
+
+    def check(self, label: str, findings: Findings | None) -> None:
+        """Run axe on the page as it is, at each width."""
+        if findings is None:
+            return
+        # axe is injected once per page load, then run at each width.
+        started = time.monotonic()
+        self.page.evaluate(AXE_SCRIPT)
+        findings.inject += time.monotonic() - started
+        for width in WIDTHS:
+            self.page.set_viewport_size({"width": width, "height": HEIGHT})
+            findings.add(f"{label} @{width}", self.page.evaluate(AXE_RUN, AXE_OPTIONS[width]))
+        findings.seconds += time.monotonic() - started
+        self.page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
+
+    def discover(self, findings: Findings) -> dict[str, str]:
+        """Follow links breadth-first; check and keep the first page of each endpoint."""
+        seen: dict[str, str] = {}
+        queued = {"/dashboard"}
+        queue = ["/dashboard"]
+        while queue:
+            url = queue.pop(0)
+            endpoint = self.endpoint(url)
+            if endpoint in seen or endpoint in SKIPPED_ENDPOINTS or endpoint == "?":
+                continue
+            if not self.open(url):
+                SKIPPED_ENDPOINTS.add(endpoint)
+                continue
+            seen[endpoint] = url
+            self.check(f"{self.role} vi {endpoint} {url}", findings)
+            for href in self.page.eval_on_selector_all(
+                "a[href]", "links => links.map(a => a.getAttribute('href'))"
+            ):
+                if href.startswith(("#", "mailto:", "tel:", "javascript:", "data:")):
+                    continue
+                target = urljoin(url, href).split("#")[0]
+                parts = urlsplit(target)
+                if parts.netloc and target.startswith(self.server.base_url):
+                    target = target[len(self.server.base_url) :]
+                elif parts.netloc:
+                    continue
+                if target not in queued and self.endpoint(target) not in seen:
+                    queued.add(target)
+                    queue.append(target)
+        return seen
+
+    def open(self, url: str) -> bool:
+        """Go to a page; False when it answers with a file or not with HTML."""
+        try:
+            response = self.page.goto(url)
+        except Exception as exc:  # a download aborts the navigation
+            if "Download is starting" in str(exc):
+                return False
+            raise
+        content_type = (response.headers.get("content-type", "") if response else "") or ""
+        return content_type.startswith("text/html")
+
+    def switch_language(self, code: str) -> None:
+        """The header's language button, as a user presses it."""
+        self.page.goto("/dashboard")
+        self.page.locator(f"button[name=locale][value={code}]").first.click()
+        self.page.wait_for_load_state()
+        assert self.page.locator("html").get_attribute("lang") == code
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_axe_finds_no_serious_violation(browser, demo_server, role, record_property):
+    """Every page type the role reaches, VI and EN, 1366 and 390 px: no serious/critical issue."""
+    limiter.reset()
+    started = time.monotonic()
+    findings = Findings()
+    walk = RoleWalk(browser, demo_server, role)
+    try:
+        walk.sign_in(findings)
+        pages = walk.discover(findings)
+        walk.switch_language("en")
+        for endpoint, url in pages.items():
+            if endpoint in CHECKED_IN_ENGLISH and endpoint != "home.dashboard":
+                continue  # the English sample: each endpoint once, by the first role to reach it
+            CHECKED_IN_ENGLISH.add(endpoint)
+            walk.open(url)
+            walk.check(f"{role} en {endpoint} {url}", findings)
+        walk.page.goto("/no-such-page")
+        walk.check(f"{role} en 404", findings)
+    finally:
+        walk.close()
+    seconds = time.monotonic() - started
+    summary = (
+        f"{role}: {len(pages)} endpoints, {findings.runs} axe runs, {seconds:.1f} s "
+        f"({findings.seconds:.1f} s in axe, {findings.inject:.1f} s injecting)"
+    )
+    record_property("a11y-summary", summary)
+    print(summary)
+    assert len(pages) > 3, f"{role} reached too few pages: {sorted(pages)}"
+    assert not findings.lines, "\n".join([summary, *findings.lines])
+
+
+def test_vietnamese_header_is_one_line_at_1280(browser, demo_server, artifacts):
+    """Every role's header in Vietnamese fits on one line at 1280 px (menu grouped)."""
+    limiter.reset()
+    heights = {}
+    for role in ROLES:
+        walk = RoleWalk(browser, demo_server, role, width=1280)
+        try:
+            walk.sign_in()
+            page = walk.page
+            assert page.locator("html").get_attribute("lang") == "vi"
+            boxes = page.locator(
+                "#mainnav > ul > li, #mainnav > :not(ul):not(div), #mainnav > div > *"
+            ).evaluate_all(
+                "nodes => nodes.map(n => n.getBoundingClientRect())"
+                ".map(r => ({top: r.top, bottom: r.bottom, height: r.height}))"
+            )
+            brand = page.locator(".navbar-brand").bounding_box()
+            bar = page.locator("nav.navbar").bounding_box()
+            page.screenshot(path=str(artifacts / f"header-vi-1280-{role}.png"))
+            tops = [box["top"] for box in boxes if box["height"]]
+            heights[role] = bar["height"]
+            assert len(tops) >= 4, f"{role}: too few header items measured"
+            # One line: every item starts on the brand's line, and the bar is one item tall.
+            assert max(tops) - min(tops) < 12, f"{role}: header items on several lines {tops}"
+            tallest = max(box["height"] for box in boxes)
+            assert tallest <= brand["height"] + 4, f"{role}: an item wraps ({tallest} px)"
+            assert bar["height"] < brand["height"] + 24, f"{role}: bar {bar['height']} px"
+        finally:
+            walk.close()
+    print(f"VI header heights at 1280 px: {heights}")
+
+
+def test_keyboard_skip_link_and_visible_focus_on_the_bar(browser, demo_server, artifacts):
+    """Tab first reaches the skip link (to main); focus on the dark bar shows a thick ring."""
+    limiter.reset()
+    walk = RoleWalk(browser, demo_server, "social_worker")
+    try:
+        walk.sign_in()
+        page = walk.page
+        page.keyboard.press("Tab")
+        skip = page.locator("a.skip-link")
+        assert skip.evaluate("a => a === document.activeElement")
+        assert skip.is_visible(), "the skip link is not shown when focused"
+        page.screenshot(path=str(artifacts / "skip-link-vi.png"), clip=BAR_CLIP)
+        page.keyboard.press("Enter")
+        assert page.evaluate("location.hash") == "#main"
+        assert page.evaluate("document.activeElement.id") == "main"
+        # The first menu link: its focus ring is a 3 px outline in a colour that stands out.
+        page.locator("nav.navbar .nav-link").first.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        ring = page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement);"
+            " return [s.outlineStyle, s.outlineWidth, s.outlineColor]; }"
+        )
+        assert ring == ["solid", "3px", "rgb(255, 218, 106)"], ring
+        page.screenshot(path=str(artifacts / "focus-on-bar-vi.png"), clip=BAR_CLIP)
+    finally:
+        walk.close()
+
+
+def test_lists_become_cards_and_case_page_has_section_nav_on_small_screens(
+    browser, demo_server, artifacts
+):
+    """At 390 px a list's cells are blocks labelled by their column; the case page offers a
+    section navigation there, and not at 1366 px."""
+    limiter.reset()
+    walk = RoleWalk(browser, demo_server, "social_worker", width=390)
+    try:
+        walk.sign_in()
+        page = walk.page
+        page.goto("/cases/")
+        cell = page.locator("[data-testid=caseload] tbody tr").first.locator("td").nth(1)
+        shown = cell.evaluate(
+            "td => [getComputedStyle(td).display, getComputedStyle(td, '::before').content]"
+        )
+        assert shown[0] == "block" and shown[1] not in ("none", "normal", '""'), shown
+        assert page.locator("[data-testid=caseload] thead").bounding_box()["height"] <= 1
+        page.screenshot(path=str(artifacts / "caseload-vi-390.png"), full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the caseload scrolls sideways at 390 px ({width} px)"
+        page.locator("[data-testid=caseload] tbody a").first.click()
+        nav = page.get_by_test_id("section-nav")
+        assert nav.is_visible()
+        page.screenshot(path=str(artifacts / "case-vi-390.png"))
+        nav.get_by_role("link").last.click()
+        assert page.evaluate("location.hash") == "#sec-timeline"
+        page.set_viewport_size({"width": 1366, "height": HEIGHT})
+        assert not nav.is_visible()
+    finally:
+        walk.close()
