@@ -58,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.cases.views import bp as cases_bp
     from casemgr.corrections.views import bp as corrections_bp
     from casemgr.home.views import bp as home_bp
+    from casemgr.notifications.views import bp as notifications_bp
     from casemgr.people.views import bp as people_bp
     from casemgr.programmes.views import bp as programmes_bp
     from casemgr.reports.views import bp as reports_bp
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
         programmes_bp,
         reports_bp,
         corrections_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
     _register_case_pages(app)

@@ -36,6 +36,7 @@ from casemgr.cases.models import (
     ProtectionLevel,
     RiskLevel,
 )
+from casemgr.cases.services import COMMENT_REQUIRED
 from casemgr.web import validators as v
 from casemgr.web.forms import Form, choices, choose, fact_choices, field_error
 
@@ -158,7 +159,13 @@ class TransitionForm(VersionedForm):
 
     transition = HiddenField(validators=[DataRequired(), Regexp(r"^[a-z_]+$")])
     # Why a plan is returned, a closure declined, a case reopened: sealed in the case history.
-    reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
+    # (No Optional(): it would stop the chain before validate_reason on an empty comment.)
+    reason = TextAreaField(_l("Comment (optional)"), validators=[Length(max=2000)])
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        """Returning a plan or declining a closure says why (the worker is told to look)."""
+        if self.transition.data in COMMENT_REQUIRED and not (field.data or "").strip():
+            raise ValidationError(_l("Say why: a comment is required when you return or decline."))
 
 
 class NoteForm(Form):

@@ -30,9 +30,22 @@ from casemgr.cases.policy import CaseAccess, may_take
 from casemgr.cases.workflow import BY_NAME, Status
 from casemgr.clock import local_date, utcnow
 from casemgr.extensions import db
+from casemgr.notifications.models import NotificationKind
+from casemgr.notifications.services import notify, unit_supervisors
 from casemgr.org.models import Unit
 from casemgr.people.models import Person
 from casemgr.reference.models import SubGroup
+
+# The workflow decisions that the case owner is told about.
+DECISION_NOTICES = {
+    "approve_plan": NotificationKind.PLAN_APPROVED,
+    "return_plan": NotificationKind.PLAN_RETURNED,
+    "approve_closure": NotificationKind.CLOSURE_APPROVED,
+    "decline_closure": NotificationKind.CLOSURE_DECLINED,
+}
+
+# The moves that send a submission back: the worker must be told why, so a comment is required.
+COMMENT_REQUIRED = frozenset({"return_plan", "decline_closure"})
 
 
 class CaseError(ValueError):
@@ -231,13 +244,16 @@ def take_transition(
     reason: str | None = None,
 ) -> Status:
     """Move the case along the named transition if the workflow and policy allow it; the move
-    is a case event with the optional sealed reason (why a plan was returned, a case reopened)."""
+    is a case event with the sealed comment (required when returning or declining, see
+    COMMENT_REQUIRED; optional otherwise)."""
     transition = BY_NAME.get(name)
     if transition is None or not may_take(actor, case, access, transition):
         _audit("case.transition", actor, case, access, reason=name)
         raise CaseError("transition not allowed")
     check_version(case, expected_version)
     check_reason(reason)
+    if name in COMMENT_REQUIRED and not (reason or "").strip():
+        raise CaseError("comment required")
     source = case.status
     case.status = transition.target
     case.updated_at = utcnow()
@@ -266,6 +282,8 @@ def take_transition(
         actor, case, CaseEventKind.TRANSITION, access=access, code=name, reason=reason,
         at=case.updated_at,
     )  # fmt: skip
+    if name in DECISION_NOTICES:
+        notify([case.owner_id], DECISION_NOTICES[name], case, actor=actor)
     db.session.flush()
     _audit("case.transition", actor, case, access, reason=name)
     return case.status
@@ -417,6 +435,13 @@ def break_glass(
     )
     grant.reason = reason
     db.session.add(grant)
+    # The owner and the unit's supervisors learn that someone opened the case (never who, why).
+    notify(
+        [case.owner_id, *unit_supervisors(case.unit_id)],
+        NotificationKind.BREAK_GLASS,
+        case,
+        actor=actor,
+    )
     db.session.flush()
     record(
         "case.break_glass",

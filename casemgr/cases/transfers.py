@@ -21,6 +21,8 @@ from casemgr.cases.services import CaseError, check_reason, check_version, recor
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.extensions import db
+from casemgr.notifications.models import NotificationKind
+from casemgr.notifications.services import notify
 from casemgr.org.models import Unit
 from casemgr.people.identity import missing_consents
 from casemgr.people.registration import consents_of
@@ -318,6 +320,8 @@ def accept_transfer(
     transfer.status = TransferStatus.ACCEPTED
     transfer.to_owner_id = new_owner.id
     transfer.decided_by_id, transfer.decided_at = actor.id, now
+    notify([transfer.requested_by_id], NotificationKind.TRANSFER_ACCEPTED, case, actor=actor)
+    notify([new_owner], NotificationKind.CASE_ASSIGNED, case, actor=actor)
     db.session.flush()  # the version check at flush refuses a concurrent change to the case
     _audit("case.transfer_accept", actor, transfer, fields=["unit_id", "owner_id", "co_workers"])
     return case
@@ -330,8 +334,10 @@ def decline_transfer(actor: User, transfer: CaseTransfer, *, reason: str) -> Cas
     transfer.status = TransferStatus.DECLINED
     transfer.decided_by_id, transfer.decided_at = actor.id, utcnow()
     transfer.decline_reason = reason
+    case = db.session.get(Case, transfer.case_id)
+    notify([transfer.requested_by_id], NotificationKind.TRANSFER_DECLINED, case, actor=actor)
     record_event(
-        actor, db.session.get(Case, transfer.case_id), CaseEventKind.TRANSFER_DECLINED,
+        actor, case, CaseEventKind.TRANSFER_DECLINED,
         reason=reason, from_user_id=transfer.from_owner_id,
         from_unit_id=transfer.from_unit_id, to_unit_id=transfer.to_unit_id,
         at=transfer.decided_at,

@@ -56,6 +56,7 @@ CASE_ERRORS = {
     "not allowed": _l("Your role does not allow this action."),
     "not a worker of the unit": _l("Choose a social worker of the case's unit."),
     "already the owner": _l("This worker already owns the case."),
+    "comment required": _l("Say why: a comment is required when you return or decline."),
 }
 
 
@@ -169,6 +170,11 @@ def new_case(person_id: int):
 @requires(Action.VIEW_CASES)
 def detail(case_id: int):
     case, access = queries.load_case(current_user, case_id)
+    return _detail_page(case, access, TransitionForm(version=case.version))
+
+
+def _detail_page(case, access, transition_form: TransitionForm) -> str:
+    # A refused move's form comes back with its comment and the message under it.
     entries = queries.timeline(case)
     moves = [t for t in transitions_from(case.status) if may_take(current_user, case, access, t)]
     return render_template(
@@ -178,7 +184,8 @@ def detail(case_id: int):
         moves=moves,
         timeline=entries,
         actions=queries.plan_actions(case, entries),
-        transition_form=TransitionForm(version=case.version),
+        transition_form=transition_form,
+        comment_required=services.COMMENT_REQUIRED,
         note_form=NoteForm(formdata=None, occurred_on=clock.today()),
         plan_form=PlanActionForm(formdata=None),
         done_form=ActionDoneForm(),
@@ -252,6 +259,8 @@ def transition(case_id: int):
     case, access = queries.load_case(current_user, case_id)
     form = TransitionForm()
     if not form.validate_on_submit():
+        if form.reason.errors and not (set(form.errors) - {"reason"}):
+            return _detail_page(case, access, form)  # the comment is kept, the message shown
         abort(400)
     try:
         services.take_transition(

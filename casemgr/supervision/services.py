@@ -15,6 +15,8 @@ from casemgr.cases.services import record_event
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.extensions import db
+from casemgr.notifications.models import NotificationKind
+from casemgr.notifications.services import notify
 from casemgr.supervision.models import CaseReassignment, ReassignReason
 from casemgr.web.access import user_may
 
@@ -133,6 +135,7 @@ def reassign_cases(
         )  # fmt: skip
         case.owner_id = new_owner.id
         case.updated_at = now
+        notify([new_owner], NotificationKind.CASE_REASSIGNED, case, actor=actor)
     # An owner is never also a co-worker of the same case.
     db.session.execute(
         CaseWorker.__table__.delete().where(

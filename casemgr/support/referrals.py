@@ -9,6 +9,8 @@ from casemgr.auth.roles import Action
 from casemgr.cases.models import Case
 from casemgr.cases.policy import CaseAccess
 from casemgr.extensions import db
+from casemgr.notifications.models import NotificationKind
+from casemgr.notifications.services import notify
 from casemgr.people.relations import ConsentGiver
 from casemgr.support import deadlines, queries
 from casemgr.support.models import Referral, ReferralStatus, ServicePoint, ServiceType
@@ -131,6 +133,7 @@ def answer_referral(
     referral.answered_by_id = actor.id
     if not accepted:
         referral.decline_reason = decline_reason.strip()
+    notify([referral.sent_by_id], NotificationKind.REFERRAL_ANSWERED, case, actor=actor)
     db.session.flush()
     audit_case_event(
         "referral.answer",

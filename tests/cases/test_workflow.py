@@ -50,8 +50,9 @@ def test_happy_path_covers_every_transition():
 def _take(casework, who: str, name: str) -> None:
     user = getattr(casework, who)
     services.take_transition(
-        user, casework.case, casework.access(user), name, expected_version=casework.case.version
-    )
+        user, casework.case, casework.access(user), name, expected_version=casework.case.version,
+        reason="Cần bổ sung mục tiêu học tập." if name in services.COMMENT_REQUIRED else None,
+    )  # fmt: skip
 
 
 def test_every_transition_only_for_the_right_people(casework, db):

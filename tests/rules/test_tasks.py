@@ -98,6 +98,7 @@ def test_the_plan_task_is_met_when_the_plan_is_submitted(db, casework, dated):
         access_of(casework.supervisor, case),
         "return_plan",
         expected_version=case.version,
+        reason="Cần bổ sung mục tiêu học tập.",
     )
     assert "child.plan_draft" not in kinds(open_tasks(casework.worker, now=INTAKE), case)
 
