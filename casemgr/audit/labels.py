@@ -82,6 +82,7 @@ ACTION_LABELS = {
     "person.list": _l("Person list viewed"),
     "person.relative_add": _l("Relative added"),
     "person.search": _l("Persons searched"),
+    "notification.read": _l("Notification marked read"),
     "person.distinct": _l("Recorded as a different person"),
     "person.duplicate_check": _l("Duplicate check"),
     "person.update": _l("Person updated"),
