@@ -92,3 +92,12 @@ def test_locked_margins_fall_back_to_totals_only():
     assert protected.interior_hidden and not protected.withheld
     assert [protected.label(11, j) for j in range(4)] == ["x", "x", "0", "8"]
     assert [protected.label(12, j) for j in range(4)] == ["x", "<5", "0", "14"]
+
+
+def test_full_report_titles_use_the_times_sign_not_the_hidden_cell_letter(make, client, db):
+    """XLSX sheet titles read "Nhóm tuổi × Giới tính": "x" alone means a hidden cell."""
+    place = Place(make, client)
+    titles = [t.title for t in services.all_tables(place.supervisor, Query(
+        Measure.REGISTERED, Dimension.AGE_BAND, Dimension.SEX, Period(next(YEARS))))]  # fmt: skip
+    assert any(" × " in title for title in titles)
+    assert not any(" x " in title for title in titles)
