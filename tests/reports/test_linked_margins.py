@@ -31,6 +31,8 @@ def shared_margins(supervisor, measure: Measure, year: int) -> dict:
             continue  # counts (case, sub-group) pairs: margins of their own, checked below
         table = services.report_table(supervisor, measure.value, Query(measure, rows, cols,
                                                                        Period(year)))  # fmt: skip
+        if table.protected.withheld:
+            continue  # publishes nothing at all (step 6): it cannot contradict another layout
         n_rows, n_cols = len(table.row_keys), len(table.col_keys)
         seen.setdefault(("grand", None), set()).add(table.cell(n_rows, n_cols))
         for i, key in enumerate(table.row_keys):
