@@ -186,11 +186,11 @@ def _dimension(dimension: Dimension, query: Query, date_column, *, is_date: bool
     raise ValueError(dimension)
 
 
-def _scoped(user: User, query: Query) -> Select:
+def _scoped(user: User, query: Query, dims: tuple[Dimension, ...]) -> Select:
     statement = visible_cases(user).join(Person, Person.id == Case.person_id)
     if query.group:
         statement = statement.where(Case.group_code == query.group)
-    if Dimension.SUB_GROUP in (query.rows, query.cols):
+    if Dimension.SUB_GROUP in dims:
         statement = statement.outerjoin(CaseSubGroup, CaseSubGroup.case_id == Case.id)
     return statement
 
@@ -202,8 +202,16 @@ def counts(user: User, query: Query) -> Counter:
     assisted in several months, counts once in each. Keys are raw codes or ids; None is
     "unknown"; a missing dimension is TOTAL.
     """
+    found = grouped(user, query, (query.rows, query.cols))
+    return Counter({keys: count for keys, count in found.items()})
+
+
+def grouped(user: User, query: Query, dims: tuple[Dimension, ...]) -> Counter:
+    """Counts by a tuple of keys, one per dimension of `dims` (TOTAL for NONE), in one GROUP BY
+    query; `query.rows`/`cols` are ignored. The margins of a report come from one such query
+    over every dimension its layouts can use (tables.margins)."""
     start, end = query.period.bounds()
-    statement = _scoped(user, query)
+    statement = _scoped(user, query, dims)
     date_column, is_date, counted = None, False, func.count(func.distinct(Case.id))
     if query.measure == Measure.REGISTERED:
         statement = statement.where(Case.opened_at >= start, Case.opened_at < end)
@@ -215,7 +223,7 @@ def counts(user: User, query: Query) -> Counter:
     elif query.measure == Measure.CLOSED:
         statement = statement.where(Case.closed_at >= start, Case.closed_at < end)
         date_column = Case.closed_at
-    elif query.measure == Measure.ASSISTED and not {query.rows, query.cols} & set(TIME_DIMENSIONS):
+    elif query.measure == Measure.ASSISTED and not set(dims) & set(TIME_DIMENSIONS):
         # Without a month to place it in, "assisted" is a semi-join: no fan-out over deliveries.
         statement = statement.where(
             exists().where(
@@ -240,16 +248,14 @@ def counts(user: User, query: Query) -> Counter:
         )
         date_column, is_date = Referral.sent_on, True
         counted = func.count(func.distinct(Referral.id))
-    row = _dimension(query.rows, query, date_column, is_date=is_date)
-    col = _dimension(query.cols, query, date_column, is_date=is_date)
-    keys = [expr for expr in (row, col) if expr is not None]
+    exprs = [_dimension(d, query, date_column, is_date=is_date) for d in dims]
+    keys = [expr for expr in exprs if expr is not None]
     statement = statement.with_only_columns(*keys, counted).group_by(*keys)
     result: Counter = Counter()
     for *values, count in db.session.execute(statement):
         values = list(values)
-        row_key = _key(values.pop(0)) if row is not None else TOTAL
-        col_key = _key(values.pop(0)) if col is not None else TOTAL
-        result[(row_key, col_key)] += count
+        key = tuple(_key(values.pop(0)) if e is not None else TOTAL for e in exprs)
+        result[key] += count
     return result
 
 

@@ -39,7 +39,9 @@ def all_tables(user: User, query: Query) -> list[Table]:
             (Dimension.SUB_GROUP, Dimension.SEX),
         ):
             table = tables.build(user, Query(measure, rows, cols, period, group))
-            table.title = f"{table.title}: {table.row_title} x {table.col_title}"
+            table.title = (
+                f"{table.title}: {table.row_title} × {table.col_title}"  # "x" is a hidden cell
+            )
             result.append(table)
     result.append(
         tables.build(user, Query(Measure.SERVICES, Dimension.NONE, Dimension.GROUP, period, group))

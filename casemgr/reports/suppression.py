@@ -38,7 +38,7 @@ each suppressed entry, the values consistent with everything published form more
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 THRESHOLD = 5  # counts below this (and above zero) are never published
@@ -58,6 +58,7 @@ class Mark(enum.Enum):
     SHOWN = "shown"
     PRIMARY = "primary"  # 1-4, published as "<5"
     COMPLEMENTARY = "complementary"  # suppressed to protect another, published as "x"
+    WITHHELD = "withheld"  # step 6: an interior cell of a table whose totals alone are shown
 
 
 @dataclass(frozen=True)
@@ -67,18 +68,23 @@ class Protected:
     grid: tuple[tuple[int, ...], ...]
     marks: tuple[tuple[Mark, ...], ...]
     may_hide_zero: bool = False  # "<5" may stand for 0 (step 5 of the module docstring)
+    # Step 6: the margins were locked and no choice of interior cells made the table safe.
+    interior_hidden: bool = False  # every non-zero cell is hidden (margins as decided)
+    withheld: bool = False  # even then an entry was pinned: nothing of the table is published
 
     def label(self, i: int, j: int) -> str:
         """The published text of one entry."""
+        if self.withheld:
+            return COMPLEMENTARY_LABEL
         mark = self.marks[i][j]
         if mark is Mark.PRIMARY:
             return PRIMARY_LABEL
-        if mark is Mark.COMPLEMENTARY:
+        if mark in (Mark.COMPLEMENTARY, Mark.WITHHELD):
             return COMPLEMENTARY_LABEL
         return str(self.grid[i][j])
 
     def is_suppressed(self, i: int, j: int) -> bool:
-        return self.marks[i][j] is not Mark.SHOWN
+        return self.withheld or self.marks[i][j] is not Mark.SHOWN
 
 
 def with_margins(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> list[list[int]]:
@@ -117,6 +123,8 @@ def _bounds(
                 bounds[(i, j)] = [primary_lo, THRESHOLD - 1]
             elif mark is Mark.COMPLEMENTARY:
                 bounds[(i, j)] = [THRESHOLD, max(THRESHOLD, ceiling)]
+            elif mark is Mark.WITHHELD:
+                bounds[(i, j)] = [0, max(THRESHOLD, ceiling)]
     all_lines = lines(len(grid), len(grid[0]))
     # A few sweeps narrow what chains of lines give away; more would only tighten bounds that
     # are already outer bounds (the check stays sound, just less sharp, if it stops early).
@@ -257,23 +265,42 @@ def _feasible(grid, all_lines, domains: dict, counter: list[int]) -> bool:
     )
 
 
-def protect(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> Protected:
+Entry = tuple[int, int]
+
+
+def protect(
+    cells: Sequence[Sequence[int]],
+    n_cols: int | None = None,
+    *,
+    forced: Mapping[Entry, Mark] | None = None,
+    locked: Iterable[Entry] = (),
+) -> Protected:
     """Suppress small cells and enough others that no hidden entry can be worked back out.
 
-    Pass `n_cols` whenever the table may have no rows (see `with_margins`)."""
+    Pass `n_cols` whenever the table may have no rows (see `with_margins`). `forced` entries
+    are hidden with the given mark and `locked` ones stay shown: both were decided elsewhere
+    (the linked margins, `protect_margins`), so complementary suppression never picks them.
+    If no choice of other entries makes the table safe, step 6 of the module docstring."""
     grid = with_margins(cells, n_cols)
+    forced = dict(forced or {})
+    fixed = set(forced) | set(locked)
     marks = [
         [Mark.PRIMARY if 0 < value < THRESHOLD else Mark.SHOWN for value in row] for row in grid
     ]
+    for i, j in locked:
+        marks[i][j] = Mark.SHOWN
+    for (i, j), mark in forced.items():
+        marks[i][j] = mark
     primary_lo = 1
     for _ in range(3 * len(grid) * len(grid[0]) + 2):
         unsafe = _unsafe_lines(grid, marks, primary_lo)
         if not unsafe:
             break
         shown = [
-            [(grid[i][j], i, j) for (i, j), _ in line if marks[i][j] is Mark.SHOWN]
+            [(grid[i][j], i, j) for (i, j), _ in line
+             if marks[i][j] is Mark.SHOWN and (i, j) not in fixed]
             for line in unsafe
-        ]
+        ]  # fmt: skip
         # One more entry per unsafe line in each round (not one per round: big tables would
         # take a round per cell); a line that got one this round waits for the next check.
         touched: set[tuple[int, int]] = set()
@@ -296,16 +323,80 @@ def protect(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> Protec
             # Every entry of the unsafe lines is hidden: only hiding more of the table (its
             # smallest shown count, then its zeros) can add uncertainty to them.
             rest = [(v, i, j) for i, row in enumerate(grid) for j, v in enumerate(row)
-                    if marks[i][j] is Mark.SHOWN]  # fmt: skip
+                    if marks[i][j] is Mark.SHOWN and (i, j) not in fixed]  # fmt: skip
             if not rest:
-                break  # everything is hidden
+                break  # everything that may be hidden is hidden
             value, i, j = min(rest, key=lambda e: (e[0] == 0, e))
             marks[i][j] = Mark.COMPLEMENTARY if value > 0 else Mark.PRIMARY
+    interior_hidden = withheld = False
+    if fixed and _unsafe_lines(grid, marks, primary_lo):
+        # Step 6: the margins are locked and the interior could not protect them. Withhold
+        # every interior cell (the reader learns nothing of them but the margins); if an entry
+        # is still pinned, publish nothing of the table.
+        primary_lo, interior_hidden = 1, True
+        # (A cell whose row or column total is a published 0 is known to be 0: it stays shown.)
+        for i, row in enumerate(grid[:-1]):
+            for j in range(len(row) - 1):
+                known_zero = any(
+                    grid[a][b] == 0 and marks[a][b] is Mark.SHOWN
+                    for a, b in ((i, len(row) - 1), (len(grid) - 1, j))
+                )
+                if (i, j) not in fixed:
+                    marks[i][j] = Mark.SHOWN if known_zero else Mark.WITHHELD
+        withheld = bool(_unsafe_lines(grid, marks, primary_lo))
     return Protected(
         grid=tuple(tuple(row) for row in grid),
         marks=tuple(tuple(row) for row in marks),
         may_hide_zero=primary_lo == 0,
+        interior_hidden=interior_hidden,
+        withheld=withheld,
     )
+
+
+@dataclass(frozen=True)
+class Margins:
+    """The published marks of the margins shared by every layout of one report (one measure,
+    period, group filter and scope): each dimension's totals by key, and the grand total."""
+
+    grand: int
+    grand_mark: Mark
+    totals: dict  # dimension -> {key: (count, Mark)}
+
+    def mark(self, dimension, key) -> Mark:
+        """The mark of one dimension's total (a key it lacks counts 0: shown)."""
+        return self.totals[dimension].get(key, (0, Mark.SHOWN))[1]
+
+
+def protect_margins(totals: Mapping) -> Margins:
+    """Protect every dimension's 1-D totals as linked 1 x |D| tables sharing one grand total.
+
+    The grand total is hidden if any dimension's protection hides it; then every dimension is
+    protected again with the grand total forced hidden (two passes: it cannot change again)."""
+    grand = next((sum(v.values()) for v in totals.values()), 0)
+    forced_mark: Mark | None = None
+    for _ in range(2):
+        decided, grand_hidden = {}, False
+        for dimension, counts in totals.items():
+            keys = list(counts)
+            n = len(keys)
+            forced = {(0, n): forced_mark, (1, n): forced_mark} if forced_mark else None
+            protected = protect([[counts[k] for k in keys]], n, forced=forced)
+            decided[dimension] = {
+                k: (counts[k], _hidden_of(protected, j)) for j, k in enumerate(keys)
+            }
+            grand_hidden |= _hidden_of(protected, n) is not Mark.SHOWN
+        if forced_mark or not grand_hidden:
+            break
+        forced_mark = Mark.PRIMARY if 0 < grand < THRESHOLD else Mark.COMPLEMENTARY
+    return Margins(grand, forced_mark or Mark.SHOWN, decided)
+
+
+def _hidden_of(protected: Protected, j: int) -> Mark:
+    """The mark of column j of a 1 x n table (its entry and its copy in the total row)."""
+    marks = (protected.marks[0][j], protected.marks[1][j])
+    if Mark.PRIMARY in marks:
+        return Mark.PRIMARY
+    return Mark.COMPLEMENTARY if Mark.COMPLEMENTARY in marks else Mark.SHOWN
 
 
 def unprotected(cells: Sequence[Sequence[int]], n_cols: int | None = None) -> Protected:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from flask import g, has_app_context
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -26,7 +27,14 @@ from casemgr.reports.queries import (
     Period,
     Query,
 )
-from casemgr.reports.suppression import Protected, protect, unprotected
+from casemgr.reports.suppression import (
+    Margins,
+    Mark,
+    Protected,
+    protect,
+    protect_margins,
+    unprotected,
+)
 from casemgr.support.models import ReferralStatus, ServiceType
 from casemgr.web.forms import sub_group_label
 
@@ -146,6 +154,10 @@ def build(user: User, query: Query, *, suppress: bool = True) -> Table:
     rows = FIXED_ROWS.get(query.measure, query.rows)
     query = Query(query.measure, rows, query.cols, query.period, query.group)
     found = queries.counts(user, query)
+    linked = None
+    if suppress:
+        family = tuple(d for d in (rows, query.cols) if d in _multiplying(query.measure))
+        linked = margins(user, query, family)
     return _table(
         str(MEASURE_LABELS[query.measure]),
         rows,
@@ -153,7 +165,59 @@ def build(user: User, query: Query, *, suppress: bool = True) -> Table:
         found,
         query.period,
         suppress=suppress,
+        linked=linked,
     )
+
+
+def _multiplying(measure: Measure) -> set[Dimension]:
+    """Dimensions in which one counted item can fall under several keys (a case in several
+    sub-groups; a case assisted in several months): they count another population."""
+    if measure == Measure.ASSISTED:
+        return {Dimension.SUB_GROUP, *queries.TIME_DIMENSIONS}
+    return {Dimension.SUB_GROUP}
+
+
+def linked_dimensions(measure: Measure, family: tuple[Dimension, ...]) -> list[Dimension]:
+    """Every dimension whose totals appear as margins in some layout of the family."""
+    if len(family) == 2:
+        return list(family)
+    base = [*queries.PERSON_DIMENSIONS]
+    if measure != Measure.ACTIVE:
+        base += queries.TIME_DIMENSIONS
+    if measure in FIXED_ROWS:
+        base.append(FIXED_ROWS[measure])
+    multiplying = _multiplying(measure)
+    return [d for d in base if d not in multiplying] + list(family)
+
+
+def margins(user: User, query: Query, family: tuple[Dimension, ...] = ()) -> Margins:
+    """The margins shared by every layout of the report's measure, period, group and scope,
+    protected once (one GROUP BY over all their dimensions, memoised for the request).
+
+    `family` holds the layout's dimensions that count one item several times (sub-group; month
+    or quarter of "assisted"): layouts with them count another population and share their own
+    margins."""
+    key = (user.id, query.measure, query.period, query.group, tuple(sorted(family)))
+    cache = g.setdefault("report_margins", {}) if has_app_context() else {}
+    if key not in cache:
+        dims = linked_dimensions(query.measure, family)
+        found = queries.grouped(user, query, tuple(dims))
+        totals = {}
+        for n, dimension in enumerate(dims):
+            by_key: Counter = Counter()
+            for keys, count in found.items():
+                by_key[keys[n]] += count
+            totals[dimension] = {
+                k: by_key.get(k, 0) for k in _keys(dimension, by_key, query.period)
+            }
+        cache[key] = protect_margins(totals)
+    return cache[key]
+
+
+def _margin_mark(linked: Margins, dimension: Dimension, key) -> Mark:
+    if dimension == Dimension.NONE:
+        return linked.grand_mark
+    return linked.mark(dimension, key)
 
 
 def compliance_table(
@@ -187,11 +251,24 @@ def _table(
     period: Period,
     *,
     suppress: bool = True,
+    linked: Margins | None = None,
 ) -> Table:
     row_keys = _keys(rows, (r for r, _ in found), period)
     col_keys = _keys(cols, (c for _, c in found), period)
     cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
-    protected = protect(cells, len(col_keys)) if suppress else unprotected(cells, len(col_keys))
+    if not suppress:
+        protected = unprotected(cells, len(col_keys))
+    elif linked is None:
+        protected = protect(cells, len(col_keys))
+    else:
+        # The margins are decided once for every layout (margins()): forced or locked here.
+        n_rows, n_cols = len(row_keys), len(col_keys)
+        decided = {(i, n_cols): _margin_mark(linked, rows, k) for i, k in enumerate(row_keys)}
+        decided |= {(n_rows, j): _margin_mark(linked, cols, k) for j, k in enumerate(col_keys)}
+        decided[(n_rows, n_cols)] = linked.grand_mark
+        forced = {e: m for e, m in decided.items() if m is not Mark.SHOWN}
+        locked = [e for e, m in decided.items() if m is Mark.SHOWN]
+        protected = protect(cells, n_cols, forced=forced, locked=locked)
     return Table(
         title=title,
         row_title=str(DIMENSION_LABELS[rows]),
@@ -214,6 +291,12 @@ def _notes(protected: Protected) -> list[str]:
     ]
     if protected.may_hide_zero:
         notes.append(str(_l('In this table a "<5" may also stand for 0.')))
+    if protected.withheld:
+        notes.append(str(_l("This table is not published, to protect small counts.")))
+    elif protected.interior_hidden:
+        notes.append(
+            str(_l("Only the totals of this table are published, to protect small counts."))
+        )
     return notes
 
 
