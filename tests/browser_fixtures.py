@@ -13,9 +13,11 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from flask import Flask
@@ -33,6 +35,8 @@ from casemgr.org.services import open_unit
 from casemgr.reference.services import load_reference_data
 from tests.dbsetup import fresh_database
 from tests.factories import PASSWORD
+
+T = TypeVar("T")
 
 CHROMIUM = Path(os.environ.get("CASEMGR_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -100,12 +104,13 @@ def _seed(app: Flask) -> tuple[Account, Account]:
     return accounts[0], accounts[1]
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    """The app served by werkzeug on 127.0.0.1 (free port) from a background thread."""
+@contextmanager
+def served_app(label: str, seed: Callable[[Flask], T]) -> Iterator[tuple[Flask, str, T]]:
+    """A fresh database seeded by `seed(app)`, served by werkzeug on 127.0.0.1 (free port)
+    from a background thread: yields the app, its base URL and what `seed` returned."""
     with (
-        fresh_database("browser") as url,
-        tempfile.TemporaryDirectory(prefix="casemgr-browser-") as folder,
+        fresh_database(label) as url,
+        tempfile.TemporaryDirectory(prefix=f"casemgr-{label}-") as folder,
     ):
         app = create_app(
             {
@@ -119,23 +124,25 @@ def live_server() -> Iterator[LiveServer]:
                 "SESSION_COOKIE_SECURE": False,  # plain http on loopback
             }
         )
-        supervisor, worker = _seed(app)
+        seeded = seed(app)
         server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread = threading.Thread(target=server.serve_forever, name=f"{label}-server", daemon=True)
         thread.start()
         try:
-            yield LiveServer(
-                app=app,
-                base_url=f"http://127.0.0.1:{server.server_port}",
-                supervisor=supervisor,
-                worker=worker,
-            )
+            yield app, f"http://127.0.0.1:{server.server_port}", seeded
         finally:
             server.shutdown()
             thread.join(timeout=5)
             server.server_close()
             with app.app_context():
                 db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """The app with a supervisor and a worker, served on a loopback port."""
+    with served_app("browser", _seed) as (app, base_url, (supervisor, worker)):
+        yield LiveServer(app=app, base_url=base_url, supervisor=supervisor, worker=worker)
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,9 @@ The pages come from the demo province (casemgr.demo), served by a live server of
 
 from __future__ import annotations
 
-import json
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pyotp
@@ -25,17 +21,15 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
 
-from casemgr import clock, create_app
+from casemgr import clock
 from casemgr.auth.models import User
-from casemgr.crypto.keyfile import new_key_document
 from casemgr.demo import DEMO_PASSWORD, load_demo_data
 from casemgr.extensions import db, limiter
 from casemgr.org.areas import load_current_areas
 from casemgr.reference.services import load_reference_data
-from tests.browser_fixtures import TIMEOUT_MS
-from tests.dbsetup import base_url, fresh_database
+from tests.browser_fixtures import TIMEOUT_MS, served_app
+from tests.dbsetup import base_url
 
 axe_base = pytest.importorskip(
     "axe_playwright_python.base", reason="axe-playwright-python is not installed"
@@ -83,43 +77,21 @@ class DemoServer:
     base_url: str
 
 
+def _load_demo(app: Flask) -> None:
+    with app.app_context():
+        upgrade()
+        load_current_areas()
+        load_reference_data()
+        load_demo_data()
+        db.session.commit()
+        db.session.remove()
+
+
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[DemoServer]:
     """The app with the demo province committed, served on a loopback port."""
-    with (
-        fresh_database("a11y") as url,
-        tempfile.TemporaryDirectory(prefix="casemgr-a11y-") as folder,
-    ):
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": url,
-                "CASEMGR_KEYS_JSON": json.dumps(new_key_document()),
-                "CASEMGR_AUDIT_CHECKPOINT_DIR": str(Path(folder) / "audit-checkpoints"),
-                "ARGON2_TIME_COST": 1,
-                "ARGON2_MEMORY_KIB": 1024,
-                "ARGON2_PARALLELISM": 1,
-                "RATELIMIT_STORAGE_URI": "memory://",
-                "SESSION_COOKIE_SECURE": False,
-            }
-        )
-        with app.app_context():
-            upgrade()
-            load_current_areas()
-            load_reference_data()
-            load_demo_data()
-            db.session.commit()
-            db.session.remove()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="a11y-server", daemon=True)
-        thread.start()
-        try:
-            yield DemoServer(app, f"http://127.0.0.1:{server.server_port}")
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            server.server_close()
-            with app.app_context():
-                db.engine.dispose()
+    with served_app("a11y", _load_demo) as (app, base_url, _):
+        yield DemoServer(app, base_url)
 
 
 @dataclass
