@@ -227,5 +227,8 @@ def menu_link(page, name: str):
     hidden_too = page.get_by_role("link", name=name, exact=True, include_hidden=True)
     group = nav.locator("li.dropdown", has=hidden_too)
     if group.count():
+        # The groups open with Bootstrap's script: wait until the page has run it (a click
+        # that comes first, on a loaded machine, opens nothing).
+        page.wait_for_load_state("load")
         group.locator(".dropdown-toggle").click()
     return nav.get_by_role("link", name=name, exact=True)

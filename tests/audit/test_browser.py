@@ -60,6 +60,7 @@ def test_auditor_finds_who_opened_a_case(page, live_server, opened_case, artifac
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
     # The audit pages sit in the "Audit" menu group: open it, then follow the link.
+    page.wait_for_load_state("load")  # the group opens with Bootstrap's script
     page.locator("nav li.dropdown:has(a[href='/audit/events']) .dropdown-toggle").click()
     page.locator("nav a[href='/audit/events']").click()
     page.locator("a.nav-link[href='/audit/cases']").click()
