@@ -90,7 +90,8 @@ def recent_cases(user: User) -> Select:
 class WorkerHome:
     """The social worker's section."""
 
-    tasks: Item
+    tasks: Item  # the count only: the list is "today" below
+    today: Item
     overdue: Item
     returned: Item
     referrals: Item
@@ -98,15 +99,17 @@ class WorkerHome:
 
 
 def worker_home(user: User, now: dt.datetime) -> WorkerHome:
-    """Tasks, overdue tasks, returned plans, referrals waiting for an answer, recent cases."""
+    """Task count, tasks due today and overdue, returned plans, waiting referrals, recent cases."""
     mine = tasks.tasks_query(user, mine=True, now=now)
+    today = item(tasks.tasks_query(user, mine=True, due_today=True, now=now), scalars=False)
     late = tasks.tasks_query(user, overdue_only=True, now=now)
-    tasks_item = item(mine, scalars=False)
+    tasks_item = Item(count_of(mine))
     overdue_item = item(late, scalars=False)
     returned = item(returned_plans(user), scalars=False)
     unseal_returns(returned.rows)
     home = WorkerHome(
-        tasks=Item(tasks_item.count, tasks.as_tasks(tasks_item.rows)),
+        tasks=tasks_item,
+        today=Item(today.count, tasks.as_tasks(today.rows)),
         overdue=Item(overdue_item.count, tasks.as_tasks(overdue_item.rows)),
         returned=returned,
         referrals=item(referral_list(user, local_date(now), waiting_only=True), scalars=False),

@@ -110,6 +110,15 @@ def open_clause(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
+def due_today_clause(now: dt.datetime) -> ColumnElement[bool]:
+    """SQL: open, not yet overdue, and due by the end of the local day of `now`."""
+    return and_(
+        open_clause(now),
+        Deadline.due_at >= now,
+        Deadline.due_at <= end_of_local_day(local_date(now)),
+    )
+
+
 def overdue_clause(now: dt.datetime) -> ColumnElement[bool]:
     """SQL: the deadline has passed at `now` and is not met. For a deadline counted in days,
     `due_at` is the end of its local due day: overdue from the next day on (due_on < today)."""

@@ -29,6 +29,7 @@ from casemgr.rules.deadlines import (
     Due,
     deadline_sources,
     due_by_end_of,
+    due_today_clause,
     kind_labels,
     open_clause,
     overdue_clause,
@@ -69,11 +70,22 @@ def open_case_ids(user: User, *, mine: bool = False) -> Select:
 
 
 def tasks_query(
-    user: User, *, mine: bool = False, overdue_only: bool = False, now: dt.datetime
+    user: User,
+    *,
+    mine: bool = False,
+    overdue_only: bool = False,
+    due_today: bool = False,
+    now: dt.datetime,
 ) -> Select:
-    """The stored open (or overdue) deadlines of the user's open cases, soonest first."""
+    """The stored open (overdue, or due by tonight) deadlines of the user's open cases, soonest
+    first."""
     sync()
-    condition = overdue_clause(now) if overdue_only else open_clause(now)
+    if overdue_only:
+        condition = overdue_clause(now)
+    elif due_today:
+        condition = due_today_clause(now)
+    else:
+        condition = open_clause(now)
     return (
         select(Deadline.case_id, Case.number, Deadline.kind, Deadline.due_at, Deadline.lapses)
         .join(Case, Case.id == Deadline.case_id)
@@ -96,10 +108,13 @@ def open_tasks(
     *,
     mine: bool = False,
     overdue_only: bool = False,
+    due_today: bool = False,
     now: dt.datetime | None = None,
 ) -> list[Task]:
     """Every open deadline of the user's cases (or own caseload), soonest first (one query)."""
-    statement = tasks_query(user, mine=mine, overdue_only=overdue_only, now=now or utcnow())
+    statement = tasks_query(
+        user, mine=mine, overdue_only=overdue_only, due_today=due_today, now=now or utcnow()
+    )
     return as_tasks(db.session.execute(statement))
 
 

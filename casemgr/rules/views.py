@@ -61,12 +61,13 @@ def _error(exc: services.RuleError) -> str:
     return str(RULE_ERRORS.get(str(exc), _l("The request could not be completed.")))
 
 
-def _task_page(*, overdue: bool, now: dt.datetime) -> Page:
-    """A page of "My tasks" (own caseload) or "Overdue" (whole scope), paged in SQL."""
-    page = paginate(
-        tasks.tasks_query(current_user, mine=not overdue, overdue_only=overdue, now=now),
-        scalars=False,
+def _task_page(*, overdue: bool, now: dt.datetime, due_today: bool = False) -> Page:
+    """A page of "My tasks" (own caseload; only those due today if asked) or "Overdue" (whole
+    scope), paged in SQL."""
+    statement = tasks.tasks_query(
+        current_user, mine=not overdue, overdue_only=overdue, due_today=due_today, now=now
     )
+    page = paginate(statement, scalars=False)
     tasks.audit_task_list(current_user, overdue=overdue)
     return dataclasses.replace(page, items=tasks.as_tasks(page.items))
 
@@ -163,8 +164,9 @@ def remove_day_off():
 @requires(Action.VIEW_CASES)
 def my_tasks():
     now = utcnow()
-    page = _task_page(overdue=False, now=now)
-    return render_template("rules/tasks.html", page=page, now=now, owners=None)
+    due = "today" if request.args.get("due") == "today" else None  # anything else: all tasks
+    page = _task_page(overdue=False, now=now, due_today=due == "today")
+    return render_template("rules/tasks.html", page=page, now=now, owners=None, due=due)
 
 
 @bp.route("/overdue")

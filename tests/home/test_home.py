@@ -13,7 +13,7 @@ from casemgr.admin.services import assign_role
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, AuditEvent
 from casemgr.auth.roles import Role
 from casemgr.cases import services as case_services
-from casemgr.cases.models import Case, CaseTransfer
+from casemgr.cases.models import Case, CaseTransfer, PlanAction
 from casemgr.cases.policy import case_access
 from casemgr.cases.workflow import Status
 from casemgr.clock import today, utcnow
@@ -140,7 +140,8 @@ def test_worker_counts_are_the_full_pages_lengths(client, db, office, busy):
     assert sections(html) == {"section-worker"}
     shown, links = counts(html), hrefs(html)
     assert set(shown) == {
-        "worker-tasks", "worker-overdue", "worker-returned", "worker-referrals", "worker-recent"
+        "worker-today", "worker-tasks", "worker-overdue", "worker-returned", "worker-referrals",
+        "worker-recent",
     }  # fmt: skip
     for testid, count in shown.items():
         assert count == listed(client, links[testid]), testid
@@ -151,7 +152,7 @@ def test_worker_counts_are_the_full_pages_lengths(client, db, office, busy):
     home = queries.worker_home(db.session.get(type(worker), worker.id), utcnow())
     assert home.tasks.count == len(tasks.open_tasks(worker, mine=True))
     assert home.overdue.count == len(tasks.open_tasks(worker, overdue_only=True))
-    assert len(home.tasks.rows) == min(home.tasks.count, queries.SHORT_LIST)
+    assert len(home.today.rows) == min(home.today.count, queries.SHORT_LIST)
 
 
 def test_worker_sees_the_return_comment_and_the_case(app, client, db, office, busy):
@@ -246,3 +247,36 @@ def test_a_user_with_two_roles_sees_both_sections_and_no_other(client, db, offic
     client.login(user)
     html = client.get("/dashboard").get_data(as_text=True)
     assert sections(html) == {"section-worker", "section-auditor"}
+
+
+def test_due_today_holds_what_is_due_by_tonight_and_nothing_else(client, db, office):
+    """The worker's "Due today" item: due by the end of today, neither overdue nor later."""
+    worker = office.workers[0]
+    case = next(c for c in office.cases if c.owner_id == worker.id and c.status != Status.CLOSED)
+    for days, action in ((-1, "hôm qua"), (0, "hôm nay"), (1, "ngày mai")):
+        planned = PlanAction(
+            case_id=case.id,
+            person_id=case.person_id,
+            plan_cycle=case.plan_cycle,
+            author_id=worker.id,
+            due_on=today() + dt.timedelta(days=days),
+        )
+        planned.goal, planned.action, planned.responsible = "goal", action, "worker"
+        db.session.add(planned)
+    db.session.commit()
+    now = utcnow()
+    due_today = tasks.open_tasks(worker, mine=True, now=now, due_today=True)
+    plan_days = [t.due_at for t in due_today if t.kind == "case.plan_action"]
+    assert len(plan_days) == 1
+    overdue = [
+        t
+        for t in tasks.open_tasks(worker, overdue_only=True, now=now)
+        if t.kind == "case.plan_action"
+    ]
+    assert len(overdue) == 1 and overdue[0].due_at < plan_days[0]
+    english(client, worker)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert (
+        counts(html)["worker-today"] == len(due_today) == listed(client, "/rules/tasks?due=today")
+    )
+    assert listed(client, "/rules/tasks") > len(due_today)
