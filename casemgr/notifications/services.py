@@ -11,9 +11,12 @@ from collections.abc import Iterable
 
 from sqlalchemy import Select, func, select, update
 
+from casemgr.audit import record
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case
+from casemgr.cases.policy import case_access
+from casemgr.cases.queries import live_grant
 from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.notifications.models import Notification, NotificationKind
@@ -79,10 +82,30 @@ def for_user(user: User) -> Select:
     )
 
 
+def linkable(user: User, notifications: Iterable[Notification]) -> set[int]:
+    """Ids of the notifications whose case the user may open now. Scope is checked now, not
+    when the notification was written: a case handed on since is named but not linked."""
+    now = utcnow()
+    return {
+        n.id
+        for n in notifications
+        if case_access(user, n.case, live_grant(user, n.case_id, now), now).can_read
+    }
+
+
 def mark_read(user: User, notification_id: int) -> bool:
-    """Mark one of the user's own notifications read; False if it is not theirs (or unknown)."""
+    """Mark one of the user's own notifications read; False (and a refusal audited) if it is
+    not theirs or unknown."""
     note = db.session.get(Notification, notification_id)
     if note is None or note.user_id != user.id:
+        record(
+            "notification.read",
+            actor=user,
+            object_type="notification",
+            object_id=notification_id,
+            outcome="denied",
+            reason="not found",
+        )
         return False
     if note.read_at is None:
         note.read_at = utcnow()
