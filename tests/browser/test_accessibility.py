@@ -10,6 +10,7 @@ The pages come from the demo province (casemgr.demo), served by a live server of
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pyotp
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask_migrate import upgrade
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +32,7 @@ from casemgr.org.areas import load_current_areas
 from casemgr.reference.services import load_reference_data
 from tests.browser_fixtures import TIMEOUT_MS, served_app
 from tests.dbsetup import base_url
+from tests.support.seeds import send_demo_referral
 
 axe_base = pytest.importorskip(
     "axe_playwright_python.base", reason="axe-playwright-python is not installed"
@@ -83,6 +86,7 @@ def _load_demo(app: Flask) -> None:
         load_current_areas()
         load_reference_data()
         load_demo_data()
+        send_demo_referral("demo.worker1")  # the referral letter is a page to check
         db.session.commit()
         db.session.remove()
 
@@ -145,20 +149,20 @@ class RoleWalk:
         self.check(f"{self.role} auth.login", findings)
         page.locator("input[name=username]").fill(ROLES[self.role])
         page.locator("input[name=password]").fill(DEMO_PASSWORD)
-        page.locator("main form [type=submit]").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # a read before the next page loads sees the old one
+            page.locator("main form [type=submit]").click()
         path = urlsplit(page.url).path
         if path in ("/auth/mfa/enrol", "/auth/mfa"):
             self.check(f"{self.role} {path}", findings)
             if path == "/auth/mfa/enrol":
                 TOTP_SECRETS[self.role] = page.get_by_test_id("totp-secret").inner_text().strip()
             page.locator("input[name=code]").fill(self.totp_code())
-            page.locator("main form [type=submit]").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.locator("main form [type=submit]").click()
             if page.get_by_test_id("recovery-codes").count():  # enrolment ends on the codes
                 self.check(f"{self.role} recovery codes", findings)
-                page.get_by_test_id("recovery-codes-continue").click()
-                page.wait_for_load_state()
+                with page.expect_navigation():
+                    page.get_by_test_id("recovery-codes-continue").click()
         assert urlsplit(page.url).path == "/dashboard", f"{self.role} could not sign in"
         if page.locator("html").get_attribute("lang") != "vi":
             self.switch_language("vi")  # an earlier test left this user's choice on English
@@ -233,11 +237,16 @@ class RoleWalk:
         return content_type.startswith("text/html")
 
     def switch_language(self, code: str) -> None:
-        """The header's language button, as a user presses it."""
+        """The header's language button, as a user presses it (on a wide screen, where the
+        header shows it without opening the menu)."""
+        narrow = self.page.viewport_size
+        self.page.set_viewport_size({"width": WIDTHS[0], "height": HEIGHT})
         self.page.goto("/dashboard")
-        self.page.locator(f"button[name=locale][value={code}]").first.click()
-        self.page.wait_for_load_state()
-        assert self.page.locator("html").get_attribute("lang") == code
+        with self.page.expect_navigation():
+            self.page.locator(f"button[name=locale][value={code}]").first.click()
+        if narrow:
+            self.page.set_viewport_size(narrow)
+        expect(self.page.locator("html")).to_have_attribute("lang", code)
 
 
 @pytest.mark.skipif(
@@ -358,12 +367,128 @@ def test_lists_become_cards_and_case_page_has_section_nav_on_small_screens(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the caseload scrolls sideways at 390 px ({width} px)"
         page.locator("[data-testid=caseload] tbody a").first.click()
+        expect(page).to_have_url(re.compile(r"/cases/\d+$"))
         nav = page.get_by_test_id("section-nav")
-        assert nav.is_visible()
+        expect(nav).to_be_visible()
         page.screenshot(path=str(artifacts / "case-vi-390.png"))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the case page scrolls sideways at 390 px ({width} px)"
         nav.get_by_role("link").last.click()
         assert page.evaluate("location.hash") == "#sec-timeline"
         page.set_viewport_size({"width": 1366, "height": HEIGHT})
-        assert not nav.is_visible()
+        expect(nav).to_be_hidden()
+    finally:
+        walk.close()
+
+
+# The list pages each role opens at 390 px (a report's statistical table is not a list: it
+# scrolls inside its own box).
+LIST_PAGES = {
+    "social_worker": (
+        "cases.caseload",
+        "people.index",
+        "rules.my_tasks",
+        "rules.overdue",
+        "support.referrals_list",
+        "support.points",
+        "programmes.index",
+        "notifications.index",
+        "home.returned_plans",
+    ),
+    "supervisor": (
+        "supervision.dashboard",
+        "supervision.approvals",
+        "supervision.reassign",
+        "cases.transfers.incoming",
+        "people.erasure_requests",
+        "reports.index",
+        "audit.alerts",
+    ),
+    "auditor": ("audit.events", "audit.alerts", "notifications.index"),
+    "administrator": (
+        "admin.users",
+        "admin.units",
+        "rules.index",
+        "rules.days_off",
+        "support.points",
+        "programmes.index",
+    ),
+}
+# Per page: its width, and each list cell that is not a labelled block (a cell under an empty
+# header, such as a row's action button, needs no label; nor does an "empty list" row).
+CARDS_CHECK = """() => {
+  const problems = [];
+  let labelled = 0;
+  for (const table of document.querySelectorAll('main table:not([data-testid=report-table])')) {
+    const name = table.dataset.testid || table.className;
+    if (!table.classList.contains('table-cards')) { problems.push(`${name}: not cards`); continue; }
+    const heads = [...table.querySelectorAll(':scope > thead > tr > th')]
+      .map(th => th.textContent.trim());
+    for (const row of table.querySelectorAll(':scope > tbody > tr')) {
+      for (const cell of row.cells) {
+        if (cell.colSpan > 1 || !heads[cell.cellIndex]) continue;
+        const style = getComputedStyle(cell);
+        const label = getComputedStyle(cell, '::before').content;
+        if (style.display !== 'block' || ['none', 'normal', '""'].includes(label)) {
+          problems.push(`${name}: column ${heads[cell.cellIndex]} is not a labelled block`);
+          break;
+        }
+        labelled++;
+      }
+    }
+  }
+  return {width: document.documentElement.scrollWidth, problems, labelled};
+}"""
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_list_pages_are_labelled_cards_without_sideways_scroll_at_390(browser, demo_server, role):
+    """At 390 px every list table of the role's list pages is cards whose cells are labelled
+    by their column, and no list page scrolls sideways."""
+    limiter.reset()
+    with demo_server.app.test_request_context():
+        paths = {endpoint: url_for(endpoint) for endpoint in LIST_PAGES[role]}
+    walk = RoleWalk(browser, demo_server, role, width=390)
+    problems, labelled = [], 0
+    try:
+        walk.sign_in()
+        for endpoint, path in paths.items():
+            response = walk.page.goto(path)
+            assert response is not None and response.status == 200, f"{role} {path}"
+            found = walk.page.evaluate(CARDS_CHECK)
+            labelled += found["labelled"]
+            if found["width"] > 390:
+                problems.append(f"{endpoint}: scrolls sideways ({found['width']} px)")
+            problems += [f"{endpoint}: {p}" for p in found["problems"]]
+    finally:
+        walk.close()
+    assert not problems, "\n".join(problems)
+    assert labelled, f"{role}: no list cell was checked"
+
+
+def test_referral_letter_prints_on_a4_without_the_bar(browser, demo_server, artifacts):
+    """The letter, reached from the referrals list: on paper (print media) the app's bar,
+    footer and back link are hidden and the letter fills an A4 page."""
+    limiter.reset()
+    walk = RoleWalk(browser, demo_server, "social_worker")
+    try:
+        walk.sign_in()
+        page = walk.page
+        page.goto("/support/referrals?show=all")
+        page.locator("[data-testid=referrals] tbody a").first.click()
+        page.get_by_test_id("letter-link").click()
+        letter = page.get_by_test_id("referral-letter")
+        expect(letter).to_be_visible()
+        expect(page.locator("nav.navbar")).to_be_visible()
+        page.screenshot(path=str(artifacts / "referral-letter-vi.png"), full_page=True)
+        page.emulate_media(media="print")
+        assert letter.is_visible()
+        assert not page.locator("nav.navbar").is_visible()
+        assert (
+            not page.locator("footer").is_visible() and not page.locator(".no-print").is_visible()
+        )
+        page.pdf(
+            path=str(artifacts / "referral-letter-vi.pdf"), format="A4", prefer_css_page_size=True
+        )
     finally:
         walk.close()

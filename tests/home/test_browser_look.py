@@ -16,11 +16,12 @@ def _sign_in(page, live_server, username, secret=None):
     page.goto(live_server.url("/auth/login"))
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.press("input[name=password]", "Enter")
+    with page.expect_navigation():  # a read before the next page loads sees the old one
+        page.press("input[name=password]", "Enter")
     if secret:
         page.fill("input[name=code]", pyotp.TOTP(secret).now())
-        page.press("input[name=code]", "Enter")
-    page.wait_for_load_state()
+        with page.expect_navigation():
+            page.press("input[name=code]", "Enter")
 
 
 def test_home_pages_in_vietnamese(browser, live_server, tmp_path):
