@@ -10,14 +10,14 @@ WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(WORKERS)
 
 .PHONY: run test test-sqlite test-postgres install install-dev translations messages \
-        postgres chromium lint format bench clean
+        postgres chromium lint format bench loadtest wrk clean
 
 run: install translations
 	$(FLASK) casemgr init
 	$(FLASK) casemgr demo-data
-	@echo "casemgr is starting on http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"
-	CASEMGR_SECURE_COOKIES=0 $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 4 \
-	  --access-logfile - wsgi:app
+	@echo "casemgr is starting on http://127.0.0.1:$(PORT)/ with a worker running for background"
+	@echo "jobs and scheduled duties (web + worker, Procfile; Ctrl+C stops both)"
+	$(BIN)/honcho start -f Procfile -p $(PORT)
 
 test: install-dev translations chromium postgres
 	$(PYTEST)
@@ -68,8 +68,16 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install-dev
+# The benchmark suite (docs/performance.md): SCALE=small|full, DB=sqlite|postgresql|both.
+bench: install-dev translations postgres wrk
 	$(BIN)/python -m bench
+
+# The 50-user load test against gunicorn + PostgreSQL (docs/performance.md); SCALE as above.
+loadtest: install-dev translations postgres
+	$(BIN)/python -m bench.load
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -11,7 +11,7 @@ surname frequencies, random 12-digit ids and 10-digit mobile numbers.
 Per-value figures compare, in one run, the same plaintexts through:
   floor      raw AESGCM.encrypt + decrypt from `cryptography` (key object built once, random
              nonce, a short AAD): the least any AES-GCM field encryption can cost;
-  casemgr    format v1 seal + open (header, key id, AAD of table/column/row/person, padding);
+  casemgr    format v2 seal + open (header, key id, AAD of table/column/row/person, padding);
   attribute  person.given_name = value; person.given_name (the descriptor path the app uses:
              data key from the request cache, ORM attribute set/get);
   su-aesgcm  sqlalchemy-utils StringEncryptedType(String, key, AesGcmEngine) bind + result
@@ -133,7 +133,9 @@ def per_value(app, loops: int) -> list[tuple[str, dict[str, float]]]:
                 raw.decrypt(nonce, raw.encrypt(nonce, data, aad), aad)
 
             def ours(data: bytes = data, text: str = text) -> None:
-                open_value(aead_for, seal(key.aead, key.key_id, data, context), context)
+                open_value(
+                    aead_for, seal(key.aead, key.key_id, data, context, generation=1), context
+                )
 
             def attribute(data: bytes = data, text: str = text) -> None:
                 person.given_name = text
@@ -146,7 +148,12 @@ def per_value(app, loops: int) -> list[tuple[str, dict[str, float]]]:
             def sqlalchemy_utils(data: bytes = data, text: str = text) -> None:
                 su_type.process_result_value(su_type.process_bind_param(text, dialect), dialect)
 
-            assert open_value(aead_for, seal(key.aead, key.key_id, data, context), context) == data
+            assert (
+                open_value(
+                    aead_for, seal(key.aead, key.key_id, data, context, generation=1), context
+                )
+                == data
+            )
             functions = {
                 "floor": floor,
                 "casemgr": ours,
@@ -166,7 +173,7 @@ def populate(app, count: int, seed: int = 1) -> list[dict]:
     """Insert `count` persons with sealed names, ids, phones and their blind-index entries, in
     bulk (the ORM path costs the same crypto, plus per-row ORM overhead)."""
     from casemgr.clock import utcnow
-    from casemgr.crypto import blind, envelope, ids, keycheck
+    from casemgr.crypto import blind, envelope, ids, keycheck, rowseal
     from casemgr.crypto.models import BlindIndexEntry, DataKey
     from casemgr.crypto.valueformat import ValueContext, seal
     from casemgr.extensions import db
@@ -207,9 +214,15 @@ def populate(app, count: int, seed: int = 1) -> list[dict]:
                 for field, value in facts.items():
                     if value is not None:
                         context = ValueContext("persons", f"{field}_enc", pid, pid)
-                        row[f"{field}_enc"] = seal(aead, kid, value.encode(), context)
+                        row[f"{field}_enc"] = seal(aead, kid, value.encode(), context, generation=1)
                     else:
                         row[f"{field}_enc"] = None
+                sealed = Person.sealed_columns()
+                row["enc_version"] = 1
+                row["enc_seal"] = rowseal.compute(
+                    rowseal.row_key(raw_key), "persons", pid, pid, 1, sealed,
+                    [row.get(column) for column in sealed],
+                )  # fmt: skip
                 persons.append(row)
                 keys.append(
                     {

@@ -5,7 +5,7 @@ Run: .venv/bin/python -m bench.duplicates_bench [--persons 10000] [--planted 600
      SQLite by default; PostgreSQL when CASEMGR_TEST_DATABASE_URL names a server.
 
 Data (fresh database, migrated, communes loaded, seeded): --persons synthetic persons with
-Vietnamese names (diacritics, surname frequencies as in bench.cases_bench), sex, birth year,
+Vietnamese names (diacritics, surname frequencies as in bench.names), sex, birth year,
 one of 20 communes, a 12-digit national ID (60 %) consistent with sex and year and a mobile
 number (50 %), all written through the ORM so that every sealed value and blind-index entry is
 the app's own. Ten commune offices each registered a tenth of them.
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bench.cases_bench import GIVEN_FEMALE, GIVEN_MALE, MIDDLE_FEMALE, MIDDLE_MALE, SURNAMES
+from bench.names import GIVEN_FEMALE, GIVEN_MALE, MIDDLE_FEMALE, MIDDLE_MALE, SURNAMES
 from casemgr import create_app
 from casemgr.admin.services import create_user
 from casemgr.auth.models import User
@@ -99,7 +99,7 @@ class Maker:
         self.phones: set[str] = set()
 
     def name(self, sex: Sex) -> tuple[str, str, str]:
-        surname = self.rng.choices([s for s, _ in SURNAMES], [w for _, w in SURNAMES])[0]
+        surname = self.rng.choices(list(SURNAMES), list(SURNAMES.values()))[0]
         female = sex == Sex.FEMALE
         extra = ["Mỹ", "Thúy", "Vy", "Phước"] if female else ["Phước", "Duy", "Quý"]
         given_pool = [*(GIVEN_FEMALE if female else GIVEN_MALE), *extra]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from casemgr import crypto, i18n
+from casemgr import crypto, i18n, instance, jobs, ops
 from casemgr.cli import register_cli
 from casemgr.config import build_config
 from casemgr.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
-from casemgr.web import errors, layout, security, transaction
+from casemgr.web import errors, ids, layout, security, transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,13 +22,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
+        # The instance folder (keys, SQLite database, checkpoints): ./instance by default.
+        instance_path=os.environ.get("CASEMGR_INSTANCE_PATH") or None,
         template_folder=str(ROOT / "templates"),
     )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # a fresh clone has none
     app.config.update(build_config(app.instance_path, config))
 
+    ops.init_app(app)  # logs and request ids before anything can log; metrics; /readyz
+    instance.secure_instance(app)  # private folders and database files, or no start
     crypto.init_app(app)  # loads keys; refuses to start without sound ones
     _init_extensions(app)
+    ids.init_app(app)  # bounded <int:...> ids, before any route is added
     _register_blueprints(app)
     register_cli(app)
     errors.init_app(app)
@@ -36,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # that it runs last, after the headers (which read the signed-in user before it expires).
     transaction.init_app(app)  # one commit per request, at the edge
     security.init_app(app)  # headers, no-store, request ids
+    jobs.init_app(app)  # the task queue; audit commits queue checkpoints (no thread here)
     return app
 
 
@@ -49,6 +55,9 @@ def _init_extensions(app: Flask) -> None:
     from casemgr.auth import sessions
 
     sessions.init_app(app, login_manager)
+    from casemgr import api
+
+    api.init_app(app)  # token checks run before the sign-in checks of the blueprints
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -58,6 +67,8 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.cases.views import bp as cases_bp
     from casemgr.corrections.views import bp as corrections_bp
     from casemgr.home.views import bp as home_bp
+    from casemgr.intake.views import bp as intake_bp
+    from casemgr.jobs.views import bp as jobs_bp
     from casemgr.notifications.views import bp as notifications_bp
     from casemgr.people.views import bp as people_bp
     from casemgr.programmes.views import bp as programmes_bp
@@ -65,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.rules.views import bp as rules_bp
     from casemgr.supervision.views import bp as supervision_bp
     from casemgr.support.views import bp as support_bp
+    from casemgr.tokens.views import bp as tokens_bp
 
     for blueprint in (
         home_bp,
@@ -73,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         people_bp,
         cases_bp,
+        intake_bp,
         rules_bp,
         support_bp,
         supervision_bp,
@@ -80,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         corrections_bp,
         notifications_bp,
+        jobs_bp,
+        tokens_bp,
     ):
         app.register_blueprint(blueprint)
     _register_case_pages(app)

@@ -11,6 +11,14 @@ from flask.cli import AppGroup
 
 from casemgr.audit.cli import audit_cli
 from casemgr.crypto.cli import keys_cli
+from casemgr.jobs.cli import worker_command
+from casemgr.operations.cli import (
+    backup_command,
+    backup_key_command,
+    export_escrow_command,
+    import_escrow_command,
+    restore_command,
+)
 from casemgr.people.cli import people_cli
 from casemgr.rules.cli import deadlines_cli
 
@@ -19,6 +27,12 @@ casemgr_cli.add_command(keys_cli)
 casemgr_cli.add_command(audit_cli)
 casemgr_cli.add_command(deadlines_cli)
 casemgr_cli.add_command(people_cli)
+casemgr_cli.add_command(backup_command)
+casemgr_cli.add_command(restore_command)
+casemgr_cli.add_command(backup_key_command)
+casemgr_cli.add_command(worker_command)
+keys_cli.add_command(export_escrow_command)
+keys_cli.add_command(import_escrow_command)
 
 
 @casemgr_cli.command("init")
@@ -43,6 +57,23 @@ def init_command(skip_areas: bool) -> None:
     click.echo(f"dated rules: {rules_added} versions added")
     if not skip_areas:
         _load_areas(None)
+    _checkpoint()
+
+
+def _checkpoint() -> None:
+    # The end of every install or upgrade is signed, after its tail was verified, so that no
+    # later cut can reach back past it unnoticed (docs/audit.md section 5).
+    from casemgr.audit.autocheckpoint import checkpoint_after_tail_check
+    from casemgr.extensions import db
+
+    run = checkpoint_after_tail_check()
+    db.session.commit()
+    if run.path is None:
+        first = run.report.first_problem
+        raise click.ClickException(
+            f"the audit trail does not verify, no checkpoint signed: {first.describe()}"
+        )
+    click.echo(f"audit checkpoint written: {run.path}")
 
 
 def _fill_stored_deadlines() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated
+from typing import Annotated, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -71,3 +71,19 @@ class Base(DeclarativeBase):
     """Base class of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def next_yearly_number(counter: Any, unit_id: int, year: int) -> int:
+    """The next number of a per-unit, per-year counter table (columns unit_id, year, last), safe
+    under concurrent use: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
+    before the read."""
+    from sqlalchemy import select, update
+
+    from casemgr.extensions import db
+
+    where = (counter.unit_id == unit_id, counter.year == year)
+    bumped = db.session.execute(update(counter).where(*where).values(last=counter.last + 1))
+    if not bumped.rowcount:
+        db.session.add(counter(unit_id=unit_id, year=year, last=1))
+        db.session.flush()
+    return db.session.scalar(select(counter.last).where(*where))

@@ -126,7 +126,33 @@ def _demo_cases(users: dict) -> None:
         )
         for step in steps:
             access = case_access(worker, case, None, utcnow())
+            if step == "submit_plan":  # a plan rests on its detailed assessment (Decree 56)
+                _demo_plan(worker, case, access)
             cases.take_transition(worker, case, access, step, expected_version=case.version)
+
+
+def _demo_plan(worker, case, access) -> None:
+    """The detailed assessment and one plan action that a submitted plan rests on."""
+    from casemgr.cases import services as cases
+    from casemgr.cases.models import AssessmentKind
+
+    cases.record_assessment(
+        worker,
+        case,
+        access,
+        kind=AssessmentKind.DETAILED,
+        risk_rating=None,
+        answers={"needs": "[DEMO] Cần hỗ trợ học tập và chăm sóc thay thế."},
+    )
+    cases.add_plan_action(
+        worker,
+        case,
+        access,
+        goal="[DEMO] Trẻ đi học đều",
+        action="[DEMO] Thăm nhà hai tuần một lần",
+        responsible="[DEMO] Cán bộ xã",
+        due_on=None,
+    )
 
 
 def _demo_support(users: dict) -> None:
@@ -210,6 +236,9 @@ def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
             )
         _demo_cases(users)
         _demo_support(users)
+        from casemgr.intake.demo import load_demo_reports
+
+        load_demo_reports(users)
         from casemgr.programmes.demo import load_demo_programmes
 
         load_demo_programmes(users)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_currency, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,6 +12,7 @@ from flask_login import current_user
 from casemgr import clock
 from casemgr.clock import local_date
 from casemgr.extensions import babel
+from casemgr.web.problems import API_PREFIX
 
 # Explicit patterns: Vietnamese users expect dd/mm/yyyy everywhere.
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
@@ -19,10 +20,16 @@ DATETIME_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy HH:mm"}
 
 
 def select_locale() -> str:
-    """The signed-in user's language, else the one chosen in this session, else Vietnamese."""
+    """The signed-in user's language, else the one chosen in this session, else Vietnamese;
+    for the JSON API, the caller's Accept-Language (Vietnamese by default)."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith(API_PREFIX):
+        return (
+            request.accept_languages.best_match(languages)
+            or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

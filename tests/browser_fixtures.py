@@ -117,6 +117,9 @@ def served_app(label: str, seed: Callable[[Flask], T]) -> Iterator[tuple[Flask, 
                 "SQLALCHEMY_DATABASE_URI": url,
                 "CASEMGR_KEYS_JSON": json.dumps(new_key_document()),
                 "CASEMGR_AUDIT_CHECKPOINT_DIR": str(Path(folder) / "audit-checkpoints"),
+                # No checkpoint thread: it would use db.session, which the db fixture of the
+                # tests running beside the shared live server swaps for its own connection.
+                "CASEMGR_AUDIT_AUTO_CHECKPOINT": False,
                 "ARGON2_TIME_COST": 1,
                 "ARGON2_MEMORY_KIB": 1024,
                 "ARGON2_PARALLELISM": 1,

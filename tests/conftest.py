@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
+
+# Test apps keep their instance folder (exports, checkpoints, a SQLite file) out of the repo: a
+# folder left there by an older run, with other keys or looser modes, would break later runs.
+os.environ.setdefault("CASEMGR_INSTANCE_PATH", tempfile.mkdtemp(prefix="casemgr-test-instance-"))
 
 from casemgr import create_app
 from casemgr.crypto.keyfile import new_key_document
@@ -31,6 +37,9 @@ def app_config(database_url: str, keys: dict) -> dict:
         "ARGON2_MEMORY_KIB": 1024,
         "ARGON2_PARALLELISM": 1,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Checkpoints signed by a test app stay in a folder of their own: one left in the repo's
+        # instance folder, signed with other keys, would fail every later verification.
+        "CASEMGR_AUDIT_CHECKPOINT_DIR": tempfile.mkdtemp(prefix="casemgr-checkpoints-"),
     }
 
 
@@ -102,6 +111,17 @@ def db(app: Flask) -> Iterator:
             _db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def immediate_jobs() -> Iterator[None]:
+    """Jobs run at once, in the caller (the queue is one per process: a test that built an
+    app bound to a real queue must not leave the next test's jobs waiting in it)."""
+    from casemgr.jobs.queue import huey
+
+    huey.immediate = True
+    yield
+    huey.immediate = True
 
 
 @pytest.fixture

@@ -41,8 +41,16 @@ def load_matrix() -> list[Row]:
 MATRIX = load_matrix()
 
 
-# Bookkeeping that a GET may write: its own audit event and the session's last-seen time.
-BOOKKEEPING_TABLES = {"audit_events", "user_sessions", "alembic_version"}
+# Bookkeeping that a GET may write: its own audit event (and the head counter that moves with
+# it) and the session's last-seen time.
+# and an API token's last-use time.
+BOOKKEEPING_TABLES = {
+    "audit_events",
+    "audit_head",
+    "user_sessions",
+    "api_tokens",
+    "alembic_version",
+}
 # Large reference data: compared by row count only, to keep the test fast.
 COUNTED_TABLES = {"areas"}
 
@@ -126,6 +134,12 @@ def world(make) -> World:
         # The correction routes' record: a note on the case (casemgr/corrections).
         "kind": "note",
         "record_id": note_on(owner, case),
+        "referral_id": referral_on(make, owner, case),
+        "token_id": token_of(target_user),
+        "report_id": report_for(owner, case_unit),
+        "key": "an-unknown-job-key",
+        # The API's intake status route: a number no report has (intake tokens only).
+        "number": "TN-NONE-2026-0001",
     }
     return World(case_unit, other_unit, owner, targets)
 
@@ -138,6 +152,67 @@ def note_on(owner, case) -> int:
 
     access = case_access(owner, case, None, utcnow())
     return add_note(owner, case, access, kind="visit", occurred_on=today(), body="Thăm").id
+
+
+def referral_on(make, owner, case) -> int:
+    """A referral of the case (the API's referral routes' target), written directly."""
+    import datetime as dt
+
+    from casemgr.org.models import Area
+    from casemgr.support.models import Referral, ServicePoint, ServicePointKind, ServiceType
+
+    area = make.db.session.scalar(select(Area).limit(1))
+    partner = ServicePoint(kind=ServicePointKind.SHELTER, name="Nhà tạm lánh", area_id=area.id)
+    service_type = make.db.session.scalar(
+        select(ServiceType).where(ServiceType.group_code == case.group_code).limit(1)
+    )
+    make.db.session.add(partner)
+    make.db.session.flush()
+    day = dt.date(2026, 3, 2)
+    referral = Referral(case_id=case.id, person_id=case.person_id, partner_id=partner.id,
+                        service_type_id=service_type.id, sent_on=day, answer_due_on=day,
+                        sent_by_id=owner.id)  # fmt: skip
+    make.db.session.add(referral)
+    make.db.session.flush()
+    return referral.id
+
+
+def token_of(user) -> int:
+    """A live API token of `user` (the token revocation route's target)."""
+    import datetime as dt
+
+    from casemgr.clock import today
+    from casemgr.tokens.services import create_token
+
+    expires_on = today() + dt.timedelta(days=5)
+    token, _value = create_token(
+        user, name="matrix", scopes=["read"], expires_on=expires_on, today=today()
+    )
+    return token.id
+
+
+def api_token(user) -> str:
+    """A token with every scope the user may hold but intake (the role decides the rest)."""
+    import datetime as dt
+
+    from casemgr.clock import today
+    from casemgr.tokens.services import allowed_scopes, create_token
+
+    scopes = [s.value for s in allowed_scopes(user) if s != "intake"]
+    expires_on = today() + dt.timedelta(days=5)
+    _token, value = create_token(
+        user, name="matrix", scopes=scopes, expires_on=expires_on, today=today()
+    )
+    return value
+
+
+def report_for(owner, unit) -> int:
+    """An intake report received by `owner` for their commune (the intake routes' target)."""
+    from casemgr.intake.models import IntakeSource
+    from casemgr.intake.services import ReportData, receive_report
+
+    data = ReportData(situation="Trẻ bị bỏ đói.", location="Thôn 1")
+    return receive_report(data, unit=unit, source=IntakeSource.WALK_IN, received_by=owner).id
 
 
 def alert_about(make, user) -> int:
@@ -178,9 +253,9 @@ def build_url(app, endpoint: str, targets: dict) -> str:
 
 
 # L1: every refusal is audited, and so is every allowed read of case, person or audit data.
-AUDITED_READS = ("cases.", "people.", "audit.")
+AUDITED_READS = ("cases.", "people.", "audit.", "intake.", "api.")
 # Pages that show no case or person data (empty forms).
-SHOW_NO_DATA = {"cases.break_glass", "people.register"}
+SHOW_NO_DATA = {"cases.break_glass", "people.register", "intake.new"}
 
 
 def assert_audited(db, row: Row, user, after_seq: int, status: int) -> None:
@@ -202,16 +277,24 @@ def assert_audited(db, row: Row, user, after_seq: int, status: int) -> None:
 @pytest.mark.parametrize("row", MATRIX, ids=lambda row: f"{row.endpoint}-{row.method}")
 def test_matrix(app, client, db, make, world, row):
     url = build_url(app, row.endpoint, world.targets)
+    # API routes take a token instead of a session (every scope but intake; no body).
+    by_token = row.endpoint.startswith("api.")
     for role in ROLES:
         client._cookies.clear()
+        headers = {}
         if role != "anonymous":
             user = acting_user(make, world, role, row.relation)
-            assert client.login(user).status_code == 302
+            if by_token:
+                headers = {"Authorization": f"Bearer {api_token(user)}"}
+            else:
+                assert client.login(user).status_code == 302
         last_seq = db.session.scalar(select(func.max(AuditEvent.seq)))
         if row.method == "GET":
             before = fingerprint(db)
-            response = client.get(url)
+            response = client.get(url, headers=headers)
             assert fingerprint(db) == before, f"GET {url} changed the database ({role})"
+        elif by_token:
+            response = client.open(url, method=row.method, json={}, headers=headers)
         else:
             response = client.post_form(url)
         assert response.status_code == row.expected[role], f"{role} {row.method} {url}"

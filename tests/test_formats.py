@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -121,3 +122,25 @@ def test_every_seeded_source_is_shown_in_vietnamese(client, make, db):
     page = client.get("/rules/").get_data(as_text=True)
     assert "hiệu lực từ" in page
     assert "in force" not in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [("1.500.000", 1_500_000), ("1,500,000", 1_500_000), ("1 500 000 ₫", 1_500_000),
+     ("1500000", 1_500_000), ("1.5", None), ("1.500.00", None), ("abc", None)],
+)  # fmt: skip
+def test_a_sum_of_money_is_read_as_people_write_it(app, typed, read):
+    """Thousands separators (dots, commas, spaces) and a trailing ₫ are accepted; anything that
+    is not a whole number of đồng is refused under the field, never guessed."""
+    from werkzeug.datastructures import MultiDict
+
+    from casemgr.web.forms import Form, MoneyField
+
+    class Sum(Form):
+        amount = MoneyField("amount")
+
+    with app.test_request_context(method="POST"):
+        form = Sum(formdata=MultiDict({"amount": typed}), meta={"csrf": False})
+        assert form.validate() is (read is not None)
+        assert form.amount.data == read if read is not None else form.amount.errors
+        assert 'inputmode="numeric"' in form.amount()

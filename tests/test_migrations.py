@@ -37,3 +37,140 @@ def test_upgrade_matches_models_and_downgrade_empties():
                 assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
             upgrade()  # and back up again
             db.engine.dispose()
+
+
+def test_0018_moves_values_to_v2_and_back_with_data_present():
+    """Values written in format v1 before 0018 read after it; downgrading gives v1 again."""
+    import datetime as dt
+    import os
+
+    import pytest
+
+    from casemgr.crypto import envelope
+    from casemgr.crypto.errors import IntegrityFailure
+    from casemgr.crypto.fields import ERASED
+    from casemgr.crypto.valueformat import ValueContext, open_v1, seal_v1
+    from casemgr.people.models import Attachment, Person
+
+    with fresh_database("values") as url:
+        app = create_app(app_config(url, new_key_document()))
+        with app.app_context():
+            upgrade(revision="0013")
+            ring = envelope.keyring()
+            master = ring.active_master.id
+            now = dt.datetime.now(dt.UTC)
+            persons = sa.table(
+                "persons",
+                *(
+                    sa.column(c)
+                    for c in (
+                        *("id", "sex", "created_at", "birth_year_is_estimated"),
+                        *("is_pseudonymous", "version", "erased_at", "given_name_enc", "note_enc"),
+                    )
+                ),
+            )
+            attachments = sa.table(
+                "attachments",
+                *(
+                    sa.column(c)
+                    for c in (
+                        *("id", "person_id", "content_type", "size", "created_at"),
+                        *("filename_enc", "content_enc"),
+                    )
+                ),
+            )
+            data_keys = sa.table(
+                "data_keys",
+                *(
+                    sa.column(c)
+                    for c in (
+                        *("id", "person_id", "wrapped_key", "master_key_id", "created_at"),
+                        "destroyed_at",
+                    )
+                ),
+            )
+            raws = {pid: os.urandom(32) for pid in (1, 2, 3, 4)}
+
+            def v1(pid: int, table: str, column: str, row: int, text: bytes) -> bytes:
+                context = ValueContext(table, column, row, pid)
+                return seal_v1(AESGCM(raws[pid]), pid, text, context)
+
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            with db.engine.begin() as conn:
+                for pid in (1, 2, 3, 4):
+                    erased = pid == 3
+                    wrapped = None if erased else envelope.wrap(ring, master, pid, raws[pid])
+                    conn.execute(
+                        persons.insert().values(
+                            id=pid, sex="unknown", created_at=now, birth_year_is_estimated=False,
+                            is_pseudonymous=False, version=1,
+                            erased_at=now if erased else None,
+                            given_name_enc=None if erased else v1(
+                                pid, "persons", "given_name_enc", pid, f"Tên {pid}".encode()
+                            ),
+                            note_enc=None,
+                        )
+                    )  # fmt: skip
+                    conn.execute(
+                        data_keys.insert().values(
+                            id=pid, person_id=pid, master_key_id=master, created_at=now,
+                            wrapped_key=wrapped,
+                            destroyed_at=now if erased else None,
+                        )
+                    )  # fmt: skip
+                conn.execute(
+                    attachments.insert().values(
+                        id=1, person_id=1, content_type="application/pdf", size=9,
+                        created_at=now,
+                        filename_enc=v1(1, "attachments", "filename_enc", 1, b"don.pdf"),
+                        content_enc=v1(1, "attachments", "content_enc", 1, b"%PDF-1.7\n"),
+                    )
+                )  # fmt: skip
+                # Person 4: a value that no longer authenticates stays as it was, refused later.
+                conn.execute(
+                    persons.update().where(persons.c.id == 4).values(note_enc=b"\x01" + b"x" * 60)
+                )
+
+            upgrade()
+            envelope.forget()
+            one, two = db.session.get(Person, 1), db.session.get(Person, 2)
+            assert (one.given_name, one.note, two.given_name) == ("Tên 1", None, "Tên 2")
+            assert one.enc_version == 1 and one.given_name_enc[0] == 2
+            attachment = db.session.get(Attachment, 1)
+            assert (attachment.filename, attachment.content) == ("don.pdf", b"%PDF-1.7\n")
+            assert db.session.get(Person, 3).given_name is ERASED
+            with pytest.raises(IntegrityFailure):
+                _ = db.session.get(Person, 4).given_name
+            one.given_name = "Tên mới"  # the app writes v2 with generation 2
+            db.session.commit()
+            db.session.remove()
+
+            downgrade(revision="0013")
+            with db.engine.connect() as conn:
+                blob = conn.execute(sa.select(persons.c.given_name_enc).where(persons.c.id == 1))
+                blob = blob.scalar_one()
+                assert blob[0] == 1
+                context = ValueContext("persons", "given_name_enc", 1, 1)
+                opened = open_v1(lambda _key_id: AESGCM(raws[1]), blob, context)
+                assert opened == "Tên mới".encode()
+                assert "enc_seal" not in {
+                    c["name"] for c in sa.inspect(conn).get_columns("persons")
+                }
+            upgrade()
+            envelope.forget()
+            assert db.session.get(Person, 1).given_name == "Tên mới"
+            assert db.session.get(Attachment, 1).content == b"%PDF-1.7\n"
+            db.session.remove()
+            with db.engine.connect() as conn:  # the case history is still append-only
+                if conn.dialect.name == "sqlite":
+                    found = (
+                        "SELECT count(*) FROM sqlite_master WHERE name = 'case_events_no_update'"
+                    )
+                else:
+                    found = (
+                        "SELECT count(*) FROM pg_trigger WHERE tgname = 'case_events_append_only'"
+                        " AND tgenabled = 'O'"
+                    )
+                assert conn.execute(sa.text(found)).scalar() == 1
+            db.engine.dispose()

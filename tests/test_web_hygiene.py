@@ -79,3 +79,10 @@ def test_error_pages_use_the_layout(client):
     assert response.status_code == 404
     assert "(404)" in response.get_data(as_text=True)
     assert 'lang="vi"' in response.get_data(as_text=True)
+
+
+def test_an_id_too_large_for_the_database_is_a_plain_404(client, make):
+    """A 20-digit id once reached PostgreSQL ("bigint out of range") and answered 500."""
+    client.login(make.user(Role.SOCIAL_WORKER))
+    for url in ("/cases/99999999999999999999", "/people/99999999999999999999", "/cases/0"):
+        assert client.get(url).status_code == 404, url

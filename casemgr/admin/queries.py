@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.roles import MFA_REQUIRED_ROLES, Role
@@ -31,7 +32,8 @@ def _open_cases_of(user_id) -> Select:
 
 def user_list(term: str = "", show: str | None = None) -> Select:
     """Users by username, optionally matching a search term and one of FILTERS."""
-    statement = select(User).order_by(User.username, User.id)
+    # The list shows every user's roles: one more query for the page, not one per user.
+    statement = select(User).options(selectinload(User.roles)).order_by(User.username, User.id)
     if term:
         like = f"%{term.lower()}%"
         statement = statement.where(or_(User.username.like(like), User.display_name.ilike(like)))

@@ -29,7 +29,7 @@ from casemgr.audit.models import (
     AuditEvent,
 )
 from casemgr.audit.recorder import Actor, record
-from casemgr.audit.scanner import HOUR, Scanner, recovery_code_finding
+from casemgr.audit.scanner import HOUR, Scanner, integrity_finding, recovery_code_finding
 from casemgr.audit.settings import AuditSettings, audit_settings
 from casemgr.clock import utcnow
 from casemgr.extensions import db
@@ -218,6 +218,13 @@ def scan_for_alerts(since: dt.datetime | None = None) -> ScanResult:
 def raise_recovery_code_alert(event: AuditEvent) -> None:
     """Raise the alert for a sign-in with a recovery code now, for the user's supervisors."""
     key, finding = recovery_code_finding(event)
+    _store_once(key, finding, ScanResult())
+    db.session.flush()
+
+
+def raise_integrity_alert(event: AuditEvent) -> None:
+    """Raise the integrity alert for a failure event now (the scan finds it under the same key)."""
+    key, finding = integrity_finding(event)
     _store_once(key, finding, ScanResult())
     db.session.flush()
 

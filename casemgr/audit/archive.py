@@ -84,7 +84,7 @@ def write_archive(
     now: dt.datetime,
 ) -> WrittenArchive:
     """Write the events of `batches` (first_seq..last_seq, in order) and a signed manifest."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / archive_name(first_seq, last_seq)
     tmp = path.with_name(path.name + ".tmp")
     count, last_mac = 0, anchor_in

@@ -37,8 +37,22 @@ CHAINED_FIELDS = (
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 _MICROSECOND = dt.timedelta(microseconds=1)
-# One C-level encoder reused for every event: json.dumps would build a new one each call.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# One C-level encoder reused for every event: json.dumps, and JSONEncoder.encode itself, build a
+# new one each call (a tenth of the cost of verifying an event). Same output: compact
+# separators, no ASCII escaping; the events hold only strings, integers, booleans and None.
+_c_encoder = (
+    json.encoder.c_make_encoder(
+        None, None, json.encoder.c_encode_basestring, None, ":", ",", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None and json.encoder.c_encode_basestring is not None
+    else None
+)
+
+
+def _encode(values: list) -> str:
+    if _c_encoder is None:  # a Python without the C accelerator
+        return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+    return "".join(_c_encoder(values, 0))
 
 
 def event_time(value: dt.datetime | str) -> dt.datetime:

@@ -54,12 +54,16 @@ class Checkpoint:
 
 def _write_atomically(path: Path, data: bytes, mode: int = 0o644) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk: no half-written file is left beside the good ones
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_public_key(directory: Path, signer: Signer) -> Path:
@@ -68,7 +72,7 @@ def write_public_key(directory: Path, signer: Signer) -> Path:
     A verifier needs only this key; but it should hold its own copy (taken when the key was
     made), since whoever can write checkpoint files could replace this one too.
     """
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     pem = public_key_pem(signer.public_key)
     named = directory / f"audit-signing-key-{signer.key_id}.pub"
     for path in (directory / PUBLIC_KEY_FILE, named):

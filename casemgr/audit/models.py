@@ -132,6 +132,21 @@ class AuditAlert(Base):
     review_comment: Mapped[str | None] = mapped_column(String(1000))
 
 
+class AuditHead(Base):
+    """The last appended seq and its MAC, kept outside audit_events (one row, id 1).
+
+    Advanced by record() in the same transaction as each append, under the append lock (so it
+    adds no contention: the lock already serialises appends), and never moved backwards: a
+    log whose head is below it, or whose event at its seq has another MAC, was cut.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigId)
+    mac: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
 class AlertScanState(Base):
     """How far the alert scan has read the log (one row), so a scheduled scan is incremental."""
 

@@ -31,6 +31,8 @@ def app_role_grants(role: str, schema: str = "public") -> list[str]:
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.audit_events FROM {role}",
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}.audit_anchors FROM {role}",
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}.alembic_version FROM {role}",
+        # The head counter moves forward with each append (a trigger refuses anything else).
+        f"REVOKE DELETE, TRUNCATE ON {schema}.audit_head FROM {role}",
     ]
 
 
@@ -41,5 +43,6 @@ def maintenance_role_grants(role: str, schema: str = "public") -> list[str]:
         f"GRANT USAGE ON SCHEMA {schema} TO {role}",
         f"GRANT SELECT, INSERT ON {schema}.audit_events TO {role}",
         f"GRANT SELECT ON {schema}.audit_anchors TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE ON {schema}.audit_head TO {role}",
         f"GRANT EXECUTE ON FUNCTION {schema}.{ARCHIVE_FUNCTION} TO {role}",
     ]

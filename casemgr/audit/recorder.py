@@ -14,6 +14,7 @@ from casemgr.audit.chain import GENESIS_MAC, compute_mac
 from casemgr.audit.models import AuditEvent, Outcome
 from casemgr.clock import utcnow
 from casemgr.extensions import db
+from casemgr.ops import metrics
 
 # An arbitrary constant naming the PostgreSQL advisory lock that serialises appends.
 APPEND_LOCK_ID = 0x43A5E_A0D17
@@ -24,6 +25,17 @@ _LOCK_STATEMENTS = {
 _HEAD = "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1"
 _ANCHOR = "SELECT seq, mac FROM audit_anchors ORDER BY seq DESC LIMIT 1"
 _INSERT = AuditEvent.__table__.insert()
+# The head counter (AuditHead): moved forward only, so an append after a cut tail leaves it
+# where it was, and the mismatch is flagged for the checkpointer (casemgr.audit.autocheckpoint).
+_ADVANCE = "UPDATE audit_head SET seq = {p}, mac = {p} WHERE id = 1 AND seq < {p}"
+_COUNTER = "SELECT seq FROM audit_head WHERE id = 1"
+_CREATE_COUNTER = "INSERT INTO audit_head (id, seq, mac) VALUES (1, {p}, {p})"
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+# Keys of Session.info read after the commit: the last seq appended, and whether the head
+# counter disagreed with the table's head (a cut, or a counter row removed).
+APPENDED_SEQ = "casemgr.audit_seq"
+FIRST_APPENDED_SEQ = "casemgr.audit_first_seq"  # the first seq this transaction appended
+HEAD_MISMATCH = "casemgr.audit_head_mismatch"
 
 # A reason is a code ("bad credentials", "view_audit") or a short justification typed by a
 # user (break-glass, approvals). Forms that take one must cap it at this length and tell users
@@ -129,7 +141,8 @@ def record(
         fields=",".join(field_names) or None,
         client_addr=request.remote_addr if in_request else None,
         request_id=request_id() if in_request else None,
-        channel=channel or ("web" if in_request else "cli"),
+        # An API request says so on every event it records (casemgr/api/access.py).
+        channel=channel or (g.get("audit_channel", "web") if in_request else "cli"),
         outcome=Outcome(outcome),
         reason=clean_reason(reason),
         is_break_glass=bool(is_break_glass),
@@ -143,7 +156,26 @@ def record(
     event.mac = compute_mac(current_app.extensions["casemgr.keys"].audit_mac_key, prev_mac, event)
     # A Core insert (the statement is compiled once and cached): half the cost of an ORM flush.
     # The event returned is not attached to the session; it is never changed anyway.
-    session.connection().execute(
+    connection = session.connection()
+    connection.execute(
         _INSERT, {column.key: getattr(event, column.key) for column in _INSERT.table.columns}
     )
+    metrics.AUDIT_APPENDS.labels(event.outcome.value).inc()
+    _advance_head(session, connection, event.seq, event.mac)
     return event
+
+
+def _advance_head(session: Session, connection: Any, seq: int, mac: bytes) -> None:
+    """Move the head counter to this event in the same transaction (one row, under the lock)."""
+    p = _PLACEHOLDERS[connection.dialect.paramstyle]
+    moved = connection.exec_driver_sql(_ADVANCE.replace("{p}", p), (seq, mac, seq)).rowcount
+    session.info[APPENDED_SEQ] = seq
+    session.info.setdefault(FIRST_APPENDED_SEQ, seq)
+    if moved == 1:
+        return
+    counter = connection.exec_driver_sql(_COUNTER).first()
+    if counter is None:
+        connection.exec_driver_sql(_CREATE_COUNTER.replace("{p}", p), (seq, mac))
+        if seq == 1:
+            return  # a fresh log: nothing was there to disagree with
+    session.info[HEAD_MISMATCH] = True

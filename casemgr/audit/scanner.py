@@ -34,6 +34,22 @@ def recovery_code_finding(event: Any) -> tuple[str, dict[str, Any]]:
     }
 
 
+def integrity_finding(event: Any) -> tuple[str, dict[str, Any]]:
+    """The key and fields of the integrity alert for one failure event."""
+    return f"integrity:{event.seq}", {
+        "kind": AlertKind.INTEGRITY,
+        "code": (event.reason or event.action)[:40],
+        "case_id": event.case_id,
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "window_start": event.occurred_at,
+        "window_end": event.occurred_at,
+        "event_count": 1,
+        "first_seq": event.seq,
+        "last_seq": event.seq,
+    }
+
+
 @dataclass
 class Window:
     """A user's (or address's) recent events, for sliding-window counts."""
@@ -89,18 +105,8 @@ class Scanner:
         if event.action in INTEGRITY_ACTIONS or (
             event.action == "audit.verify" and event.outcome == Outcome.ERROR
         ):
-            self.integrity[f"integrity:{event.seq}"] = {
-                "kind": AlertKind.INTEGRITY,
-                "code": (event.reason or event.action)[:40],
-                "case_id": event.case_id,
-                "actor_id": event.actor_id,
-                "actor_name": event.actor_name,
-                "window_start": event.occurred_at,
-                "window_end": event.occurred_at,
-                "event_count": 1,
-                "first_seq": event.seq,
-                "last_seq": event.seq,
-            }
+            key, finding = integrity_finding(event)
+            self.integrity[key] = finding
 
     def _slide(self, window: Window, event: Any, span: dt.timedelta, case: bool) -> None:
         window.events.append(event)

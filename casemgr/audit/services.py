@@ -16,11 +16,18 @@ from sqlalchemy import delete, func, select, text
 from casemgr.audit.anchors import ANCHOR_DOMAIN, anchor_body
 from casemgr.audit.archive import WrittenArchive, write_archive
 from casemgr.audit.checkpoints import load_checkpoints, write_checkpoint
-from casemgr.audit.models import AuditAnchor, AuditEvent, Outcome
+from casemgr.audit.models import AlertScanState, AuditAnchor, AuditEvent, AuditHead, Outcome
+from casemgr.audit.parallel import parallel_segments, worker_count
 from casemgr.audit.recorder import Actor, chain_head, record
 from casemgr.audit.settings import audit_settings
 from casemgr.audit.signing import Signer, TrustedKeys, load_public_key
-from casemgr.audit.verify import VerifyReport, count_estimate, iter_events, verify_log
+from casemgr.audit.verify import (
+    Evidence,
+    VerifyReport,
+    count_estimate,
+    iter_events,
+    verify_log,
+)
 from casemgr.clock import utcnow
 from casemgr.extensions import db
 
@@ -47,6 +54,20 @@ def checkpoint_dir() -> Path:
     return Path(current_app.config["CASEMGR_AUDIT_CHECKPOINT_DIR"])
 
 
+def evidence() -> Evidence:
+    """How far the log has gone by the database's other records (counter, scan state, anchors)."""
+    session = db.session
+    head = session.execute(select(AuditHead.seq, AuditHead.mac).where(AuditHead.id == 1)).first()
+    scan = session.scalar(select(AlertScanState.last_seq).where(AlertScanState.id == 1))
+    anchor = session.scalar(select(func.max(AuditAnchor.seq)))
+    return Evidence(
+        head_seq=head.seq if head else 0,
+        head_mac=bytes(head.mac) if head else None,
+        scan_seq=scan or 0,
+        anchor_seq=anchor or 0,
+    )
+
+
 def verify_chain(
     *,
     checkpoint_folder: str | Path | None = None,
@@ -60,27 +81,39 @@ def verify_chain(
     conn = db.session.connection()
     if start is not None:
         start(count_estimate(conn))
+    mac_key = current_app.extensions["casemgr.keys"].audit_mac_key
+    # The evidence and the checkpoints are read before the parallel ranges end at the
+    # highest seq present, so none of them names an event appended after it.
+    found = evidence()
+    workers = worker_count(audit_settings().verify_workers)
     return verify_log(
         conn,
-        current_app.extensions["casemgr.keys"].audit_mac_key,
+        mac_key,
         trusted=trusted_keys(public_keys),
         checkpoints=checkpoints,
         batch_size=batch_size,
         progress=progress,
+        evidence=found,
+        segments=parallel_segments(
+            conn, mac_key, workers, batch_size=batch_size, progress=progress
+        ),
     )
 
 
-def record_verification(report: VerifyReport, actor: Actor | None = None) -> None:
+def record_verification(
+    report: VerifyReport, actor: Actor | None = None, channel: str | None = None
+) -> AuditEvent:
     """Audit a verification run (by the CLI, or a user); a failed one becomes an integrity
     alert at the next scan."""
     first = report.first_problem
-    record(
+    return record(
         "audit.verify",
         actor=actor,
         object_type="audit_event",
         object_id=first.seq if first else report.last_seq,
         outcome=Outcome.ALLOWED if report.ok else Outcome.ERROR,
         reason=str(first.kind) if first else None,
+        channel=channel,
     )
 
 

@@ -28,6 +28,13 @@ DEFAULTS: dict[str, Any] = {
     # Repeated denials: more than N refusals for one user (or address) within M minutes.
     "CASEMGR_AUDIT_ALERT_DENIALS": 5,
     "CASEMGR_AUDIT_ALERT_DENIAL_MINUTES": 10,
+    # Automatic checkpoints by the running app: after this many events, or this many minutes
+    # (whichever comes first, when anything was appended). These bound the window in which a
+    # cut of the newest events can go unnoticed (docs/audit.md section 5).
+    "CASEMGR_AUDIT_CHECKPOINT_EVERY": 1000,
+    "CASEMGR_AUDIT_CHECKPOINT_MINUTES": 5,
+    # Processes that verify a long log in parallel (audit.parallel); 0: one per CPU.
+    "CASEMGR_AUDIT_VERIFY_WORKERS": 0,
 }
 
 
@@ -44,6 +51,9 @@ class AuditSettings:
     timezone: ZoneInfo
     denials: int
     denial_minutes: int
+    checkpoint_every: int
+    checkpoint_minutes: float
+    verify_workers: int
 
 
 def _raw(app: Flask, name: str) -> Any:
@@ -77,4 +87,7 @@ def audit_settings(app: Flask | None = None) -> AuditSettings:
         timezone=ZoneInfo(str(_raw(app, "CASEMGR_AUDIT_TIMEZONE"))),
         denials=int(_raw(app, "CASEMGR_AUDIT_ALERT_DENIALS")),
         denial_minutes=int(_raw(app, "CASEMGR_AUDIT_ALERT_DENIAL_MINUTES")),
+        checkpoint_every=max(1, int(_raw(app, "CASEMGR_AUDIT_CHECKPOINT_EVERY"))),
+        checkpoint_minutes=max(0.1, float(_raw(app, "CASEMGR_AUDIT_CHECKPOINT_MINUTES"))),
+        verify_workers=max(0, int(_raw(app, "CASEMGR_AUDIT_VERIFY_WORKERS"))),
     )

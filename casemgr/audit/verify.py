@@ -34,6 +34,9 @@ class ProblemKind(enum.StrEnum):
     TAIL_CUT = "tail_cut"  # a checkpoint names an event beyond the end of the log
     CHECKPOINT_MISMATCH = "checkpoint_mismatch"  # the log's MAC at a checkpoint differs
     BAD_CHECKPOINT = "bad_checkpoint"  # a checkpoint file that is unreadable or badly signed
+    EMPTY_LOG = "empty_log"  # no event left, while checkpoints, anchors or counters say some were
+    BELOW_EVIDENCE = "below_evidence"  # the log ends below what the database itself recorded
+    HEAD_MISMATCH = "head_mismatch"  # the event at the head counter's seq has another MAC
 
 
 DESCRIPTIONS = {
@@ -45,7 +48,28 @@ DESCRIPTIONS = {
     ProblemKind.TAIL_CUT: "a signed checkpoint names an event beyond the end of the log",
     ProblemKind.CHECKPOINT_MISMATCH: "log MAC at a signed checkpoint differs from the checkpoint",
     ProblemKind.BAD_CHECKPOINT: "checkpoint is unreadable, or its signature does not verify",
+    ProblemKind.EMPTY_LOG: "the log is empty but checkpoints, anchors or counters name events",
+    ProblemKind.BELOW_EVIDENCE: "the log ends below a seq the database recorded elsewhere",
+    ProblemKind.HEAD_MISMATCH: "the event at the head counter's seq is not the one it recorded",
 }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the database holds outside audit_events about how far the log has gone."""
+
+    head_seq: int = 0  # the head counter (audit_head), advanced with each append
+    head_mac: bytes | None = None
+    scan_seq: int = 0  # audit_alert_scan_state.last_seq: the alert scan read up to here
+    anchor_seq: int = 0  # the newest archive anchor, valid or not
+
+    def named(self) -> list[tuple[str, int]]:
+        """(what, seq) pairs the log's head must reach."""
+        return [
+            ("head counter", self.head_seq),
+            ("alert scan state", self.scan_seq),
+            ("archive anchor", self.anchor_seq),
+        ]
 
 
 @dataclass(frozen=True)
@@ -142,6 +166,88 @@ def count_estimate(conn: Connection, after_seq: int = 0) -> int:
     return 0 if low is None else high - low + 1
 
 
+@dataclass
+class Walk:
+    """What a walk over consecutive events found: its first event (seq, prev_mac) and its last
+    (seq, MAC), whose link to their neighbours the join checks, and the problems in between."""
+
+    events: int = 0
+    first: tuple[int, bytes] | None = None
+    last: tuple[int, bytes] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    problems_total: int = 0
+    macs_at: dict[int, bytes] = field(default_factory=dict)
+
+
+def walk_events(
+    batches: Iterable[list],
+    mac_key: bytes,
+    wanted: set[int],
+    progress: Callable[[int], None] | None = None,
+) -> Walk:
+    """Check a run of events in seq order: no gap, each linked to the one before, each MAC
+    right; keep the MACs at the `wanted` seqs. The first event's place in the chain (its seq
+    and link) is left to the join (join_walks), which knows what comes before it."""
+    found = Walk()
+    problems = found.problems
+    digest, compare = hmac.digest, hmac.compare_digest
+    expected, prev_mac = None, None
+
+    def add(problem: Problem) -> None:
+        found.problems_total += 1
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(problem)
+
+    for rows in batches:
+        for row in rows:
+            seq = row[0]
+            row_prev = bytes(row[_N])
+            row_mac = bytes(row[_N + 1])
+            if expected is None:
+                found.first = (seq, row_prev)
+            elif seq != expected:
+                add(Problem(expected, ProblemKind.MISSING, f"next present: {seq}"))
+            elif row_prev != prev_mac:
+                add(Problem(seq, ProblemKind.BROKEN_LINK))
+            if not compare(digest(mac_key, row_prev + canonical_values(row), "sha256"), row_mac):
+                add(Problem(seq, ProblemKind.BAD_MAC))
+            if seq in wanted:
+                found.macs_at[seq] = row_mac
+            expected = seq + 1
+            prev_mac = row_mac
+        found.events += len(rows)
+        if progress is not None:
+            progress(len(rows))
+    if expected is not None:
+        found.last = (expected - 1, prev_mac)
+    return found
+
+
+def join_walks(report: VerifyReport, walks: Iterable[Walk]) -> dict[int, bytes]:
+    """Join walks over consecutive ranges of seq (in order) into the report, as one walk from
+    the report's start would have found it: each walk's first event must come next after the
+    last event before it and link to its MAC. Returns the MACs kept at the wanted seqs."""
+    expected, prev_mac = report.start_seq + 1, report.start_mac
+    macs_at: dict[int, bytes] = {}
+    for found in walks:
+        if found.first is not None:
+            seq, first_prev = found.first
+            if seq != expected:
+                report.add(Problem(expected, ProblemKind.MISSING, f"next present: {seq}"))
+            elif first_prev != prev_mac:
+                report.add(Problem(seq, ProblemKind.BROKEN_LINK))
+        for problem in found.problems:
+            report.add(problem)
+        report.problems_total += found.problems_total - len(found.problems)
+        report.events_checked += found.events
+        macs_at.update(found.macs_at)
+        if found.last is not None:
+            expected, prev_mac = found.last[0] + 1, found.last[1]
+    report.last_seq = expected - 1
+    report.head_mac = prev_mac
+    return macs_at
+
+
 def _check_anchors(conn: Connection, trusted: TrustedKeys, report: VerifyReport) -> None:
     """Take the newest validly signed anchor as the start; report every badly signed one."""
     for anchor in conn.execute(select(AuditAnchor.__table__).order_by(AuditAnchor.seq)).all():
@@ -162,52 +268,83 @@ def verify_log(
     checkpoints: Iterable[Checkpoint] = (),
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    evidence: Evidence | None = None,
+    tail_from: Checkpoint | None = None,
+    segments: Callable[[int, set[int]], Iterable[Walk]] | None = None,
 ) -> VerifyReport:
-    """Verify the whole log and the checkpoints against it.
+    """Verify the whole log (or its tail) and the checkpoints and evidence against it.
 
     For each event: its seq is the one expected (no gap), its prev_mac is the preceding
     event's MAC (no broken link), and HMAC(key, prev_mac || canonical) equals its MAC (no
     edit). Then every checkpoint must be validly signed by a trusted key, lie within the log
-    (else the tail was cut) and name the MAC the log holds at its seq.
+    (else the tail was cut) and name the MAC the log holds at its seq; the log must reach the
+    evidence (head counter, alert scan state, anchors) and must not be empty when any exists.
+    With `tail_from` (a validly signed checkpoint), only the events after it are read, from
+    its MAC, once the log is shown to hold that MAC at its seq: what the app does at each
+    automatic checkpoint. With `segments` (audit.parallel), the events after the start are
+    walked in ranges of seq apart, then joined: the same checks, the same report.
     """
     report = VerifyReport()
     _check_anchors(conn, trusted, report)
+    anchor_seq = report.start_seq
+    evidence = evidence or Evidence()
     checkpoints = list(checkpoints)
-    wanted = {c.seq for c in checkpoints if c.seq is not None}
-    macs_at: dict[int, bytes] = {}
-    expected = report.start_seq + 1
-    prev_mac = report.start_mac
-    digest = hmac.digest
+    if tail_from is not None and tail_from.seq > anchor_seq:
+        checkpoints = [c for c in checkpoints if c.seq is None or c.seq >= tail_from.seq]
+        _start_at_checkpoint(conn, tail_from, report)
+    wanted = {c.seq for c in checkpoints if c.seq is not None} | {evidence.head_seq}
     # Rows still present at or before the anchor (archive interrupted, or rows put back).
     stray = conn.execute(
-        select(func.min(AuditEvent.seq), func.count()).where(AuditEvent.seq <= report.start_seq)
+        select(func.min(AuditEvent.seq), func.count()).where(AuditEvent.seq <= anchor_seq)
     ).one()
     if stray[1]:
         report.add(Problem(stray[0], ProblemKind.ARCHIVED_ROW, f"{stray[1]} rows"))
-    for rows in iter_events(conn, report.start_seq, batch_size):
-        for row in rows:
-            seq = row[0]
-            row_prev = bytes(row[_N])
-            row_mac = bytes(row[_N + 1])
-            if seq != expected:
-                report.add(Problem(expected, ProblemKind.MISSING, f"next present: {seq}"))
-            elif row_prev != prev_mac:
-                report.add(Problem(seq, ProblemKind.BROKEN_LINK))
-            if not hmac.compare_digest(
-                digest(mac_key, row_prev + canonical_values(row), "sha256"), row_mac
-            ):
-                report.add(Problem(seq, ProblemKind.BAD_MAC))
-            if seq in wanted:
-                macs_at[seq] = row_mac
-            expected = seq + 1
-            prev_mac = row_mac
-        report.events_checked += len(rows)
-        if progress is not None:
-            progress(len(rows))
-    report.last_seq = expected - 1
-    report.head_mac = prev_mac
+    if segments is not None and tail_from is None:
+        walks = segments(report.start_seq, wanted)
+    else:
+        walks = [walk_events(iter_events(conn, report.start_seq, batch_size), mac_key, wanted,
+                             progress=progress)]  # fmt: skip
+    macs_at = join_walks(report, walks)
     _check_checkpoints(checkpoints, trusted, macs_at, report)
+    _check_evidence(conn, evidence, checkpoints, macs_at, report)
     return report
+
+
+def _start_at_checkpoint(conn: Connection, checkpoint: Checkpoint, report: VerifyReport) -> None:
+    """Start the walk after a checkpoint, once the log is shown to hold its MAC at its seq."""
+    mac = conn.execute(select(AuditEvent.mac).where(AuditEvent.seq == checkpoint.seq)).scalar()
+    if mac is None:
+        return  # walk from the anchor: the missing event is reported where it is found
+    if bytes(mac) != checkpoint.head_mac:
+        report.add(Problem(checkpoint.seq, ProblemKind.CHECKPOINT_MISMATCH, checkpoint.path.name))
+    report.start_seq, report.start_mac = checkpoint.seq, bytes(mac)
+
+
+def _check_evidence(
+    conn: Connection,
+    evidence: Evidence,
+    checkpoints: list[Checkpoint],
+    macs_at: dict[int, bytes],
+    report: VerifyReport,
+) -> None:
+    """The log must reach every seq recorded outside it, and hold the head counter's MAC."""
+    present = conn.execute(select(func.count()).select_from(AuditEvent)).scalar()
+    recorded = [seq for _, seq in evidence.named() if seq > 0]
+    if not present and (recorded or checkpoints or report.anchors_checked):
+        report.add(Problem(report.last_seq + 1, ProblemKind.EMPTY_LOG))
+    for what, seq in evidence.named():
+        if seq > report.last_seq:
+            report.add(
+                Problem(
+                    report.last_seq + 1,
+                    ProblemKind.BELOW_EVIDENCE,
+                    f"{what} reached seq {seq}, the log ends at {report.last_seq}",
+                )
+            )
+    head = evidence.head_seq
+    in_range = evidence.head_mac is not None and report.start_seq < head <= report.last_seq
+    if in_range and macs_at.get(head) != evidence.head_mac:
+        report.add(Problem(head, ProblemKind.HEAD_MISMATCH))
 
 
 def _check_checkpoints(

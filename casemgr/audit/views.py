@@ -43,6 +43,7 @@ from casemgr.audit.forms import (
 )
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, Outcome
 from casemgr.audit.recorder import record
+from casemgr.auth.models import User
 from casemgr.auth.roles import Action
 from casemgr.extensions import db
 from casemgr.supervision.queries import alert_scope
@@ -226,6 +227,8 @@ def case_access():
 def user_activity(user_id: int):
     record("audit.user_activity", actor=current_user, object_type="user", object_id=user_id)
     counts, cases, name = queries.user_activity(user_id)
+    if name is None and db.session.get(User, user_id) is None:
+        abort(404)  # no such user, and no event names that id
     page = paginate(queries.search_events(queries.EventFilter(user=str(user_id)), _zone()))
     return render_template(
         "audit/user_activity.html",

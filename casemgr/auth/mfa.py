@@ -7,10 +7,13 @@ import time
 import pyotp
 import segno
 from flask import current_app
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casemgr.auth.models import User
 from casemgr.auth.roles import MFA_REQUIRED_ROLES, Role
 from casemgr.crypto.secretbox import SealError, derive_key, seal, unseal
+from casemgr.extensions import db
 
 ISSUER = "casemgr"
 # Accept the previous and next 30-second step too, for clock drift.
@@ -88,3 +91,25 @@ def check_code(
         if pyotp.utils.strings_equal(totp.generate_otp(step), code):
             return step
     return None
+
+
+def claim_step(user: User, step: int) -> bool:
+    """Spend a time step for the user; True for exactly one caller, whatever the concurrency.
+
+    One conditional UPDATE, not a read then a write: of concurrent sign-ins with the same code,
+    the database lets one change the row (PostgreSQL re-checks the condition after waiting for
+    the row lock; SQLite serialises writers), and the others touch no row and are refused.
+    """
+    result = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True

@@ -41,8 +41,10 @@ class User(UserMixin, Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[timestamp]
 
+    # Loaded on first use: the signed-in user's come with the session record (auth.sessions);
+    # owners, authors and co-workers shown on a page never need theirs.
     roles: Mapped[list[RoleAssignment]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan", lazy="select"
     )
 
     @property

@@ -32,16 +32,6 @@ class CaseScope:
             return or_(*(unit_path.startswith(path) for path in self.unit_paths))
         return false()
 
-    def condition(self, unit_path: ColumnElement, own_case: ColumnElement) -> ColumnElement:
-        """A SQL condition for list queries: the same rule as covers_unit_path, or ownership.
-
-        `unit_path` is the owning unit's path column; `own_case` is true where the user owns
-        or co-works the case (the cases module builds it).
-        """
-        if self.kind in (Scope.ALL, Scope.NONE):
-            return self.units_condition(unit_path)
-        return or_(own_case, self.units_condition(unit_path))
-
 
 _RANK = {Scope.NONE: 0, Scope.OWN: 1, Scope.SUBTREE: 2, Scope.ALL: 3}
 

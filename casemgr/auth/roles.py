@@ -56,6 +56,7 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_UNITS = "manage_units"
     MANAGE_REFERENCE_DATA = "manage_reference_data"
+    MANAGE_BACKGROUND_WORK = "manage_background_work"
 
 
 class Scope(enum.StrEnum):
@@ -107,6 +108,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_USERS,
             Action.MANAGE_UNITS,
             Action.MANAGE_REFERENCE_DATA,
+            Action.MANAGE_BACKGROUND_WORK,
             Action.REQUEST_ERASURE,
             Action.CONFIRM_ERASURE,
             Action.VIEW_SERVICE_POINTS,

@@ -66,10 +66,9 @@ def confirm_totp(user: User, code: str) -> bool:
     """Accept a TOTP code once (a code is never accepted twice); audited either way."""
     secret = mfa.stored_secret(user) if user.mfa_enrolled else None
     step = mfa.check_code(secret, code, user.totp_last_step) if secret else None
-    if step is None:
+    if step is None or not mfa.claim_step(user, step):
         record("auth.mfa", actor=user, object_type="user", object_id=user.id, outcome="denied")
         return False
-    user.totp_last_step = step
     record("auth.mfa", actor=user, object_type="user", object_id=user.id)
     return True
 

@@ -14,6 +14,7 @@ from flask import Flask, current_app, flash, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from casemgr.auth.models import User, UserSession
 from casemgr.clock import utcnow
@@ -83,9 +84,26 @@ def _expired(record: UserSession, now: dt.datetime) -> str | None:
     return None
 
 
+def _signed_in_record() -> UserSession | None:
+    """The cookie's session record with its user and the user's roles (one statement: every
+    signed-in request asks for them)."""
+    token = session.get(SESSION_KEY)
+    if not token:
+        return None
+    return (
+        db.session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == _hash(token))
+            .options(joinedload(UserSession.user).joinedload(User.roles))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: the user only if the session record is live and theirs."""
-    record = current_session_record()
+    record = _signed_in_record()
     if record is None or record.ended_at is not None or str(record.user_id) != user_id:
         session.clear()
         return None
@@ -96,7 +114,7 @@ def load_user(user_id: str) -> User | None:
         session.clear()
         flash(_l("Your session has ended. Please sign in again."), "info")
         return None
-    user = db.session.get(User, record.user_id)
+    user = record.user
     if user is None or not user.is_enabled:
         return None
     if now - record.last_seen_at > TOUCH_INTERVAL:

@@ -44,6 +44,8 @@ ALLOWED_WHILE_PASSWORD_EXPIRED = {
     "static",
     "bootstrap.static",
     "home.healthz",
+    "ops.readyz",
+    "ops.metrics_page",
 }
 
 

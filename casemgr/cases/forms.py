@@ -37,6 +37,7 @@ from casemgr.cases.models import (
     RiskLevel,
 )
 from casemgr.cases.services import COMMENT_REQUIRED
+from casemgr.cases.workflow import consequences
 from casemgr.web import validators as v
 from casemgr.web.forms import Form, choices, choose, fact_choices, field_error
 
@@ -166,6 +167,14 @@ class TransitionForm(VersionedForm):
         """Returning a plan or declining a closure says why (the worker is told to look)."""
         if self.transition.data in COMMENT_REQUIRED and not (field.data or "").strip():
             raise ValidationError(_l("Say why: a comment is required when you return or decline."))
+
+    # The box under the plain-words consequences of a move that cannot be taken back.
+    understood = BooleanField(_l("I understand"))
+
+    def validate_understood(self, field: BooleanField) -> None:
+        """A move that cannot be taken back is confirmed on the form itself (no script needed)."""
+        if consequences(self.transition.data or "") and not field.data:
+            raise ValidationError(_l("Tick the box to confirm: this step cannot be taken back."))
 
 
 class NoteForm(Form):

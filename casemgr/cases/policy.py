@@ -9,7 +9,7 @@ from casemgr.auth.models import User
 from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Action
 from casemgr.cases.models import BreakGlassGrant, Case
-from casemgr.cases.workflow import Status, Transition
+from casemgr.cases.workflow import Combined, Status, Transition
 from casemgr.web.access import user_may
 
 
@@ -60,12 +60,26 @@ def case_access(
     return NO_ACCESS
 
 
-def may_take(user: User, case: Case, access: CaseAccess, transition: Transition) -> bool:
+def may_take(
+    user: User,
+    case: Case,
+    access: CaseAccess,
+    transition: Transition,
+    *,
+    status: Status | None = None,
+) -> bool:
     """Whether the user may move the case along `transition` (never deciding on their own
-    submission)."""
-    if case.status != transition.source or not access.can_read:
+    submission); `status` asks as if the case stood there (a later step of a combined move)."""
+    if (status or case.status) != transition.source or not access.can_read:
         return False
     if transition.action == Action.APPROVE_CASES:
         own_submission = transition.approval and case.submitted_by_id == user.id
         return access.can_approve and not own_submission
     return access.can_write and user_may(user, transition.action)
+
+
+def may_take_combined(user: User, case: Case, access: CaseAccess, combined: Combined) -> bool:
+    """Whether the user may take every move of `combined`, in order, from where the case is."""
+    return case.status == combined.source and all(
+        may_take(user, case, access, step, status=step.source) for step in combined.transitions
+    )

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy import case as sql_case
 from werkzeug.exceptions import Forbidden, NotFound
 
 from casemgr import clock
 from casemgr.audit import record
 from casemgr.auth.models import User
-from casemgr.auth.policy import case_scope
+from casemgr.auth.policy import CaseScope, case_scope
+from casemgr.auth.roles import Scope
 from casemgr.cases.models import (
     Assessment,
     BreakGlassGrant,
@@ -37,22 +51,83 @@ class Need(StrEnum):
     WRITE = "write"
 
 
-def own_case_clause(user: User):
-    """SQL: the user owns or co-works the case."""
-    return or_(
-        Case.owner_id == user.id,
-        Case.id.in_(select(CaseWorker.case_id).where(CaseWorker.user_id == user.id)),
-    )
+def _own_arms(user: User) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The user owns the case; the user co-works it and does not own it (disjoint)."""
+    coworked = select(CaseWorker.case_id).where(CaseWorker.user_id == user.id).correlate(None)
+    return Case.owner_id == user.id, and_(Case.id.in_(coworked), Case.owner_id != user.id)
 
 
-def visible_cases(user: User) -> Select:
-    """Every case the user's roles let them see (no break-glass), as a select to refine."""
+def _subtree_units(scope: CaseScope) -> Select:
+    """Ids of the units whose cases the scope covers by unit (uncorrelated)."""
+    return select(Unit.id).where(scope.units_condition(Unit.path)).correlate(None)
+
+
+def scope_arms(user: User) -> list[ColumnElement[bool]]:
+    """The user's visible cases (no break-glass) as disjoint conditions on `cases` alone, one
+    per way of seeing a case: by unit (a supervisor's subtree), as owner, as co-worker.
+
+    Their UNION ALL is the scope, with no case twice. Each arm can use an index of its own
+    (`unit_id` or `owner_id` with the sort key, `case_workers.user_id`), which one OR of them
+    cannot: PostgreSQL then scans every case. No arm at all: the user sees no case.
+    """
     scope = case_scope(user)
-    return (
-        select(Case)
-        .join(Unit, Unit.id == Case.unit_id)
-        .where(scope.condition(Unit.path, own_case_clause(user)))
-    )
+    if scope.kind == Scope.ALL:
+        return [true()]
+    if scope.kind == Scope.NONE:
+        return []
+    owned, coworked = _own_arms(user)
+    if scope.kind == Scope.OWN:
+        return [owned, coworked]
+    by_unit = Case.unit_id.in_(_subtree_units(scope))
+    return [by_unit, and_(owned, ~by_unit), and_(coworked, ~by_unit)]
+
+
+def arm_union(
+    arms: list[ColumnElement[bool]],
+    *columns: ColumnElement,
+    where: Iterable[ColumnElement[bool]] = (),
+) -> Select:
+    """SELECT `columns` (Case.id by default) of each arm with the `where` conditions inside it,
+    as one UNION ALL (uncorrelated: usable inside any query)."""
+    columns = columns or (Case.id,)
+    if not arms:
+        return select(*columns).where(false())
+    selects = [select(*columns).where(arm, *where).correlate(None) for arm in arms]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def own_case_clause(user: User) -> ColumnElement[bool]:
+    """SQL: the user owns or co-works the case (both looked up by their indexes)."""
+    return Case.id.in_(arm_union(list(_own_arms(user))))
+
+
+def visible_cases(user: User, *, own_only: bool = False) -> Select:
+    """Every case the user's roles let them see (no break-glass), as a select to refine;
+    `own_only`: only those the user owns or co-works (every scope that sees cases holds them,
+    so the scope's own condition is not needed beside them)."""
+    scope = case_scope(user)
+    if scope.kind == Scope.NONE:
+        condition = false()
+    elif own_only:
+        condition = own_case_clause(user)
+    elif scope.kind == Scope.SUBTREE:
+        # A subtree may hold most cases: its aggregates (dashboards, reports) read the cases
+        # in one pass, checking each case's unit, rather than by one index look-up per case.
+        condition = or_(scope.units_condition(Unit.path), own_case_clause(user))
+    else:  # everything, or the own caseload
+        arms = scope_arms(user)
+        condition = arms[0] if len(arms) == 1 else Case.id.in_(arm_union(arms))
+    return select(Case).join(Unit, Unit.id == Case.unit_id).where(condition)
+
+
+def has_visible_case(user: User, person_id: ColumnElement) -> ColumnElement[bool]:
+    """SQL: the person has a case the user may see. A caseload's persons are few: one set of
+    ids, built once; a subtree may hold most of the province: then each person asked about
+    is looked up by their cases instead (a search's candidates)."""
+    cases = visible_cases(user)
+    if case_scope(user).kind == Scope.SUBTREE:
+        return exists(cases.where(Case.person_id == person_id).with_only_columns(Case.id))
+    return person_id.in_(cases.with_only_columns(Case.person_id))
 
 
 def live_grant(user: User, case_id: int, now: dt.datetime | None = None) -> BreakGlassGrant | None:
@@ -142,11 +217,25 @@ def live_grants(user: User) -> list[BreakGlassGrant]:
     )
 
 
-SORTS = {
-    "updated": Case.updated_at.desc(),
-    "opened": Case.opened_at.desc(),
-    "number": Case.number,
+# Each sort: the columns the page's ids are read with, and the order over them (newest
+# first, or by number); the case id breaks ties so that pages never overlap.
+SORT_COLUMNS = {
+    "updated": (Case.updated_at,),
+    "opened": (Case.opened_at,),
+    "number": (Case.number,),
+    "risk": (Case.risk_level, Case.updated_at),
 }
+RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def _order(sort: str, ids: Subquery) -> list[ColumnElement]:
+    if sort == "risk":
+        rank = sql_case(RISK_ORDER, value=ids.c.risk_level, else_=3)
+        return [rank, ids.c.updated_at.desc(), ids.c.id.desc()]
+    if sort == "number":
+        return [ids.c.number, ids.c.id.desc()]
+    column = "opened_at" if sort == "opened" else "updated_at"
+    return [ids.c[column].desc(), ids.c.id.desc()]
 
 
 def filtered_caseload(
@@ -158,26 +247,38 @@ def filtered_caseload(
     sort: str,
     overdue: bool = False,
 ) -> Select:
-    """The user's visible cases with the caseload filters and sort applied (the read of the
-    list is audited: it names cases)."""
-    record("case.list", actor=user, object_type="case", reason="caseload")
-    from sqlalchemy import case as sql_case
+    """Ids of the user's visible cases with the caseload filters, in the chosen order (the
+    read of the list is audited: it names cases).
 
-    statement = visible_cases(user)
+    The filters go inside each arm of the scope (scope_arms), so that each arm reads narrow
+    rows from its own index; the page's cases are loaded afterwards by their ids.
+    """
+    record("case.list", actor=user, object_type="case", reason="caseload")
+    sort = sort if sort in SORT_COLUMNS else "updated"
+    where = []
     if status:
-        statement = statement.where(Case.status == status)
+        where.append(Case.status == status)
     if group:
-        statement = statement.where(Case.group_code == group)
+        where.append(Case.group_code == group)
     if risk:
-        statement = statement.where(Case.risk_level == risk)
+        where.append(Case.risk_level == risk)
     if overdue:
         # The stored deadlines and condition of the overdue page and the dashboard.
         late = overdue_case_ids(clock.utcnow())
-        statement = statement.where(Case.id.in_(late), Case.status != "closed")
-    if sort == "risk":
-        order = sql_case({"high": 0, "medium": 1, "low": 2}, value=Case.risk_level, else_=3)
-        return statement.order_by(order, Case.updated_at.desc())
-    return statement.order_by(SORTS.get(sort, SORTS["updated"]), Case.id.desc())
+        where += [Case.id.in_(late), Case.status != "closed"]
+    ids = arm_union(scope_arms(user), Case.id, *SORT_COLUMNS[sort], where=where).subquery()
+    return select(ids.c.id).order_by(*_order(sort, ids))
+
+
+def case_ids(statement: Select) -> Select:
+    """The ids of a select of cases, in its order: a list's page is read by them first."""
+    return statement.with_only_columns(Case.id)
+
+
+def cases_by_ids(ids: list[int]) -> list[Case]:
+    """The cases with these ids, in that order (one query; a page of a list)."""
+    found = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
+    return [found[case_id] for case_id in ids if case_id in found]
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
-from casemgr.cases.queries import visible_cases
+from casemgr.cases.queries import has_visible_case, visible_cases
 from casemgr.extensions import db
+from casemgr.people.models import Person
 from casemgr.people.queries import find_persons_by
 
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9._-]+-\d{4}-\d{1,6}$")
@@ -53,7 +54,7 @@ def search_cases(user: User, term: str) -> SearchResults:
         statement = statement.where(Case.number == term.strip().upper())
         ranked = list(db.session.scalars(statement.limit(RESULT_LIMIT)))
         return SearchResults(kind, ranked)
-    in_scope = statement.with_only_columns(Case.person_id)
+    in_scope = has_visible_case(user, Person.id)
     persons = find_persons_by(user, **{kind: term}, within=in_scope, limit=RESULT_LIMIT * 4)
     order = {person.id: rank for rank, person in enumerate(persons)}
     if not order:

@@ -6,10 +6,10 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
-
 from casemgr.audit import record
+from casemgr.audit.models import Outcome
 from casemgr.auth.models import User
+from casemgr.cases import gates
 from casemgr.cases.models import (
     Assessment,
     AssessmentKind,
@@ -26,9 +26,10 @@ from casemgr.cases.models import (
     ProtectionLevel,
     RiskLevel,
 )
-from casemgr.cases.policy import CaseAccess, may_take
-from casemgr.cases.workflow import BY_NAME, Status
+from casemgr.cases.policy import CaseAccess, may_take, may_take_combined
+from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME, Status
 from casemgr.clock import local_date, utcnow
+from casemgr.db import next_yearly_number
 from casemgr.extensions import db
 from casemgr.notifications.models import NotificationKind
 from casemgr.notifications.services import notify, unit_supervisors
@@ -62,20 +63,7 @@ class StaleCase(CaseError):
 
 def next_case_number(unit: Unit, year: int) -> str:
     """The unit's next number for the year, e.g. C01-2026-0007 (safe under concurrent opens)."""
-    # The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before the read.
-    bumped = db.session.execute(
-        update(CaseNumberCounter)
-        .where(CaseNumberCounter.unit_id == unit.id, CaseNumberCounter.year == year)
-        .values(last=CaseNumberCounter.last + 1)
-    ).rowcount
-    if not bumped:
-        db.session.add(CaseNumberCounter(unit_id=unit.id, year=year, last=1))
-        db.session.flush()
-    last = db.session.scalar(
-        select(CaseNumberCounter.last).where(
-            CaseNumberCounter.unit_id == unit.id, CaseNumberCounter.year == year
-        )
-    )
+    last = next_yearly_number(CaseNumberCounter, unit.id, year)
     return f"{unit.code}-{year}-{last:04d}"
 
 
@@ -88,6 +76,7 @@ def _audit(
     object_type: str = "case",
     object_id: int | None = None,
     reason: str | None = None,
+    outcome: Outcome = Outcome.ALLOWED,
 ) -> None:
     record(
         action,
@@ -97,6 +86,7 @@ def _audit(
         case_id=case.id,
         fields=fields,
         reason=reason,
+        outcome=outcome,
         is_break_glass=bool(access and access.is_break_glass),
     )
 
@@ -156,13 +146,18 @@ def open_case(
     risk_level: RiskLevel,
     unit: Unit,
     summary: str | None,
+    opened_at: dt.datetime | None = None,
 ) -> Case:
-    """Open a case at intake, owned by the actor, in a unit where the actor works."""
+    """Open a case at intake, owned by the actor, in a unit where the actor works.
+
+    `opened_at` is the moment of intake when the case comes from an earlier intake report
+    (its deadlines run from it); by default now."""
     if any(s.group_code != group_code for s in sub_groups):
         raise CaseError("sub-group of another group")
     if unit.id not in {a.unit_id for a in actor.roles}:
         raise CaseError("not your unit")
     now = utcnow()
+    opened_at = opened_at or now
     case = Case(
         number=next_case_number(unit, local_date(now).year),
         person_id=person.id,
@@ -173,7 +168,7 @@ def open_case(
         unit_id=unit.id,
         owner_id=actor.id,
         status=Status.INTAKE,
-        opened_at=now,
+        opened_at=opened_at,
         updated_at=now,
     )
     case.summary = summary
@@ -243,17 +238,21 @@ def take_transition(
     expected_version: int,
     reason: str | None = None,
 ) -> Status:
-    """Move the case along the named transition if the workflow and policy allow it; the move
-    is a case event with the sealed comment (required when returning or declining, see
-    COMMENT_REQUIRED; optional otherwise)."""
+    """Move the case along the named transition if the workflow, policy and gates allow it (a
+    plan needs its detailed assessment: casemgr/cases/gates.py); the move is a case event with
+    the sealed comment (required when returning or declining, see COMMENT_REQUIRED; optional
+    otherwise)."""
     transition = BY_NAME.get(name)
     if transition is None or not may_take(actor, case, access, transition):
-        _audit("case.transition", actor, case, access, reason=name)
+        _audit("case.transition", actor, case, access, reason=name, outcome=Outcome.DENIED)
         raise CaseError("transition not allowed")
     check_version(case, expected_version)
     check_reason(reason)
     if name in COMMENT_REQUIRED and not (reason or "").strip():
         raise CaseError("comment required")
+    gate = gates.missing_for(case, name)
+    if gate:
+        raise CaseError(gate)
     source = case.status
     case.status = transition.target
     case.updated_at = utcnow()
@@ -286,6 +285,43 @@ def take_transition(
         notify([case.owner_id], DECISION_NOTICES[name], case, actor=actor)
     db.session.flush()
     _audit("case.transition", actor, case, access, reason=name)
+    return case.status
+
+
+def take_move(
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    name: str,
+    *,
+    expected_version: int,
+    reason: str | None = None,
+) -> Status:
+    """Take a transition, or a combined move (workflow.COMBINED): its transitions in order,
+    each through take_transition, so each is checked, recorded and audited as if taken alone.
+
+    Everything is checked before the first move, so a refused combined move changes nothing;
+    the comment, if any, goes with the last move."""
+    combined = COMBINED_BY_NAME.get(name)
+    if combined is None:
+        return take_transition(
+            actor, case, access, name, expected_version=expected_version, reason=reason
+        )
+    if not may_take_combined(actor, case, access, combined):
+        _audit("case.transition", actor, case, access, reason=name, outcome=Outcome.DENIED)
+        raise CaseError("transition not allowed")
+    check_version(case, expected_version)
+    check_reason(reason)
+    for step in combined.steps:
+        gate = gates.missing_for(case, step)
+        if gate:
+            raise CaseError(gate)
+    last = combined.steps[-1]
+    for step in combined.steps:
+        take_transition(
+            actor, case, access, step, expected_version=case.version,
+            reason=reason if step == last else None,
+        )  # fmt: skip
     return case.status
 
 

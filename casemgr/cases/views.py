@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from casemgr import clock
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action
-from casemgr.cases import history_labels, queries, search, services
+from casemgr.cases import gates, history_labels, queries, search, services
 from casemgr.cases.forms import (
     ASSESSMENT_LABELS,
     ASSESSMENT_QUESTIONS,
@@ -33,16 +33,23 @@ from casemgr.cases.forms import (
     TransitionForm,
 )
 from casemgr.cases.models import AssessmentKind, NoteKind, PlanAction, ProtectionLevel, RiskLevel
-from casemgr.cases.policy import may_take
+from casemgr.cases.policy import may_take, may_take_combined
 from casemgr.cases.queries import Need
-from casemgr.cases.workflow import BY_NAME, STATUS_LABELS, Status, transitions_from
+from casemgr.cases.workflow import (
+    BY_NAME,
+    STATUS_LABELS,
+    Status,
+    combined_from,
+    consequences,
+    transitions_from,
+)
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.access import load_person
 from casemgr.reference import queries as reference
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import EMPTY, flash_warnings, sub_group_choices
-from casemgr.web.pagination import paginate
+from casemgr.web.pagination import paginate_ids
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -57,6 +64,10 @@ CASE_ERRORS = {
     "not a worker of the unit": _l("Choose a social worker of the case's unit."),
     "already the owner": _l("This worker already owns the case."),
     "comment required": _l("Say why: a comment is required when you return or decline."),
+    gates.DETAILED_ASSESSMENT_MISSING: _l(
+        "The plan cannot be submitted yet: record the detailed assessment of this plan cycle "
+        "first (Decree 56 puts it before the plan)."
+    ),
 }
 
 
@@ -102,7 +113,7 @@ def caseload():
         sort=form.sort.data or "updated",
         overdue=bool(form.overdue.data),
     )
-    page = paginate(statement)
+    page = paginate_ids(statement, queries.cases_by_ids)
     queries.preload_data_keys(page.items)
     return render_template(
         "cases/caseload.html",
@@ -177,11 +188,18 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
     # A refused move's form comes back with its comment and the message under it.
     entries = queries.timeline(case)
     moves = [t for t in transitions_from(case.status) if may_take(current_user, case, access, t)]
+    moves += [
+        c for c in combined_from(case.status) if may_take_combined(current_user, case, access, c)
+    ]
+    # A move the user may take but whose records are not on file yet: shown, with what to do.
+    gated = {m.name: gate for m in moves if (gate := gates.missing_for(case, m.name))}
     return render_template(
         "cases/detail.html",
         case=case,
         access=access,
         moves=moves,
+        gated={name: _error(services.CaseError(code)) for name, code in gated.items()},
+        consequences={m.name: consequences(m.name) for m in moves},
         timeline=entries,
         actions=queries.plan_actions(case, entries),
         transition_form=transition_form,
@@ -259,11 +277,11 @@ def transition(case_id: int):
     case, access = queries.load_case(current_user, case_id)
     form = TransitionForm()
     if not form.validate_on_submit():
-        if form.reason.errors and not (set(form.errors) - {"reason"}):
+        if form.errors and not (set(form.errors) - {"reason", "understood"}):
             return _detail_page(case, access, form)  # the comment is kept, the message shown
         abort(400)
     try:
-        services.take_transition(
+        services.take_move(
             current_user,
             case,
             access,
@@ -278,6 +296,8 @@ def transition(case_id: int):
         )
     except services.CaseError as exc:
         flash(_error(exc), "danger")
+        if str(exc) == gates.DETAILED_ASSESSMENT_MISSING:  # a rule of the process, not access
+            return redirect(url_for("cases.detail", case_id=case.id))
         return redirect(url_for("cases.detail", case_id=case.id)), 403
     else:
         flash(_("The case is now at: %(status)s.", status=STATUS_LABELS[case.status]), "success")
@@ -308,6 +328,8 @@ def add_note(case_id: int):
 def new_assessment(case_id: int):
     case, access = queries.load_case(current_user, case_id, Need.WRITE)
     form = AssessmentForm()
+    if request.method == "GET" and request.args.get("kind") in set(AssessmentKind):
+        form.kind.data = request.args["kind"]  # the link says which one (the plan gate's)
     if form.validate_on_submit():
         services.record_assessment(
             current_user,

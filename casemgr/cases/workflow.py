@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -144,3 +145,108 @@ BY_NAME = {t.name: t for t in TRANSITIONS}
 def transitions_from(status: Status) -> list[Transition]:
     """The moves the workflow allows from a status, whoever the user is."""
     return [t for t in TRANSITIONS if t.source == status]
+
+
+# What happens, in plain words, on the moves that the one who takes them cannot take back: the
+# case leaves their hands, a decision on someone's submission is made and announced, a cycle
+# ends, a case is closed or reopened. The page asks to confirm these (an "I understand" box).
+CONSEQUENCES = {
+    "submit_plan": _l(
+        "The plan goes to a supervisor for approval. You cannot change or withdraw it until a "
+        "supervisor approves it or returns it to you."
+    ),
+    "approve_plan": _l(
+        "The plan becomes the approved plan of this cycle and the worker is told. An approval "
+        "cannot be withdrawn: a different plan needs a new plan cycle after the review."
+    ),
+    "return_plan": _l(
+        "The plan goes back to the worker with your comment, and the worker is told. The return "
+        "and your comment stay in the case history for good."
+    ),
+    "new_plan_cycle": _l(
+        "The current plan cycle ends and a new one starts: its plan needs a new detailed "
+        "assessment. The finished cycle cannot be reopened."
+    ),
+    "request_closure": _l(
+        "A supervisor is asked to close the case. You cannot withdraw the request: only a "
+        "supervisor can decline it."
+    ),
+    "approve_closure": _l(
+        "The case is closed: nobody can change it any more and the worker is told. Only a "
+        "supervisor can reopen it, and the closure stays in the case history for good."
+    ),
+    "decline_closure": _l(
+        "The case goes back to review with your comment, and the worker is told. The decision "
+        "and your comment stay in the case history for good."
+    ),
+    "reopen": _l(
+        "The closed case opens again at the review step and can be changed. Closing it again "
+        "needs a new request and a supervisor's approval."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Combined:
+    """Moves that the law lets follow one another at once, offered as one step: they run in
+    order, in one transaction, each recorded in the history as if taken alone.
+
+    Never a decision on someone's submission (the decider is another person), and never a
+    move whose record the law wants made in between (an assessment, a plan)."""
+
+    name: str
+    steps: tuple[str, ...]
+    label: object
+    approval: bool = False  # the template reads it like a Transition's
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]:
+        """The moves, in the order they are taken."""
+        return tuple(BY_NAME[step] for step in self.steps)
+
+    @property
+    def source(self) -> Status:
+        """Where the case must stand for the first move."""
+        return self.transitions[0].source
+
+
+COMBINED: tuple[Combined, ...] = (
+    # Decree 56 step 2: the report is verified "immediately"; step 3, the initial assessment,
+    # follows. A worker who verified the report while taking it records both at once.
+    Combined(
+        "verified_at_intake",
+        ("verify", "assess"),
+        _l("Report already verified: start the initial assessment"),
+    ),
+    # Steps 7 and 8: the review (form 06) finds the person no longer at risk, and the worker
+    # asks for closure, which a supervisor still decides.
+    Combined(
+        "review_and_request_closure",
+        ("review", "request_closure"),
+        _l("Review done, no longer at risk: request closure"),
+    ),
+)
+COMBINED_BY_NAME = {c.name: c for c in COMBINED}
+
+
+def _check_combined() -> None:
+    for combined in COMBINED:
+        moves = combined.transitions
+        assert all(a.target == b.source for a, b in itertools.pairwise(moves))
+        assert not any(m.approval or m.action != moves[0].action for m in moves), combined.name
+        assert combined.name not in BY_NAME
+
+
+_check_combined()
+
+
+def combined_from(status: Status) -> list[Combined]:
+    """The combined moves that start from a status, whoever the user is."""
+    return [c for c in COMBINED if c.source == status]
+
+
+def consequences(name: str) -> list[object]:
+    """What the user confirms before the move (empty: no confirmation asked)."""
+    combined = COMBINED_BY_NAME.get(name)
+    steps = combined.steps if combined else (name,)
+    return [CONSEQUENCES[step] for step in steps if step in CONSEQUENCES]

@@ -47,9 +47,10 @@ def init_app(app: Flask) -> None:
     app.extensions["casemgr.keyring"] = ring
     app.config["SECRET_KEY"] = keys.secret_key
 
-    from casemgr.crypto import fields, models  # noqa: F401 - the tables belong to the metadata
+    from casemgr.crypto import containment, fields, models  # noqa: F401 - tables in metadata
 
     fields.install_events()
+    containment.init_app(app)
     app.before_request(_follow_key_file)
     app.register_error_handler(IntegrityFailure, _integrity_failure)
 
@@ -67,6 +68,6 @@ def _integrity_failure(exc: IntegrityFailure):
     from casemgr.extensions import db
 
     db.session.rollback()
-    report_integrity_failure(exc)
+    report_integrity_failure(exc, force=True)
     db.session.commit()
     return current_app.handle_http_exception(InternalServerError())

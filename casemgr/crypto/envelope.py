@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,10 +19,11 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from casemgr.clock import utcnow
-from casemgr.crypto import ids, keycheck
+from casemgr.crypto import ids, keycheck, rowseal
 from casemgr.crypto.errors import IntegrityFailure, KeyUnavailable
 from casemgr.crypto.keyring import KeyRing
 from casemgr.crypto.models import DataKey
+from casemgr.ops import metrics
 
 DATA_KEY_BYTES = 32
 WRAP_NONCE_BYTES = 12
@@ -33,11 +34,15 @@ _data_keys = DataKey.__table__
 class OpenKey:
     """An unwrapped data key, ready to seal and open values; its repr shows no key."""
 
-    __slots__ = ("aead", "key_id")
+    __slots__ = ("aead", "key_id", "revoked", "row_key")
 
     def __init__(self, key_id: int, raw: bytes) -> None:
         self.key_id = key_id
+        # Set when the key leaves the request's cache (destroyed, forgotten, evicted): values
+        # kept on objects after it opened them are then read again (crypto.fields).
+        self.revoked = False
         self.aead = AESGCM(raw)
+        self.row_key = rowseal.row_key(raw)  # for row seals (crypto.rowseal)
 
     def aead_for(self, key_id: int) -> AESGCM:
         """This key's cipher, for a value that names this key; IntegrityFailure otherwise."""
@@ -59,6 +64,32 @@ class _Destroyed:
 DESTROYED = _Destroyed()
 
 
+class Failed:
+    """Cache marker: the person's key could not be opened (every read re-raises the failure)."""
+
+    __slots__ = ("failure",)
+
+    def __init__(self, failure: IntegrityFailure) -> None:
+        self.failure = failure
+
+    def __repr__(self) -> str:
+        return f"<failed data key {self.failure.reason}>"
+
+
+# Who the data subjects are and which of them the erasure record says were erased: set by
+# crypto.fields from the DataSubject model (this module imports no model but its own).
+SUBJECT_TABLE = "persons"
+erased_by_record: Callable[[Session, list[int]], set[int]] | None = None
+
+
+def _key_failure(person_id: int, reason: str, message: str) -> Failed:
+    return Failed(
+        IntegrityFailure(
+            message, table=SUBJECT_TABLE, column="data_key", row_id=person_id, reason=reason
+        )
+    )
+
+
 def keyring() -> KeyRing:
     """The app's key ring."""
     return current_app.extensions["casemgr.keyring"]
@@ -72,6 +103,7 @@ def wrap(ring: KeyRing, master_key_id: str, person_id: int, raw: bytes) -> bytes
     """Wrap a data key under a master key, bound to the person and the master key id."""
     nonce = os.urandom(WRAP_NONCE_BYTES)
     aead = ring.master_aead(master_key_id)
+    metrics.KEY_OPERATIONS.labels("wrap").inc()
     return nonce + aead.encrypt(nonce, raw, _wrap_aad(person_id, master_key_id))
 
 
@@ -79,6 +111,7 @@ def unwrap(ring: KeyRing, master_key_id: str, person_id: int, wrapped: bytes) ->
     """Unwrap a data key; IntegrityFailure if it is not this person's under this master key."""
     aead = ring.master_aead(master_key_id)
     wrapped = bytes(wrapped)
+    metrics.KEY_OPERATIONS.labels("unwrap").inc()
     try:
         return aead.decrypt(
             wrapped[:WRAP_NONCE_BYTES],
@@ -105,11 +138,17 @@ def _cache(session: Session) -> dict[int, Any]:
     return cache
 
 
+def _revoke(value: Any) -> None:
+    if isinstance(value, OpenKey):
+        value.revoked = True
+
+
 def _remember(session: Session, person_id: int, value: Any) -> None:
     cache = _cache(session)
     if len(cache) >= CACHE_LIMIT:
         for stale in list(cache)[: CACHE_LIMIT // 2]:
-            del cache[stale]
+            _revoke(cache.pop(stale))
+    _revoke(cache.get(person_id))
     cache[person_id] = value
 
 
@@ -125,9 +164,11 @@ def forget(session: Session | None = None, person_id: int | None = None) -> None
     if cache is None:
         return
     if person_id is None:
+        for value in cache.values():
+            _revoke(value)
         cache.clear()
     else:
-        cache.pop(person_id, None)
+        _revoke(cache.pop(person_id, None))
 
 
 # -- creating, opening and destroying ------------------------------------------------------
@@ -158,31 +199,59 @@ def new_data_keys(session: Session, person_ids: list[int]) -> list[dict[str, Any
     return rows
 
 
-def _open_row(ring: KeyRing, row: Any) -> OpenKey | _Destroyed:
-    if row.destroyed_at is not None or row.wrapped_key is None:
-        return DESTROYED
-    raw = unwrap(ring, row.master_key_id, row.person_id, row.wrapped_key)
+def _open_row(ring: KeyRing, row: Any, erased: bool) -> OpenKey | _Destroyed | Failed:
+    """Open one data_keys row. A destroyed key counts only with the erasure record behind it."""
+    if row.wrapped_key is None or row.destroyed_at is not None:
+        if row.wrapped_key is None and row.destroyed_at is not None and erased:
+            return DESTROYED
+        if row.wrapped_key is None:
+            return _key_failure(row.person_id, "null key", "data key is NULL without erasure")
+        return _key_failure(row.person_id, "key state", "data key marked destroyed but present")
+    try:
+        raw = unwrap(ring, row.master_key_id, row.person_id, row.wrapped_key)
+    except KeyUnavailable:
+        return _key_failure(row.person_id, "unknown master key", "master key is not available")
+    except IntegrityFailure:
+        return _key_failure(row.person_id, "bad key", "wrapped data key failed to authenticate")
     return OpenKey(row.id, raw)
 
 
-def open_key(session: Session, person_id: int) -> OpenKey | _Destroyed:
-    """The person's unwrapped data key (at most one unwrap per request), or DESTROYED."""
-    found = _cache(session).get(person_id)
-    if found is not None:
-        return found
+def _erased(session: Session, rows: list[Any]) -> set[int]:
+    destroyed = [row.person_id for row in rows if row.wrapped_key is None]
+    if not destroyed or erased_by_record is None:
+        return set()
     with session.no_autoflush:
-        row = session.execute(
-            sa.select(_data_keys).where(_data_keys.c.person_id == person_id)
-        ).first()
-    if row is None:
-        raise KeyUnavailable("no data key for this person")
-    value = _open_row(keyring(), row)
-    _remember(session, person_id, value)
-    return value
+        return erased_by_record(session, destroyed)
+
+
+def open_key(session: Session, person_id: int) -> OpenKey | _Destroyed:
+    """The person's unwrapped data key (at most one unwrap per request), or DESTROYED.
+
+    Raises IntegrityFailure (reason "null key", "key state", "unknown master key", "bad key"
+    or "missing key") when the key cannot be opened; the failure is cached for the request.
+    """
+    found = _cache(session).get(person_id)
+    if found is None:
+        with session.no_autoflush:
+            row = session.execute(
+                sa.select(_data_keys).where(_data_keys.c.person_id == person_id)
+            ).first()
+        if row is None:
+            found = _key_failure(person_id, "missing key", "no data key for this person")
+        else:
+            found = _open_row(keyring(), row, person_id in _erased(session, [row]))
+        _remember(session, person_id, found)
+    if isinstance(found, Failed):
+        raise found.failure
+    return found
 
 
 def preload(session: Session, person_ids: Iterable[int]) -> None:
-    """Unwrap the data keys of many persons with one query (list pages, search results)."""
+    """Unwrap the data keys of many persons with one query (list pages, search results).
+
+    Never raises for one person's key: a key that cannot be opened is cached as failed, and
+    raises only when one of that person's values is read.
+    """
     cache = _cache(session)
     wanted = {pid for pid in person_ids if pid is not None and pid not in cache}
     if not wanted:
@@ -192,8 +261,15 @@ def preload(session: Session, person_ids: Iterable[int]) -> None:
         rows = session.execute(
             sa.select(_data_keys).where(_data_keys.c.person_id.in_(sorted(wanted)))
         ).all()
+    erased = _erased(session, rows)
     for row in rows:
-        _remember(session, row.person_id, _open_row(ring, row))
+        _remember(session, row.person_id, _open_row(ring, row, row.person_id in erased))
+    for person_id in wanted.difference(row.person_id for row in rows):
+        _remember(
+            session,
+            person_id,
+            _key_failure(person_id, "missing key", "no data key for this person"),
+        )
 
 
 def destroy(session: Session, person_id: int) -> bool:
@@ -212,4 +288,5 @@ def destroy(session: Session, person_id: int) -> bool:
         .values(wrapped_key=None, destroyed_at=utcnow())
     )
     _remember(session, person_id, DESTROYED)
+    metrics.KEY_OPERATIONS.labels("destroy").inc()
     return result.rowcount == 1

@@ -20,15 +20,20 @@ class IntegrityFailure(CryptoError):
         table: str | None = None,
         column: str | None = None,
         row_id: int | None = None,
+        reason: str = "bad value",
     ) -> None:
         super().__init__(message)
         self.table = table
         self.column = column
         self.row_id = row_id
+        # A short code for the audit trail and the alert ("bad value", "row seal", "null key" ...).
+        self.reason = reason
 
-    def located(self, table: str, column: str, row_id: int | None) -> IntegrityFailure:
+    def located(self, table: str, column: str | None, row_id: int | None) -> IntegrityFailure:
         """Return the same failure, naming where the value lives."""
-        return IntegrityFailure(str(self), table=table, column=column, row_id=row_id)
+        return IntegrityFailure(
+            str(self), table=table, column=column, row_id=row_id, reason=self.reason
+        )
 
 
 class KeyUnavailable(CryptoError):

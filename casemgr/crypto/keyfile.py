@@ -74,7 +74,7 @@ def new_key_document() -> dict[str, Any]:
 def write_key_document(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
     """Write the key document atomically with mode 0600 (never readable by group or others)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from casemgr.crypto.errors import KeyUnavailable
 from casemgr.crypto.keyfile import KeyEntry, KeyFileError, KeyMaterial, load_key_file
+from casemgr.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +97,12 @@ class KeyRing:
             except KeyFileError as exc:
                 # Fail closed at the next start; keep serving with the keys already checked.
                 log.error("key file changed but is refused: %s", exc)
+                metrics.KEY_OPERATIONS.labels("reload_refused").inc()
                 self._signature_seen = signature
                 return False
             self._install(material, signature)
             log.info("key file reloaded")
+            metrics.KEY_OPERATIONS.labels("reload").inc()
             return True
 
     def replace(self, material: KeyMaterial) -> None:

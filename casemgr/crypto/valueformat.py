@@ -1,13 +1,18 @@
-"""Stored value format v1: version, key id, random nonce, AES-256-GCM ciphertext and tag.
+"""Stored value format v2 (and v1, read only by migration 0018 and the known-answer tests).
 
-    blob = version (1 byte, 0x01) || key id (8 bytes, big-endian) || nonce (12 bytes)
-           || AES-256-GCM(data key, nonce, pad(plaintext), aad) (ciphertext || 16-byte tag)
-    aad  = "casemgr/v1" || version || key id || len(table) || table || len(column) || column
-           || row id (8 bytes) || person id (8 bytes)
+    v2 blob = 0x02 || key id (8 bytes, big-endian) || generation (8 bytes, big-endian)
+              || nonce (12 bytes) || AES-256-GCM(data key, nonce, pad(plaintext), aad)
+    v2 aad  = "casemgr/v2" || header (17 bytes) || len(table) || table || len(column) || column
+              || row id (8 bytes) || person id (8 bytes)
+
+    v1 blob = 0x01 || key id (8) || nonce (12) || AES-256-GCM(...)   (no generation)
+    v1 aad  = "casemgr/v1" || header (9 bytes) || the same binding
 
 The associated data binds each value to its table, column, row and person: a value copied
-anywhere else fails to authenticate. Plaintexts are padded (ISO/IEC 7816-4 marker) to a length
-bucket, so that the stored length tells little about the real one.
+anywhere else fails to authenticate. The generation is the row's `enc_version` when the value
+was sealed; the row seal (crypto.rowseal) records every column's header, so an older genuine
+value of the same cell, or a NULL, no longer matches. Plaintexts are padded (ISO/IEC 7816-4
+marker) to a length bucket, so that the stored length tells little about the real one.
 """
 
 from __future__ import annotations
@@ -22,17 +27,25 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from casemgr.crypto.errors import IntegrityFailure
 
 VERSION_1 = 1
-_HEADER = struct.Struct(">BQ")
-HEADER_BYTES = _HEADER.size  # 9
+VERSION_2 = 2
+CURRENT_VERSION = VERSION_2
+_HEADER_V1 = struct.Struct(">BQ")
+_HEADER = struct.Struct(">BQQ")
+HEADER_V1_BYTES = _HEADER_V1.size  # 9
+HEADER_BYTES = _HEADER.size  # 17
 NONCE_BYTES = 12
 TAG_BYTES = 16
 MIN_BLOB_BYTES = HEADER_BYTES + NONCE_BYTES + TAG_BYTES + 1  # padding leaves at least 1 byte
+MIN_BLOB_V1_BYTES = HEADER_V1_BYTES + NONCE_BYTES + TAG_BYTES + 1
 MIN_BUCKET = 32
 POWER_OF_TWO_LIMIT = 1024
-_AAD_PREFIX = b"casemgr/v1"
+_AAD_PREFIX_V1 = b"casemgr/v1"
+_AAD_PREFIX = b"casemgr/v2"
 _U16 = struct.Struct(">H")
 _IDS = struct.Struct(">QQ")
+_BODY_V1 = HEADER_V1_BYTES + NONCE_BYTES
 _BODY = HEADER_BYTES + NONCE_BYTES
+SEALED_PREFIX_BYTES = _BODY  # header and nonce: what the row seal records of each value
 
 
 _names: dict[tuple[str, str], bytes] = {}
@@ -59,9 +72,9 @@ class ValueContext:
         # Everything of the AAD after the header, computed once per value.
         self.binding = _length_prefixed(table, column) + _IDS.pack(row_id, person_id)
 
-    def aad(self, version: int, key_id: int) -> bytes:
-        """The associated data of a value with this header (see the module docstring)."""
-        return _AAD_PREFIX + _HEADER.pack(version, key_id) + self.binding
+    def aad(self, key_id: int, generation: int) -> bytes:
+        """The v2 associated data of a value with this header (see the module docstring)."""
+        return _AAD_PREFIX + _HEADER.pack(VERSION_2, key_id, generation) + self.binding
 
     def __repr__(self) -> str:
         return f"<ValueContext {self.table}.{self.column} row {self.row_id}>"
@@ -107,41 +120,99 @@ def seal(
     plaintext: bytes,
     context: ValueContext,
     *,
+    generation: int,
     nonce: bytes | None = None,
 ) -> bytes:
-    """Encrypt `plaintext` for `context` under the data key `aead` (format v1).
+    """Encrypt `plaintext` for `context` under the data key `aead` (format v2).
 
-    `nonce` is for known-answer vectors only; normal use draws a fresh random one.
+    `generation` is the row's version this value belongs to; `nonce` is for known-answer
+    vectors only: normal use draws a fresh random one.
     """
     if nonce is None:
         nonce = os.urandom(NONCE_BYTES)
-    header = _HEADER.pack(VERSION_1, key_id)
+    header = _HEADER.pack(VERSION_2, key_id, generation)
     aad = _AAD_PREFIX + header + context.binding
     return header + nonce + aead.encrypt(nonce, pad(plaintext), aad)
 
 
+def _as_bytes(blob: object) -> bytes:
+    if isinstance(blob, bytes):
+        return blob
+    if isinstance(blob, bytearray | memoryview):
+        return bytes(blob)
+    raise IntegrityFailure("stored value is not bytes")
+
+
 def key_id_of(blob: bytes) -> int:
-    """The data key id a stored value names; IntegrityFailure if it is not a v1 value."""
-    if not isinstance(blob, bytes):
-        if not isinstance(blob, bytearray | memoryview):
-            raise IntegrityFailure("stored value is not bytes")
-        blob = bytes(blob)
-    if len(blob) < MIN_BLOB_BYTES:
-        raise IntegrityFailure("stored value is too short")
-    version, key_id = _HEADER.unpack_from(blob)
-    if version != VERSION_1:
+    """The data key id a stored value names; IntegrityFailure if it is not a v2 value."""
+    blob = _as_bytes(blob)
+    if len(blob) < MIN_BLOB_BYTES or blob[0] != VERSION_2:
+        if blob[:1] == bytes([VERSION_1]):
+            raise IntegrityFailure("stored value is in the retired format v1")
+        if len(blob) < MIN_BLOB_BYTES:
+            raise IntegrityFailure("stored value is too short")
         raise IntegrityFailure("stored value has an unknown format version")
-    return key_id
+    return _HEADER.unpack_from(blob)[1]
 
 
 def open_value(aead_for: Callable[[int], AESGCM], blob: bytes, context: ValueContext) -> bytes:
-    """Decrypt a stored value; raise IntegrityFailure (and nothing else) if it is not genuine."""
+    """Decrypt a stored v2 value; raise IntegrityFailure (and nothing else) if not genuine."""
+    blob = _as_bytes(blob)
     key_id = key_id_of(blob)
     view = memoryview(blob)
     aead = aead_for(key_id)
     aad = _AAD_PREFIX + view[:HEADER_BYTES].tobytes() + context.binding
     try:
         padded = aead.decrypt(view[HEADER_BYTES:_BODY], view[_BODY:], aad)
+    except InvalidTag:
+        raise IntegrityFailure() from None
+    return unpad(padded)
+
+
+# -- format v1: read by migration 0018 (and written by its downgrade) and the vectors only ----
+# The running app refuses v1 values: they carry no generation, so accepting them would let an
+# old value come back unnoticed (docs/encryption.md, section 3).
+
+
+def seal_v1(
+    aead: AESGCM,
+    key_id: int,
+    plaintext: bytes,
+    context: ValueContext,
+    *,
+    nonce: bytes | None = None,
+) -> bytes:
+    """Encrypt in the retired format v1 (migration downgrade and known-answer vectors)."""
+    if nonce is None:
+        nonce = os.urandom(NONCE_BYTES)
+    header = _HEADER_V1.pack(VERSION_1, key_id)
+    return (
+        header
+        + nonce
+        + aead.encrypt(nonce, pad(plaintext), _AAD_PREFIX_V1 + header + context.binding)
+    )
+
+
+def key_id_of_v1(blob: bytes) -> int:
+    """The data key id a v1 value names; IntegrityFailure if it is not a v1 value."""
+    blob = _as_bytes(blob)
+    if len(blob) < MIN_BLOB_V1_BYTES:
+        raise IntegrityFailure("stored value is too short")
+    version, key_id = _HEADER_V1.unpack_from(blob)
+    if version != VERSION_1:
+        raise IntegrityFailure("stored value is not in format v1")
+    return key_id
+
+
+def open_v1(aead_for: Callable[[int], AESGCM], blob: bytes, context: ValueContext) -> bytes:
+    """Decrypt a v1 value (migration 0018 and the known-answer vectors only)."""
+    blob = _as_bytes(blob)
+    key_id = key_id_of_v1(blob)
+    view = memoryview(blob)
+    aead = aead_for(key_id)
+    aad = _AAD_PREFIX_V1 + view[:HEADER_V1_BYTES].tobytes() + context.binding
+    try:
+        padded = aead.decrypt(view[HEADER_V1_BYTES:_BODY_V1], view[_BODY_V1:], aad)
     except InvalidTag:
         raise IntegrityFailure() from None
     return unpad(padded)

@@ -19,12 +19,13 @@ from casemgr.audit.models import AlertStatus, AuditEvent
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case, CaseEvent, CaseEventKind
-from casemgr.cases.queries import own_case_clause, visible_cases
+from casemgr.cases.queries import case_ids, cases_by_ids, visible_cases
 from casemgr.cases.transfers import incoming_rows, incoming_transfers
 from casemgr.cases.workflow import Status
 from casemgr.clock import local_date, utcnow
 from casemgr.crypto import envelope
 from casemgr.extensions import db
+from casemgr.intake import queries as intake_queries
 from casemgr.rules import tasks
 from casemgr.supervision import queries as supervision
 from casemgr.support.queries import referral_list
@@ -53,6 +54,14 @@ def item(statement: Select, *, scalars: bool = True, limit: int = SHORT_LIST) ->
     return Item(count_of(statement), list(result.scalars() if scalars else result))
 
 
+def case_item(statement: Select, *, limit: int = SHORT_LIST) -> Item:
+    """item() for a select of cases: the ids of the first rows first (narrow rows, in the full
+    page's order), then those cases with what they show. PostgreSQL would otherwise join every
+    case in scope to its person, unit and owner before keeping five of them."""
+    ids = case_ids(statement)
+    return Item(count_of(ids), cases_by_ids(list(db.session.scalars(ids.limit(limit)))))
+
+
 # -- social worker ---------------------------------------------------------------------------
 
 
@@ -66,8 +75,8 @@ def returned_plans(user: User) -> Select:
         .scalar_subquery()
     )
     return (
-        visible_cases(user)
-        .where(own_case_clause(user), Case.status == Status.DETAILED_ASSESSMENT)
+        visible_cases(user, own_only=True)
+        .where(Case.status == Status.DETAILED_ASSESSMENT)
         .join(CaseEvent, CaseEvent.id == latest)
         .where(CaseEvent.code == "return_plan")
         .add_columns(CaseEvent)
@@ -96,10 +105,12 @@ class WorkerHome:
     returned: Item
     referrals: Item
     recent: Item
+    intake: Item  # reports waiting for a decision in the worker's communes
 
 
 def worker_home(user: User, now: dt.datetime) -> WorkerHome:
-    """Task count, tasks due today and overdue, returned plans, waiting referrals, recent cases."""
+    """Task count, tasks due today and overdue, returned plans, waiting referrals, recent cases,
+    intake reports waiting."""
     mine = tasks.tasks_query(user, mine=True, now=now)
     today = item(tasks.tasks_query(user, mine=True, due_today=True, now=now), scalars=False)
     late = tasks.tasks_query(user, overdue_only=True, now=now)
@@ -113,7 +124,8 @@ def worker_home(user: User, now: dt.datetime) -> WorkerHome:
         overdue=Item(overdue_item.count, tasks.as_tasks(overdue_item.rows)),
         returned=returned,
         referrals=item(referral_list(user, local_date(now), waiting_only=True), scalars=False),
-        recent=item(recent_cases(user)),
+        recent=case_item(recent_cases(user)),
+        intake=item(intake_queries.waiting(user)),
     )
     # The page names cases and shows return comments: read like a list of cases.
     supervision.audit_list(user, "home page")
@@ -131,6 +143,7 @@ class SupervisorHome:
     overdue_by_worker: list[tuple[int, str, int]]
     alerts: Item
     transfers: Item
+    intake: Item  # reports waiting for a decision in the supervised units
 
     @property
     def overdue_total(self) -> int:
@@ -139,13 +152,15 @@ class SupervisorHome:
 
 
 def supervisor_home(user: User, now: dt.datetime) -> SupervisorHome:
-    """Approvals waiting, overdue deadlines per worker, open alerts, transfers waiting."""
+    """Approvals waiting, overdue deadlines per worker, open alerts, transfers and intake
+    reports waiting."""
     transfers = item(incoming_transfers(user), scalars=False)
     home = SupervisorHome(
-        approvals=item(supervision.approvals(user)),
+        approvals=case_item(supervision.approvals(user)),
         overdue_by_worker=supervision.overdue_by_worker(user, now),
         alerts=open_alerts(user),
         transfers=Item(transfers.count, incoming_rows(user, transfers.rows)),
+        intake=item(intake_queries.waiting(user)),
     )
     supervision.audit_list(user, "home page")
     return home
@@ -161,10 +176,23 @@ def open_alerts(user: User) -> Item:
 
 
 def last_verification() -> AuditEvent | None:
-    """The latest chain verification recorded in the trail (by the CLI or a user)."""
+    """The latest chain verification recorded in the trail.
+
+    A full one (by the CLI or a user), or a failed tail check by the app's automatic
+    checkpoints (channel "system"); a passed tail check is the checkpoint itself.
+    """
+    return _last_event("audit.verify")
+
+
+def last_checkpoint() -> AuditEvent | None:
+    """The latest signed checkpoint: the events before it were verified when it was signed."""
+    return _last_event("audit.checkpoint")
+
+
+def _last_event(action: str) -> AuditEvent | None:
     return db.session.scalar(
         select(AuditEvent)
-        .where(AuditEvent.action == "audit.verify")
+        .where(AuditEvent.action == action)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     )
@@ -176,11 +204,14 @@ class AuditorHome:
 
     alerts: Item
     verification: AuditEvent | None
+    checkpoint: AuditEvent | None
 
 
 def auditor_home(user: User) -> AuditorHome:
-    """Open alerts and the last chain verification."""
-    return AuditorHome(alerts=open_alerts(user), verification=last_verification())
+    """Open alerts, the last chain verification and the last signed checkpoint."""
+    return AuditorHome(
+        alerts=open_alerts(user), verification=last_verification(), checkpoint=last_checkpoint()
+    )
 
 
 # -- administrator ---------------------------------------------------------------------------

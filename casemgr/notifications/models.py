@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.cases.models import Case
@@ -25,18 +25,26 @@ class NotificationKind(enum.StrEnum):
     CASE_ASSIGNED = "case_assigned"
     CASE_REASSIGNED = "case_reassigned"
     BREAK_GLASS = "break_glass"
+    DUE_TOMORROW = "due_tomorrow"
+    OVERDUE = "overdue"
 
 
 class Notification(Base):
     """Tells one user that an event of `kind` happened to a case; read once `read_at` is set."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_id_read_at", "user_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+        # A reminder is sent once per deadline, kind and person (the daily duty may run again).
+        UniqueConstraint("user_id", "kind", "deadline_id"),
+    )
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     kind: Mapped[NotificationKind] = mapped_column(value_enum(NotificationKind, 30))
     case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id"), index=True)
+    # Reminders only: the deadline they are about (None for every other kind).
+    deadline_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("deadlines.id"))
     created_at: Mapped[timestamp]
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

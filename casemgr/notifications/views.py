@@ -27,6 +27,8 @@ KIND_LABELS = {
     K.CASE_ASSIGNED: _l("Case assigned to you"),
     K.CASE_REASSIGNED: _l("Case reassigned to you"),
     K.BREAK_GLASS: _l("Emergency access to your case"),
+    K.DUE_TOMORROW: _l("A task is due tomorrow"),
+    K.OVERDUE: _l("A task is overdue"),
 }
 
 

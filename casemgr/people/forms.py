@@ -12,11 +12,12 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from casemgr.people.identity import ConsentRule
 from casemgr.people.models import ErasureReason
 from casemgr.web import validators as v
-from casemgr.web.forms import Form, choose, fact_choices
+from casemgr.web.forms import CheckboxesField, Form, choices, choose, fact_choices, id_or_none
 
 REASON_LABELS = {
     ErasureReason.SUBJECT_REQUEST: _l("The person asked to be erased"),
@@ -58,6 +59,19 @@ CONSENT_SCOPE_LABELS = {
     "transfer": _l("Moving the case to another unit"),
 }
 CONSENT_GIVER_LABELS = {"subject": _l("The person"), "guardian": _l("Parent or guardian")}
+# Why these givers, for the person's age (DOMAIN.md §3; identity.consent_givers_needed).
+CONSENT_RULE_LABELS = {
+    ConsentRule.ADULT: _l("This person is 16 or older: they give their own consent."),
+    ConsentRule.AGE_UNKNOWN: _l(
+        "The age is not recorded, so the person gives their own consent; if this is a child, "
+        "record the year of birth first."
+    ),
+    ConsentRule.CHILD_WITH_OWN_CONSENT: _l(
+        "A child aged 7 or more gives their own consent as well as a parent or guardian: "
+        "record both."
+    ),
+    ConsentRule.YOUNG_CHILD: _l("A child under 7: a parent or guardian gives consent for them."),
+}
 
 
 class PersonForm(Form):
@@ -142,6 +156,30 @@ class ConsentForm(Form):
     relative_id = SelectField(_l("Guardian"), coerce=int, validate_choice=False)
     given_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
     submit = SubmitField(_l("Record consent"))
+
+
+class ConsentsForm(Form):
+    """Consent to several scopes by every giver the person's age requires, in one submission.
+
+    The view sets the givers (only those required) and the guardians on record."""
+
+    scopes = CheckboxesField(_l("Consent to"), choices=choices(CONSENT_SCOPE_LABELS))
+    givers = CheckboxesField(_l("Given by"))
+    relative_id = SelectField(_l("Which parent or guardian"), coerce=id_or_none)
+    given_on = DateField(
+        _l("Date the consent was given"), validators=[DataRequired(), v.past_date()]
+    )
+    submit = SubmitField(_l("Record consent"))
+
+    def validate_scopes(self, field: CheckboxesField) -> None:
+        """At least one scope (a group of checkboxes has no "required" of its own)."""
+        if not field.data:
+            raise ValidationError(str(_l("Tick at least one thing the consent covers.")))
+
+    def validate_givers(self, field: CheckboxesField) -> None:
+        """At least one giver."""
+        if not field.data:
+            raise ValidationError(str(_l("Tick who gave the consent.")))
 
 
 class WithdrawConsentForm(Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterable
 
 from casemgr.crypto import normalise
@@ -100,3 +101,23 @@ def missing_consents(
     """Who still has to consent to `scope` on `day` (empty when consent is complete)."""
     given = {c.given_by for c in consents if c.scope == scope and c.in_force_on(day)}
     return consent_givers_needed(age) - given
+
+
+class ConsentRule(enum.StrEnum):
+    """Which rule of consent_givers_needed applies, so that a page can say why."""
+
+    ADULT = "adult"  # 16 or more: the person alone
+    AGE_UNKNOWN = "age_unknown"  # no birth year: treated as an adult, the person alone
+    CHILD_WITH_OWN_CONSENT = "child_7_plus"  # 7 to 15: the child and a parent or guardian
+    YOUNG_CHILD = "young_child"  # under 7: a parent or guardian
+
+
+def consent_rule(age: int | None) -> ConsentRule:
+    """The rule behind consent_givers_needed for this age."""
+    if age is None:
+        return ConsentRule.AGE_UNKNOWN
+    if age >= ADULT_AGE:
+        return ConsentRule.ADULT
+    if age >= CHILD_CONSENT_AGE:
+        return ConsentRule.CHILD_WITH_OWN_CONSENT
+    return ConsentRule.YOUNG_CHILD

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.crypto import normalise
 from casemgr.crypto.blind import BlindIndex
-from casemgr.crypto.fields import DataSubject, EncryptedField, EncryptedModel
+from casemgr.crypto.errors import IntegrityFailure
+from casemgr.crypto.fields import UNREADABLE, DataSubject, EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, UTCDateTime, intpk, timestamp, value_enum
 from casemgr.org.models import Area
 from casemgr.reference.models import Ethnicity
@@ -114,12 +115,19 @@ class Person(DataSubject, Base):
         return " ".join(str(p) for p in parts if p)
 
     def display_name(self) -> str:
-        """What screens call the person: the name, or the identifier code if pseudonymous."""
-        if self.is_erased:
-            return str(self.surname)  # the explicit "erased" marker
-        if self.is_pseudonymous:
-            return str(self.uic or f"#{self.id}")
-        return self.full_name() or f"#{self.id}"
+        """What screens call the person: the name, or the identifier code if pseudonymous.
+
+        A person whose values fail their integrity check (audited once) shows as
+        "[unreadable]": lists that include them keep working.
+        """
+        try:
+            if self.is_erased:
+                return str(self.surname)  # the explicit "erased" marker
+            if self.is_pseudonymous:
+                return str(self.uic or f"#{self.id}")
+            return self.full_name() or f"#{self.id}"
+        except IntegrityFailure:
+            return str(UNREADABLE)
 
     def age_in(self, year: int) -> int | None:
         """Age reached in the given year (from the birth year, exact or estimated)."""

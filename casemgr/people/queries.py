@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from casemgr.audit import record
 from casemgr.crypto import blind, envelope, normalise
+from casemgr.crypto.errors import IntegrityFailure
 from casemgr.extensions import db
 from casemgr.people.models import ErasureRequest, ErasureStatus, Person, Sex
 
@@ -42,14 +43,15 @@ def find_persons_by(
     phone: str | None = None,
     birth_year: int | None = None,
     sex: Sex | None = None,
-    within: Select | None = None,
+    within: ColumnElement[bool] | None = None,
     limit: int = 50,
 ) -> list[Person]:
     """Persons matching every criterion given, exact-diacritic name matches first.
 
     `name` matches every word in any order (or, with whole_name, the whole folded name).
-    `within` is a select of the person ids the caller may show (its scope): applied in SQL
-    before the candidate cap, so a common name never crowds out the caller's own persons.
+    `within` is the condition on persons the caller may show (its scope): applied in SQL,
+    to the blind-index candidates only (never a set of every person in scope), before the
+    candidate cap, so a common name never crowds out the caller's own persons.
     Blind-index candidates are confirmed after decryption, so truncation collisions never
     show an unrelated person. The search is audited with the criteria names, never values.
     """
@@ -88,14 +90,23 @@ def find_persons_by(
     if sex is not None:
         statement = statement.where(Person.sex == Sex(sex))
     if within is not None:
-        statement = statement.where(Person.id.in_(within))
+        statement = statement.where(within)
     # Ranking needs the plaintexts, so up to CANDIDATE_CAP candidates are decrypted; a name so
     # common that it matches more should be narrowed (birth year, sex, id or phone).
     rows = list(db.session.scalars(statement.order_by(Person.id).limit(CANDIDATE_CAP)))
     envelope.preload(db.session, [p.id for p in rows])
-    confirmed = [p for p in rows if all(_confirms(p, i, t) for i, t in checks)]
+    confirmed = [p for p in rows if _confirmed(p, checks)]
     confirmed.sort(key=lambda p: (_rank(p, name), p.id))
     return confirmed[:limit]
+
+
+def _confirmed(person: Person, checks: list[tuple[str, list[str]]]) -> bool:
+    """Whether every term matches; a candidate whose values fail their integrity check cannot
+    be confirmed and is left out (the failure is audited and alerted when read)."""
+    try:
+        return all(_confirms(person, index, terms) for index, terms in checks)
+    except IntegrityFailure:
+        return False
 
 
 def _confirms(person: Person, index_name: str, terms: list[str]) -> bool:
@@ -158,7 +169,7 @@ def search_persons(user: Any, term: str) -> tuple[str, list[Person]]:
     from casemgr.people.access import visible_persons_condition
 
     kind = classify(term)
-    within = select(Person.id).where(visible_persons_condition(user))
+    within = visible_persons_condition(user)
     if kind == "number":  # a case number: its person, if the user may see the case
         from casemgr.cases.models import Case
         from casemgr.cases.queries import visible_cases
@@ -170,9 +181,7 @@ def search_persons(user: Any, term: str) -> tuple[str, list[Person]]:
             .with_only_columns(Case.person_id)
         )
         persons = db.session.scalars(
-            select(Person).where(
-                Person.id.in_(person_ids), Person.id.in_(within), Person.erased_at.is_(None)
-            )
+            select(Person).where(Person.id.in_(person_ids), within, Person.erased_at.is_(None))
         )
         return kind, list(persons)
     return kind, find_persons_by(user, **{kind: term}, within=within, limit=SEARCH_LIMIT)

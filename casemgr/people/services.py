@@ -211,14 +211,30 @@ def _decide(actor: Any, request: ErasureRequest, status: ErasureStatus) -> None:
 
 
 def confirm_erasure(actor: Any, request: ErasureRequest) -> Person:
-    """Second step, by another authorised user: destroy the person's data key (crypto-shred).
+    """Second step, by another authorised user: decide, then erase at once (CLI and tests;
+    the web page decides and lets a background job erase, casemgr.jobs.kinds)."""
+    decide_erasure(actor, request)
+    return carry_out_erasure(actor, request)
+
+
+def decide_erasure(actor: Any, request: ErasureRequest) -> None:
+    """Record the second user's confirmation (four eyes); the erasure itself follows."""
+    _decide(actor, request, ErasureStatus.CONFIRMED)
+    db.session.flush()
+
+
+def carry_out_erasure(actor: Any, request: ErasureRequest) -> Person:
+    """Destroy the person's data key (crypto-shred) for a confirmed request.
 
     Every value sealed under that key, in any table and in every backup, becomes unreadable
     once no copy of the wrapped key can be unwrapped; the row stays as a tombstone. The
     ciphertexts and search entries kept here are removed as well.
     """
-    _decide(actor, request, ErasureStatus.CONFIRMED)
+    if request.status != ErasureStatus.CONFIRMED:
+        raise ErasureError("erasure not confirmed")
     person = db.session.get(Person, request.person_id)
+    if person.is_erased:
+        return person  # a second delivery of the same job
     envelope.destroy(db.session, person.id)
     forget_plaintexts(person)
     for column in Person.encrypted_columns():

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -24,17 +25,29 @@ from casemgr import clock
 from casemgr.auth.roles import Action
 from casemgr.cases.models import Case
 from casemgr.crypto import envelope
+from casemgr.crypto.fields import ensure_readable
 from casemgr.extensions import db
+from casemgr.jobs import services as job_services
+from casemgr.jobs.kinds import ERASURE
 from casemgr.org.models import Unit
 from casemgr.org.queries import communes_for_units
-from casemgr.people import access, duplicates, identity, queries, registration, services
+from casemgr.people import (
+    access,
+    consents,
+    duplicates,
+    identity,
+    queries,
+    registration,
+    services,
+)
 from casemgr.people.forms import (
     CONSENT_GIVER_LABELS,
+    CONSENT_RULE_LABELS,
     CONSENT_SCOPE_LABELS,
     REASON_LABELS,
     RELATIONSHIP_LABELS,
     SEX_LABELS,
-    ConsentForm,
+    ConsentsForm,
     DecisionForm,
     ErasureRequestForm,
     LinkForm,
@@ -44,9 +57,9 @@ from casemgr.people.forms import (
     WithdrawConsentForm,
 )
 from casemgr.people.models import ErasureRequest
-from casemgr.people.relations import Consent, ConsentScope, Relative
+from casemgr.people.relations import Consent, ConsentGiver, ConsentScope, Relative
 from casemgr.web.access import requires, user_may
-from casemgr.web.forms import field_error
+from casemgr.web.forms import field_error, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -109,13 +122,20 @@ def _decide(confirm: bool):
     access.load_erasable_person(current_user, erasure.person_id)  # 404 outside the user's scope
     try:
         if confirm:
-            services.confirm_erasure(current_user, erasure)
+            # The decision is taken now; the erasure itself is a background job.
+            services.decide_erasure(current_user, erasure)
+            job_services.start_job(current_user, ERASURE, {"request_id": erasure.id})
         else:
             services.cancel_erasure(current_user, erasure)
     except services.PersonError as exc:
         _flash_error(exc)
     else:
-        flash(_("Person erased.") if confirm else _("Request cancelled."), "success")
+        flash(
+            _("Erasure confirmed: it is carried out in the background.")
+            if confirm
+            else _("Request cancelled."),
+            "success",
+        )
     return redirect(url_for("people.erasure_requests"))
 
 
@@ -311,6 +331,10 @@ def _register(form: PersonForm, area_id: int | None, exact: duplicates.Exact):
         form.national_id.data, person.birth_year, person.sex
     ):
         flash(str(ID_WARNINGS[warning]), "warning")
+    intake_id = request.args.get("intake", "")
+    if intake_id.isascii() and intake_id.isdigit() and len(intake_id) < 10:  # a report's child
+        flash(_("Registered. Now open the case for the report."), "success")
+        return redirect(url_for("intake.open_case", report_id=intake_id, person_id=person.id))
     flash(_("Registered. Record consent and relatives, then open a case."), "success")
     return redirect(url_for("people.detail", person_id=person.id))
 
@@ -328,28 +352,31 @@ ID_WARNINGS = {
 @bp.route("/<int:person_id>")
 @requires(Action.VIEW_CASES)
 def detail(person_id: int):
-    return _detail_page(access.load_person(current_user, person_id))
+    person = access.load_person(current_user, person_id)
+    ensure_readable(person)  # a tampered person is refused here (audited), never shown in part
+    return _detail_page(person)
 
 
 def _detail_page(
     person,
     relative_form: RelativeForm | None = None,
-    consent_form: ConsentForm | None = None,
+    consent_form: ConsentsForm | None = None,
     status: int = 200,
 ):
     """The person page; a refused relative or consent comes back with what was typed."""
     from casemgr.cases.queries import visible_cases
 
     relatives = registration.relatives_of(person, with_voided=True)
-    consents = registration.consents_of(person, with_voided=True)
-    current_consents = [c for c in consents if c.is_current]
-    consent_form = consent_form or ConsentForm(formdata=None, given_on=clock.today())
-    consent_form.relative_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(r.id, r.name) for r in relatives if r.is_guardian and r.is_current
-    ]
+    consents_shown = registration.consents_of(person, with_voided=True)
+    current_consents = [c for c in consents_shown if c.is_current]
     age = person.age_in(clock.today().year)
-    missing = {
-        scope: identity.missing_consents(current_consents, scope, age, clock.today())
+    consent_form = _prepare_consents_form(consent_form or ConsentsForm(formdata=None), person)
+    missing = {  # the givers in the form's order: the person first
+        scope: [
+            giver
+            for giver in ConsentGiver
+            if giver in identity.missing_consents(current_consents, scope, age, clock.today())
+        ]
         for scope in ConsentScope
     }
     cases = db.session.scalars(
@@ -361,8 +388,9 @@ def _detail_page(
         "people/detail.html",
         person=person,
         relatives=relatives,
-        consents=consents,
+        consents=consents_shown,
         missing=missing,
+        consent_rule=CONSENT_RULE_LABELS[identity.consent_rule(age)],
         cases=cases,
         linked=registration.linked_ids(person),
         relative_form=relative_form or RelativeForm(formdata=None),
@@ -384,6 +412,7 @@ def edit(person_id: int):
     person = access.load_person(current_user, person_id)
     if person.is_erased:
         abort(404)
+    ensure_readable(person)
     form = PersonForm()
     _prepare_person_form(form)
     del form.unit_id, form.is_pseudonymous, form.mother_given_name, form.different_person
@@ -468,28 +497,92 @@ def add_relative(person_id: int):
     return redirect(url_for("people.detail", person_id=person.id))
 
 
+def _prepare_consents_form(form: ConsentsForm, person) -> ConsentsForm:
+    """Offer exactly the givers the person's age requires, and their current guardians."""
+    needed = identity.consent_givers_needed(person.age_in(clock.today().year))
+    form.givers.choices = [
+        SelectChoice(str(giver), CONSENT_GIVER_LABELS[giver])
+        for giver in ConsentGiver
+        if giver in needed
+    ]
+    form.relative_id.choices = starting_empty(
+        (
+            SelectChoice(r.id, r.name)
+            for r in registration.relatives_of(person)
+            if r.is_guardian and r.is_current
+        ),
+        empty="",
+    )
+    return form
+
+
+CONSENT_ERRORS = {
+    "no scope": _l("Tick at least one thing the consent covers."),
+    "no giver": _l("Tick who gave the consent."),
+    "no date": _l("Enter the date the consent was given."),
+    "date in the future": _l("A consent cannot be dated in the future."),
+    "guardian consent needs a guardian": _l("Choose the parent or guardian who gave consent."),
+}
+GIVER_LEFT_OUT = {
+    (ConsentGiver.SUBJECT, identity.ConsentRule.CHILD_WITH_OWN_CONSENT): _l(
+        "A child aged 7 or more must also give their own consent to: %(scopes)s. Tick “%(giver)s”."
+    ),
+    ConsentGiver.SUBJECT: _l(
+        "The person must give their own consent to: %(scopes)s. Tick “%(giver)s”."
+    ),
+    ConsentGiver.GUARDIAN: _l(
+        "A parent or guardian must also consent for the child to: %(scopes)s. Tick “%(giver)s”."
+    ),
+}
+NO_GUARDIAN = _l(
+    "No parent or guardian is on record: add them under “Relatives and guardians” first."
+)
+
+
+def _refuse_consents(form: ConsentsForm, person, exc: consents.ConsentRefused) -> None:
+    """Put each of the service's refusals under the field it concerns."""
+    rule = identity.consent_rule(person.age_in(clock.today().year))
+    for name, code in exc.problems.items():
+        if code != "required giver left out":
+            message = CONSENT_ERRORS[code]
+            if name == "relative_id" and len(form.relative_id.choices) < 2:
+                message = NO_GUARDIAN
+            field_error(form[name], message)
+    for giver, scopes in exc.missing.items():
+        text = GIVER_LEFT_OUT.get((giver, rule), GIVER_LEFT_OUT[giver])
+        listed = ", ".join(str(CONSENT_SCOPE_LABELS[scope]) for scope in scopes)
+        field_error(form.givers, text % {"scopes": listed, "giver": CONSENT_GIVER_LABELS[giver]})
+
+
 @bp.route("/<int:person_id>/consents", methods=["POST"])
 @requires(Action.EDIT_CASES)
 def add_consent(person_id: int):
+    """Record consent to every ticked scope by every ticked giver, in one submission."""
     person = access.load_person(current_user, person_id)
-    form = ConsentForm()
-    form.relative_id.choices = []
+    form = _prepare_consents_form(ConsentsForm(), person)
     if not form.validate_on_submit():
         return _detail_page(person, consent_form=form, status=400)
     relative = db.session.get(Relative, form.relative_id.data) if form.relative_id.data else None
     try:
-        registration.record_consent(
+        recorded = consents.record_consents(
             current_user,
             person,
-            scope=form.scope.data,
-            given_by=form.given_by.data,
+            scopes=form.scopes.data,
+            givers=form.givers.data,
             given_on=form.given_on.data,
             relative=relative,
+            today=clock.today(),
         )
+    except consents.ConsentRefused as exc:
+        _refuse_consents(form, person, exc)
+        return _detail_page(person, consent_form=form, status=400)
     except services.PersonError as exc:
-        field_error(form.relative_id, _person_error(exc))
-        return _detail_page(person, consent_form=form, status=409)
-    flash(_("Consent recorded."), "success")
+        flash(_person_error(exc), "danger")
+        return redirect(url_for("people.detail", person_id=person.id))
+    flash(
+        ngettext("%(num)d consent recorded.", "%(num)d consents recorded.", len(recorded)),
+        "success",
+    )
     return redirect(url_for("people.detail", person_id=person.id))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -26,10 +28,20 @@ def report_table(user: User, report: str, query: Query) -> Table:
     return tables.build(user, query)
 
 
-def all_tables(user: User, query: Query) -> list[Table]:
-    """The full provincial report for a period: every measure by its standard breakdowns."""
+FULL_REPORT_BREAKDOWNS = 5  # tables per case measure in the full report
+
+
+def full_report_size() -> int:
+    """How many tables the full provincial report holds (a job's progress counts them)."""
+    return len(queries.CASE_MEASURES) * FULL_REPORT_BREAKDOWNS + 3
+
+
+def all_tables(user: User, query: Query, on_table: Callable[[], None] | None = None) -> list[Table]:
+    """The full provincial report for a period: every measure by its standard breakdowns.
+    `on_table` is called after each table (the background job's progress)."""
     period, group = query.period, query.group
-    result = []
+    result: list[Table] = []
+    done = on_table or (lambda: None)
     for measure in queries.CASE_MEASURES:
         for rows, cols in (
             (Dimension.AGE_BAND, Dimension.SEX),
@@ -43,13 +55,17 @@ def all_tables(user: User, query: Query) -> list[Table]:
                 f"{table.title}: {table.row_title} × {table.col_title}"  # "x" is a hidden cell
             )
             result.append(table)
+            done()
     result.append(
         tables.build(user, Query(Measure.SERVICES, Dimension.NONE, Dimension.GROUP, period, group))
     )
+    done()
     result.append(
         tables.build(user, Query(Measure.REFERRALS, Dimension.NONE, Dimension.GROUP, period, group))
     )
+    done()
     result.append(tables.compliance_table(user, period))
+    done()
     return result
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from casemgr.auth.roles import Action
+from casemgr.jobs import kinds
+from casemgr.jobs import services as job_services
 from casemgr.reports import exports, filters, services
 from casemgr.reports.tables import DIMENSION_LABELS, MEASURE_LABELS
 from casemgr.web.access import requires, user_may
+from casemgr.web.pagination import requested_page
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -48,7 +52,7 @@ def monitoring():
 
 def _page_of(table, report: str, query, groups) -> dict:
     """What the report and monitoring pages share: the table's page of rows and the filters."""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = requested_page()
     n_rows = len(table.row_keys)
     pages = max(1, -(-n_rows // PER_PAGE))
     page = min(page, pages)
@@ -97,12 +101,6 @@ def export():
             exports.table_xlsx([services.report_table(current_user, report, query)]),
             exports.XLSX_TYPE,
         )
-    elif file_format == "full.xlsx":
-        data, mimetype = (
-            exports.table_xlsx(services.all_tables(current_user, query)),
-            exports.XLSX_TYPE,
-        )
-        report = "provincial"
     else:
         abort(404)
     exports.record_export(current_user, report, file_format)
@@ -113,59 +111,46 @@ def export():
     )
 
 
+def _job_params(form) -> dict:
+    groups = services.target_groups()
+    report, query = filters.parse(form, {g.code for g in groups})
+    return {"filters": filters.query_args(report, query), "locale": str(get_locale() or "vi")}
+
+
+@bp.post("/full-report")
+@requires(Action.VIEW_REPORTS)
+def full_report():
+    # The full provincial report is long work: a background job builds the workbook.
+    job = job_services.start_job(current_user, kinds.REPORT_WORKBOOK, _job_params(request.form))
+    exports.record_export(current_user, "provincial", "full.xlsx")
+    return redirect(url_for("jobs.detail", key=job.key))
+
+
 @bp.post("/person-list")
 @requires(Action.EXPORT_PERSON_LISTS)
 def person_list():
     # The filters come from the form the report page posts (the same names as its GET).
     if request.form.get("confirm") != "1":
         abort(400)  # the user must acknowledge that the list names people
-    groups = services.target_groups()
-    _report, query = filters.parse(request.form, {g.code for g in groups})
-    job, password = exports.start_person_list(current_user, query.period, query.group)
-    # The password is in this page only: never in a URL, a log or the audit trail.
+    password = exports.generate_password()
+    job = job_services.start_job(
+        current_user, kinds.PERSON_LIST, _job_params(request.form), secret=password
+    )
+    exports.record_export(current_user, "person list", "xlsx (password protected)")
+    # Post-redirect-get: a reload of the page that shows the password starts no other job.
+    return redirect(url_for("reports.person_list_started", key=job.key))
+
+
+@bp.get("/person-list/<key>")
+@requires(Action.EXPORT_PERSON_LISTS)
+def person_list_started(key: str):
+    # The password is in this page only, once: never in a URL, a log, a cookie or the audit
+    # trail (the job's row keeps it sealed until it is shown and the file is written).
+    job = job_services.own_job(current_user, key)
+    if job is None or job.kind != kinds.PERSON_LIST:
+        abort(404)
     return render_template(
         "reports/person_list_started.html",
-        password=password,
-        status_url=url_for("reports.export_status", job=job.id),
-    )
-
-
-@bp.get("/exports/status")
-@requires(Action.EXPORT_PERSON_LISTS)
-def export_status():
-    job = exports.find_job(current_user, request.args.get("job"))
-    if job is None:
-        exports.refuse_job(current_user)
-    state = job.current_state()
-    response = Response(
-        render_template(
-            "reports/export_status.html",
-            job=job,
-            state=state,
-            failure=exports.failure_message(state) if state.get("status") == exports.FAILED else "",
-        )
-    )
-    if state.get("status") == exports.RUNNING:
-        # The page reloads itself while the export runs: an HTTP refresh, no script.
-        response.headers["Refresh"] = "2"
-    return response
-
-
-@bp.get("/exports/download")
-@requires(Action.EXPORT_PERSON_LISTS)
-def export_download():
-    job = exports.find_job(current_user, request.args.get("job"))
-    if (
-        job is None
-        or (job.state() or {}).get("status") != exports.DONE
-        or not job.data_file.exists()
-    ):
-        exports.refuse_job(current_user)
-    exports.record_export(current_user, "person list", "download")
-    return send_file(
-        job.data_file,
-        mimetype=exports.XLSX_TYPE,
-        as_attachment=True,
-        download_name="person-list.xlsx",
-        max_age=0,
+        password=job_services.show_secret_once(job),
+        status_url=url_for("jobs.detail", key=job.key),
     )

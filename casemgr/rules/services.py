@@ -80,6 +80,17 @@ def _forget_rule_versions() -> None:
     db.session.info.pop(_CACHE_KEY, None)
 
 
+@event.listens_for(Session, "after_flush")
+def _forget_after_change(session: Session, flush_context) -> None:
+    # A version or day off written by this flush: the copies are stale from here on, also for
+    # listeners that recompute stored deadlines before the service forgets them itself.
+    changed = (*session.new, *session.deleted)
+    if any(isinstance(obj, DatedRule) for obj in changed):
+        session.info.pop(_CACHE_KEY, None)
+    if any(isinstance(obj, DayOff) for obj in changed):
+        session.info.pop(LOCAL_DAYS_KEY, None)
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, previous_transaction) -> None:
     # A rolled-back version or day off must not live on in the session's copies.

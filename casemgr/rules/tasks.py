@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseTransitionLog, PlanAction, RiskLevel
-from casemgr.cases.queries import own_case_clause, visible_cases
+from casemgr.cases.queries import visible_cases
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.extensions import db
@@ -63,9 +63,7 @@ class Task:
 
 def open_case_ids(user: User, *, mine: bool = False) -> Select:
     """Ids of the open cases the user may see (their own caseload only when `mine`)."""
-    statement = visible_cases(user).where(Case.status != Status.CLOSED)
-    if mine:
-        statement = statement.where(own_case_clause(user))
+    statement = visible_cases(user, own_only=mine).where(Case.status != Status.CLOSED)
     return statement.with_only_columns(Case.id)
 
 

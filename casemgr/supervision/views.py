@@ -10,12 +10,13 @@ from wtforms import SelectChoice
 
 from casemgr.auth.roles import Action
 from casemgr.cases.forms import RISK_LABELS
+from casemgr.cases.queries import case_ids, cases_by_ids
 from casemgr.cases.workflow import STATUS_LABELS
 from casemgr.supervision import queries, services
 from casemgr.supervision.forms import PERIODS, PeriodForm, ReassignForm
 from casemgr.supervision.models import ReassignReason
 from casemgr.web.access import requires
-from casemgr.web.pagination import paginate
+from casemgr.web.pagination import paginate_ids
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -64,7 +65,7 @@ def dashboard():
 @bp.route("/approvals")
 @requires(Action.APPROVE_CASES)
 def approvals():
-    page = paginate(queries.approvals(current_user))
+    page = paginate_ids(case_ids(queries.approvals(current_user)), cases_by_ids)
     queries.audit_list(current_user, "approvals queue")
     return render_template("supervision/approvals.html", page=page)
 
@@ -96,7 +97,7 @@ def reassign():
         else:
             flash(_("%(num)d case(s) reassigned.", num=len(moved)), "success")
             return redirect(url_for("supervision.reassign", worker=worker_id))
-    page = paginate(queries.reassignable_cases(current_user, worker_id))
+    page = paginate_ids(case_ids(queries.reassignable_cases(current_user, worker_id)), cases_by_ids)
     queries.audit_list(current_user, "reassignment list")
     return render_template(
         "supervision/reassign.html",

@@ -26,7 +26,7 @@ from casemgr.support.models import (
     VictimStatus,
 )
 from casemgr.web import validators as v
-from casemgr.web.forms import Form, choices, choose, fact_choices
+from casemgr.web.forms import Form, MoneyField, choices, choose, fact_choices
 
 VICTIM_STATUS_LABELS = {
     VictimStatus.BEING_IDENTIFIED: _l("Being identified"),
@@ -80,7 +80,7 @@ class DeliveryForm(Form):
     partner_id = SelectField(_l("Provided by (partner)"), coerce=int, validators=[Optional()])
     provider = StringField(_l("Or another provider"), validators=[Optional(), Length(max=300)])
     quantity = IntegerField(_l("Quantity"), validators=[Optional(), v.amount(1, 100_000)])
-    amount_vnd = IntegerField(_l("Amount (VND)"), validators=[Optional(), v.amount()])
+    amount_vnd = MoneyField(_l("Amount (VND)"), validators=[Optional(), v.amount()])
     note = TextAreaField(
         _l("Note"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )

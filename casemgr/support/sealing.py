@@ -2,67 +2,17 @@
 
 Person data is sealed under the person's data key (crypto.fields); a service point has no
 person, so its address and contact are sealed under a key derived from the app secret for this
-one purpose (like TOTP seeds), each value bound to its table, column and row.
+one purpose (crypto.sealedtext), each value bound to its table, column and row.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import current_app
-
-from casemgr.crypto.errors import IntegrityFailure
-from casemgr.crypto.fields import report_integrity_failure
-from casemgr.crypto.secretbox import SealError, derive_key, seal, unseal
+from casemgr.crypto import sealedtext
 
 PURPOSE = "casemgr service point contacts"
 
 
-def _key() -> bytes:
-    return derive_key(current_app.extensions["casemgr.keys"].secret_key, PURPOSE)
+class SealedText(sealedtext.SealedText):
+    """A service point's sealed address or contact."""
 
-
-def _aad(table: str, column: str, row_id: int) -> bytes:
-    return f"{table}.{column}:{row_id}".encode()
-
-
-class SealedText:
-    """Descriptor for a text attribute kept sealed in the LargeBinary column `column`.
-
-    The row must have its id before a value is set (the service flushes first), since the
-    ciphertext is bound to it.
-    """
-
-    def __init__(self, column: str) -> None:
-        self.column = column
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
-        if obj is None:
-            return self
-        blob = getattr(obj, self.column)
-        if blob is None:
-            return None
-        try:
-            return unseal(
-                _key(), bytes(blob), _aad(obj.__tablename__, self.column, obj.id)
-            ).decode()
-        except (SealError, UnicodeDecodeError):
-            failure = IntegrityFailure(
-                "sealed value failed to authenticate",
-                table=obj.__tablename__,
-                column=self.column,
-                row_id=obj.id,
-            )
-            report_integrity_failure(failure)
-            raise failure from None
-
-    def __set__(self, obj: Any, value: str | None) -> None:
-        if obj.id is None:
-            raise ValueError(f"{self.name}: flush the row before sealing a value")
-        sealed = None
-        if value is not None:
-            sealed = seal(_key(), value.encode(), _aad(obj.__tablename__, self.column, obj.id))
-        setattr(obj, self.column, sealed)
+    purpose = PURPOSE

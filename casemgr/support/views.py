@@ -19,7 +19,7 @@ from casemgr.extensions import db
 from casemgr.org.models import Area
 from casemgr.people.forms import CONSENT_GIVER_LABELS
 from casemgr.people.services import AttachmentRejected, PersonError, sniff_content_type
-from casemgr.support import queries, referrals, services
+from casemgr.support import letters, queries, referrals, services
 from casemgr.support.forms import (
     AUTHORITY_LABELS,
     DOCUMENT_KIND_LABELS,
@@ -38,7 +38,7 @@ from casemgr.support.forms import (
     StatusForm,
 )
 from casemgr.support.models import DocumentKind, Referral, ServicePoint, ServiceType
-from casemgr.support.policy import may_manage_point
+from casemgr.support.policy import letter_refusal, may_manage_point
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
@@ -68,6 +68,16 @@ ERRORS = {
     "file content does not match its type": _l("The file's content does not match its type."),
 }
 
+# Why a referral letter is not printed (codes from support.policy.letter_refusal).
+LETTER_REFUSALS = {
+    "consent missing": _l(
+        "The letter cannot be printed: consent to referral is not in force today. Record the "
+        "consent on the person's page first."
+    ),
+    "declined": _l("The letter cannot be printed: the partner declined this referral."),
+    "person erased": _l("The letter cannot be printed: the person's data was erased."),
+}
+
 
 def _error(exc: Exception) -> str:
     return str(ERRORS.get(str(exc), _l("The request could not be completed.")))
@@ -84,6 +94,7 @@ def support_helpers():
         "point_kind_labels": POINT_KIND_LABELS,
         "referral_status_labels": REFERRAL_STATUS_LABELS,
         "consent_giver_labels": CONSENT_GIVER_LABELS,
+        "letter_refusal": letter_refusal,
     }
 
 
@@ -274,6 +285,23 @@ def referral(case_id: int):
     return _referral_page(case, access, item)
 
 
+@bp.route("/cases/<int:case_id>/referral/letter")
+@requires(Action.VIEW_CASES)
+def referral_letter(case_id: int):
+    case, access = load_case(current_user, case_id)
+    item = queries.case_referral(case, _arg_id())
+    if item is None:
+        _not_found("referral", case)
+    try:
+        letter = letters.referral_letter(current_user, case, access, item, clock.today())
+    except letters.LetterRefused as exc:
+        message = LETTER_REFUSALS.get(str(exc), _l("The request could not be completed."))
+        return render_template(
+            "support/referral_letter.html", case=case, referral=item, refusal=str(message)
+        ), 403
+    return render_template("support/referral_letter.html", case=case, referral=item, letter=letter)
+
+
 def _referral_page(case, access, item, answer_form=None, complete_form=None, status=200):
     """The referral page; a refused answer or outcome comes back with what was typed."""
     today = clock.today()
@@ -283,6 +311,7 @@ def _referral_page(case, access, item, answer_form=None, complete_form=None, sta
         access=access,
         referral=item,
         today=today,
+        missing=queries.missing_referral_consents(case, today),
         answer_form=answer_form
         or AnswerForm(formdata=None, referral_id=item.id, answered_on=today),
         complete_form=complete_form

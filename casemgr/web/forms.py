@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectChoice
+from wtforms import Field, IntegerField, SelectChoice, SelectMultipleField
 from wtforms.validators import DataRequired
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from casemgr.web.validators import TRANSLATIONS
 
@@ -23,6 +25,39 @@ class Form(FlaskForm):
         def get_translations(self, form: Any) -> Any:
             """Our translations, not WTForms' catalogue (which has no Vietnamese)."""
             return TRANSLATIONS
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a group of checkboxes; none is ticked unless the user ticks it."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+# Separators people type in a sum of money: "1.500.000", "1,500,000", "1 500 000".
+MONEY_SEPARATORS = re.compile(r"(?<=\d)[.,\s\u00a0](?=\d{3}(?:\D|$))")
+
+
+class MoneyField(IntegerField):
+    """A sum in đồng as people write it: digits with or without thousands separators."""
+
+    widget = TextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", **kwargs.pop("render_kw", {})}
+        super().__init__(*args, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Drop thousands separators and a trailing "đ"/"₫", then read a whole number."""
+        if valuelist and isinstance(valuelist[0], str):
+            text = valuelist[0].strip().removesuffix("₫").removesuffix("đ").strip()
+            valuelist = [MONEY_SEPARATORS.sub("", text)]
+        super().process_formdata(valuelist)
+
+
+def id_or_none(value: Any) -> int | None:
+    """Coerce a select's value to a row id; its empty first option is None (nothing chosen)."""
+    return None if value in (None, "", "None") else int(value)
 
 
 def choices(labels: Mapping, blank: bool = False) -> list[SelectChoice]:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from casemgr.auth.forms import LanguageForm, SignOutForm
 from casemgr.auth.roles import ROLE_LABELS, Action
 from casemgr.web.access import user_may
+from casemgr.web.cards import cards
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ MENU = (
     (
         _l("Casework"),
         (
+            (_l("Intake reports"), "intake.queue", Action.VIEW_CASES),
             (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
             (_l("People"), "people.index", Action.VIEW_CASES),
             (_l("My tasks"), "rules.my_tasks", Action.VIEW_CASES),
@@ -65,6 +67,7 @@ MENU = (
             (_l("Units"), "admin.units", Action.MANAGE_UNITS),
             (_l("Rules and calendar"), "rules.index", Action.MANAGE_REFERENCE_DATA),
             (_l("Erasure requests"), "people.erasure_requests", Action.CONFIRM_ERASURE),
+            (_l("Background work"), "jobs.background", Action.MANAGE_BACKGROUND_WORK),
         ),
     ),
 )
@@ -92,6 +95,7 @@ def without_page(args) -> dict[str, str]:
 def init_app(app: Flask) -> None:
     """Expose the layout helpers to templates."""
     app.jinja_env.filters["without_page"] = without_page
+    app.jinja_env.filters["cards"] = cards  # list tables become cards on small screens
     app.jinja_env.globals.update(
         nav_items=nav_items,
         # The header forms only carry a CSRF token: never bound to the page's posted body,

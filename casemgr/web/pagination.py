@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +34,41 @@ class Page:
         return self.page < self.pages
 
 
+def requested_page() -> int:
+    """The page asked for in ?page= (1-based): 1 for a missing, non-numeric, zero or negative
+    value. Callers clamp it to the last page (before it reaches SQL, where a huge number would
+    overflow) once they know the total."""
+    raw = request.args.get("page", "").strip()
+    if not raw.isascii() or not raw.isdigit():
+        return 1
+    try:
+        return max(1, int(raw))
+    except ValueError:  # more digits than Python converts
+        return 1
+
+
 def paginate(statement: Select, *, scalars: bool = True) -> Page:
-    """Run the statement for the page named in ?page= (1-based), counting the total in SQL."""
+    """Run the statement for the page named in ?page= (1-based), counting the total in SQL.
+
+    A page beyond the last shows the last one: a stale or edited link still lands on a list.
+    """
     per_page = current_app.config["PER_PAGE"]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     total = db.session.execute(
         select(func.count()).select_from(statement.order_by(None).subquery())
     ).scalar_one()
+    page = min(requested_page(), max(1, -(-total // per_page)))
     result = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def paginate_ids(ids: Select, load: Callable[[list[Any]], list[Any]]) -> Page:
+    """Like paginate, for a select of ids in the list's order: the count and the page's ids
+    read only those narrow rows (an index can hold them), then `load` reads the page's rows."""
+    per_page = current_app.config["PER_PAGE"]
+    total = db.session.execute(
+        select(func.count()).select_from(ids.order_by(None).subquery())
+    ).scalar_one()
+    page = min(requested_page(), max(1, -(-total // per_page)))
+    page_ids = list(db.session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=load(page_ids), page=page, per_page=per_page, total=total)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import format_number, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form
 from wtforms.validators import NumberRange, ValidationError
@@ -239,9 +239,13 @@ class Amount:
         if value is None:
             return
         if value < self.minimum:
-            raise ValidationError(str(_l("Enter a number of at least %(min)s.", min=self.minimum)))
+            raise ValidationError(
+                str(_l("Enter a number of at least %(min)s.", min=format_number(self.minimum)))
+            )
         if value > self.maximum:
-            raise ValidationError(str(_l("Enter a number of at most %(max)s.", max=self.maximum)))
+            raise ValidationError(
+                str(_l("Enter a number of at most %(max)s.", max=format_number(self.maximum)))
+            )
 
 
 def birth_year() -> BirthYear:

@@ -1,7 +1,8 @@
 """Synthetic audit logs, fast: MACs computed in Python, rows bulk-inserted in batches.
 
-Used by the tamper tests (10^5 events) and bench/audit_bench.py (10^6). Only ids, usernames and
-action names: an audit log holds no content, so there is nothing sensitive to synthesise.
+Used by the tamper tests (10^5 events); the bench province (bench/province.py) chains its own.
+Only ids, usernames and action names: an audit log holds no content, so there is nothing
+sensitive to synthesise.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, create_engine, insert
 
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
-from casemgr.audit.models import AlertScanState, AuditAlert, AuditAnchor, AuditEvent
+from casemgr.audit.models import AlertScanState, AuditAlert, AuditAnchor, AuditEvent, AuditHead
 from casemgr.db import Base
+from tests.dbsetup import fresh_database
 
 ACTIONS = (
     ("case.view", "case"),
@@ -31,7 +34,8 @@ START = dt.datetime(2026, 1, 5, 1, 0, tzinfo=dt.UTC)  # 08:00 in Ha Noi, a Monda
 
 def audit_tables() -> list:
     """The tables an audit-only database needs."""
-    return [model.__table__ for model in (AuditEvent, AuditAnchor, AuditAlert, AlertScanState)]
+    models = (AuditEvent, AuditAnchor, AuditAlert, AlertScanState, AuditHead)
+    return [model.__table__ for model in models]
 
 
 def create_audit_tables(engine: Engine) -> None:
@@ -96,3 +100,15 @@ def insert_events(conn: Connection, rows: Iterator[dict], batch: int = 10_000) -
         conn.execute(insert(table), chunk)
         total += len(chunk)
     return total
+
+
+@contextmanager
+def synthetic_log(label: str, mac_key: bytes, n: int) -> Iterator[Engine]:
+    """A fresh database holding n synthetic, correctly chained audit events."""
+    with fresh_database(label) as url:
+        engine = create_engine(url)
+        create_audit_tables(engine)
+        with engine.begin() as conn:
+            assert insert_events(conn, synthetic_events(mac_key, n)) == n
+        yield engine
+        engine.dispose()

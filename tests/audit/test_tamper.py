@@ -22,8 +22,7 @@ from casemgr.audit.checkpoints import load_checkpoints, write_checkpoint
 from casemgr.audit.models import AuditAnchor, AuditEvent
 from casemgr.audit.signing import Signer, TrustedKeys
 from casemgr.audit.verify import ProblemKind, verify_log
-from tests.audit.synthetic import create_audit_tables, insert_events, synthetic_events
-from tests.dbsetup import fresh_database
+from tests.audit.synthetic import synthetic_log
 
 N = 100_000
 MAC_KEY = secrets.token_bytes(32)
@@ -34,13 +33,8 @@ EVENTS = AuditEvent.__table__
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[sa.Engine]:
-    with fresh_database("audit_tamper") as url:
-        engine = sa.create_engine(url)
-        create_audit_tables(engine)
-        with engine.begin() as conn:
-            assert insert_events(conn, synthetic_events(MAC_KEY, N)) == N
+    with synthetic_log("audit_tamper", MAC_KEY, N) as engine:
         yield engine
-        engine.dispose()
 
 
 @pytest.fixture

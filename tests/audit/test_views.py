@@ -24,7 +24,7 @@ MONDAY = dt.datetime(2030, 3, 4, 9, 0)
 def shown_seqs(body: str) -> set[int]:
     """Sequence numbers in the events table of a page."""
     table = body.split('data-testid="audit-events"', 1)[1].split("</table>", 1)[0]
-    return {int(seq) for seq in re.findall(r"<tr>\s*<td>(\d+)</td>", table)}
+    return {int(seq) for seq in re.findall(r"<tr>\s*<td[^>]*>(\d+)</td>", table)}
 
 
 def last_event(db, action: str) -> AuditEvent:
@@ -145,6 +145,10 @@ def test_user_activity(client, auditor, trail):
     assert shown_seqs(body) >= {trail["binh_update"], trail["binh_glass"]}
     assert trail["anh_view"] not in shown_seqs(body)
     assert "Distinct cases touched: 2" in body
+
+
+def test_user_activity_of_an_id_no_user_or_event_has_is_not_found(client, auditor, trail):
+    assert client.get("/audit/users/99999").status_code == 404
 
 
 def test_csv_export_is_streamed_audited_and_safe(client, auditor, trail, db):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
-
 from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Role, Scope
 
@@ -35,18 +33,54 @@ def test_roles_combine_to_the_widest_and_nested_paths_collapse(make, db):
     assert scope.kind == Scope.SUBTREE and scope.unit_paths == (province.path,)
 
 
-def test_sql_condition_matches_the_predicate(make, db):
-    """The list-query condition and the object predicate agree on every combination."""
+def test_list_scope_matches_the_predicate(make, db):
+    """The list queries' scope (its UNION ALL of arms, or the subtree's OR) and the loader's
+    predicate agree on every combination of unit, owner and co-worker, for every role."""
+    from casemgr.cases.models import Case
+    from casemgr.cases.queries import arm_union, scope_arms, visible_cases
+    from casemgr.cases.services import set_co_worker
+    from casemgr.clock import utcnow
+    from tests.cases.conftest import open_child_case
+
     province = make.unit()
-    commune = make.unit(province)
+    commune, sibling = make.unit(province), make.unit(province)
     other = make.unit()
     supervisor = make.user(Role.SUPERVISOR, commune)
-    worker = make.user(Role.SOCIAL_WORKER, other)
-    rows = [(commune.path, 0), (province.path, 0), (other.path, worker.id), (other.path, 0)]
-    for user in (supervisor, worker):
-        scope = case_scope(user)
-        for unit_path, owner_id in rows:
-            condition = scope.condition(literal(unit_path), literal(owner_id) == user.id)
-            in_sql = bool(db.session.scalar(select(condition)))
-            expected = scope.covers_unit_path(unit_path) or owner_id == user.id
-            assert in_sql == expected, (user.username, unit_path, owner_id)
+    worker = make.user(Role.SOCIAL_WORKER, commune)
+    helper = make.user(Role.SOCIAL_WORKER, commune)
+    outsider = make.user(Role.SOCIAL_WORKER, other)
+    cases = [
+        open_child_case(worker, commune),
+        open_child_case(helper, commune),
+        open_child_case(outsider, other),
+    ]
+    from casemgr.cases.policy import case_access
+
+    shared = cases[1]
+    set_co_worker(helper, shared, case_access(helper, shared, None, utcnow()), worker, on=True)
+    # A worker who also supervises elsewhere: owns a case outside the subtree they supervise.
+    from casemgr.admin.services import assign_role
+
+    assign_role(None, outsider, Role.SUPERVISOR, sibling)
+    cases.append(open_child_case(outsider, sibling))  # in their subtree and their own
+    users = [supervisor, worker, helper, outsider, make.user(Role.AUDITOR, province)]
+    ids = [case.id for case in cases]
+    for user in users:
+        expected = {c.id for c in cases if case_access(user, c, None, utcnow()).can_read}
+        listed = set(
+            db.session.scalars(
+                visible_cases(user).where(Case.id.in_(ids)).with_only_columns(Case.id)
+            )
+        )
+        arms = scope_arms(user)
+        union = set(db.session.scalars(arm_union(arms))) & set(ids)
+        assert listed == union == expected, user.username
+        own = {c.id for c in cases if c.id in expected and user.id in c.worker_ids()}
+        mine = visible_cases(user, own_only=True).where(Case.id.in_(ids))
+        assert set(db.session.scalars(mine.with_only_columns(Case.id))) == own, user.username
+        every = list(db.session.scalars(arm_union(arms)))
+        assert len(every) == len(set(every)), "the arms are disjoint"
+    assert {c.id for c in cases if case_access(outsider, c, None, utcnow()).can_read} == {
+        cases[2].id,
+        cases[3].id,
+    }

@@ -136,7 +136,11 @@ def field(page, label: str):
 
 
 def move(page, name: str, vi: Vietnamese, status: str) -> None:
-    """Press a workflow button and check the case's new status (badge and message)."""
+    """Press a workflow button (confirming first when the move cannot be taken back) and check
+    the case's new status (badge and message)."""
+    confirm = page.get_by_test_id(f"understood-{name}")
+    if confirm.count():
+        confirm.check()
     navigate(page, page.get_by_test_id(f"move-{name}"))
     status_text = vi(status)
     expect(page.locator("h1 .badge")).to_have_text(status_text)
@@ -238,6 +242,17 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
 
     # -- detailed assessment, the plan -----------------------------------------------------
     move(worker_page, "assess_in_detail", vi, "Detailed assessment")
+    # The plan waits for its detailed assessment: the page says so and links to the form.
+    expect(worker_page.get_by_test_id("move-submit_plan")).to_have_count(0)
+    navigate(worker_page, worker_page.get_by_test_id("gate-link-submit_plan"))
+    expect(field(worker_page, vi("Assessment")).locator("option:checked")).to_have_text(
+        vi("Detailed assessment")
+    )
+    field(worker_page, vi("Carers: who looks after the person, and can they protect them?")).fill(
+        "Bà ngoại chăm sóc, mẹ đi làm xa."
+    )
+    navigate(worker_page, worker_page.get_by_role("button", name=vi("Save assessment")))
+    expect(worker_page.locator(".alert-success")).to_have_text(vi("Assessment saved."))
     worker_page.get_by_text(vi("Add a goal and action"), exact=True).click()
     field(worker_page, vi("Goal")).fill("Trẻ được ăn đủ và đi học đều")
     field(worker_page, vi("Action")).fill("Đăng ký bữa trưa bán trú; thăm nhà hai tuần một lần")

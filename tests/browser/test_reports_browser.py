@@ -99,13 +99,10 @@ def test_report_page_and_charts_in_both_languages(page, live_server, lead, artif
 
 
 @pytest.fixture(scope="module")
-def provincial(live_server, tmp_path_factory) -> Account:
+def provincial(live_server) -> Account:
     """A provincial department with two communes and committed cases (none with an ethnicity
     recorded: the breakdown that made the full export fail), and its supervisor."""
     app = live_server.app
-    folder = tmp_path_factory.mktemp("report-exports")
-    before = app.config.get("REPORTS_EXPORT_DIR")
-    app.config["REPORTS_EXPORT_DIR"] = str(folder)
     with app.app_context():
         start = dt.date(2025, 7, 1)
         province = open_unit(None, code="BROWSER-PROV", name="Sở Y tế (browser test)",
@@ -132,7 +129,6 @@ def provincial(live_server, tmp_path_factory) -> Account:
         db.session.commit()
         db.session.remove()
     yield PROVINCIAL
-    app.config["REPORTS_EXPORT_DIR"] = before
 
 
 def test_provincial_full_export_and_protected_list_download_and_open(
@@ -142,9 +138,11 @@ def test_provincial_full_export_and_protected_list_download_and_open(
     page.goto("/reports/?report=registered&rows=age_band&cols=sex")
     expect(page.get_by_test_id("report-table")).to_be_visible()
 
-    # The full provincial workbook (23 tables), downloaded and opened.
+    # The full provincial workbook (23 tables): a job, whose page offers the file.
+    page.get_by_test_id("full-export").click()
+    expect(page.get_by_test_id("export-status")).to_have_attribute("data-status", "done")
     with page.expect_download() as download:
-        page.get_by_test_id("full-export").click()
+        page.get_by_test_id("export-download").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
     assert len(workbook.sheetnames) == 23
@@ -152,6 +150,7 @@ def test_provincial_full_export_and_protected_list_download_and_open(
     assert 12 in cells  # the province's 12 cases, published in a total
 
     # The protected list: confirm, note the password, follow the job to its end.
+    page.goto("/reports/?report=registered&rows=age_band&cols=sex")
     page.locator("#confirm").check()
     page.locator("form[action$='/reports/person-list'] [type=submit]").click()
     password = page.get_by_test_id("export-password").inner_text().strip()

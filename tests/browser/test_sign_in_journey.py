@@ -28,6 +28,9 @@ def sign_in(page, username: str, password: str) -> None:
 
 
 def assert_bootstrap_loaded(page) -> None:
+    # After a redirect the new document may still be fetching its stylesheets (304s):
+    # wait for the load event so the check sees the page as the user does.
+    page.wait_for_load_state("load")
     primary = page.evaluate(
         "getComputedStyle(document.documentElement).getPropertyValue('--bs-primary').trim()"
     )

@@ -75,3 +75,14 @@ def casework(make) -> Casework:
         admin=make.user(Role.ADMINISTRATOR, province),
         case=case,
     )
+
+
+def record_detailed_assessment(user: User, case: Case) -> None:
+    """The detailed assessment (form 03) that a plan needs before it is submitted."""
+    from casemgr.cases.models import AssessmentKind
+
+    access = case_access(user, case, live_grant(user, case.id), utcnow())
+    services.record_assessment(
+        user, case, access, kind=AssessmentKind.DETAILED, risk_rating=None,
+        answers={"needs": "Cần hỗ trợ học tập và bữa trưa."},
+    )  # fmt: skip

@@ -21,7 +21,7 @@ def _move(client, case: Case, name: str):
 
     version = db.session.get(Case, case.id).version
     return client.post_form(
-        f"/cases/{case.id}/transition", {"transition": name, "version": version}
+        f"/cases/{case.id}/transition", {"transition": name, "version": version, "understood": "y"}
     )
 
 
@@ -65,6 +65,11 @@ def test_register_open_assess_plan_approve_close(app, client, casework, db):
     )
     assert response.status_code == 302
     assert _move(client, case, "assess_in_detail").status_code == 302
+    response = client.post_form(
+        f"/cases/{case.id}/assessments/new",
+        {"kind": "detailed", "carers": "Bà ngoại chăm sóc chu đáo.", "risk_rating": "medium"},
+    )
+    assert response.status_code == 302
     response = client.post_form(
         f"/cases/{case.id}/plan",
         {

@@ -17,6 +17,7 @@ from casemgr.cases.models import Case, CaseEvent, CaseEventKind, RiskLevel
 from casemgr.corrections import services as corrections
 from casemgr.supervision.models import ReassignReason
 from casemgr.supervision.services import Choice, reassign_cases
+from tests.cases.conftest import record_detailed_assessment
 
 REASON = "Chị Mai nghỉ phép dài ngày, anh Tú nhận thay"  # synthetic marker
 
@@ -103,6 +104,8 @@ def _replay(casework, db) -> list[tuple[str, str | None, int, str | None]]:
         done.append((kind, code, actor.id, reason))
 
     def move(name, actor, reason=None):
+        if name == "submit_plan":  # the plan gate: its detailed assessment comes first
+            record_detailed_assessment(worker, case)
         step(
             "transition", name, actor, reason,
             lambda: services.take_transition(
@@ -263,6 +266,7 @@ def test_reasons_given_on_the_pages_are_kept_in_the_history(client, casework, db
     from casemgr.cases import services
 
     case, worker, supervisor = casework.case, casework.worker, casework.supervisor
+    record_detailed_assessment(worker, case)
     for name in ("verify", "assess", "assess_in_detail", "submit_plan"):
         services.take_transition(
             worker, case, casework.access(worker), name, expected_version=case.version
@@ -274,7 +278,12 @@ def test_reasons_given_on_the_pages_are_kept_in_the_history(client, casework, db
     assert 'id="reason-return_plan"' in page  # a decision takes a reason on the page
     response = client.post_form(
         f"/cases/{case.id}/transition",
-        {"transition": "return_plan", "version": case.version, "reason": WHY["return_plan"]},
+        {
+            "transition": "return_plan",
+            "version": case.version,
+            "reason": WHY["return_plan"],
+            "understood": "y",
+        },
     )
     assert response.status_code == 302
     client._cookies.clear()

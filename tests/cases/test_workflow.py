@@ -6,6 +6,7 @@ import pytest
 
 from casemgr.cases import services
 from casemgr.cases.workflow import BY_NAME, TRANSITIONS, Status
+from tests.cases.conftest import record_detailed_assessment
 
 # A path through every transition: (transition, who takes it).
 HAPPY_PATH = [
@@ -60,6 +61,8 @@ def test_every_transition_only_for_the_right_people(casework, db):
     for name, who in HAPPY_PATH:
         transition = BY_NAME[name]
         assert case.status == transition.source
+        if name == "submit_plan":  # on file first, so others are refused for who they are
+            record_detailed_assessment(casework.worker, case)
         for other in EVERYONE:
             if other == who:
                 continue
@@ -88,6 +91,7 @@ def test_no_self_approval_even_for_a_supervisor_who_submits(casework, db):
     case = casework.case
     for name in ("verify", "assess", "assess_in_detail"):
         _take(casework, "worker", name)
+    record_detailed_assessment(casework.worker, case)
     _take(casework, "supervisor", "submit_plan")
     with pytest.raises(services.CaseError):
         _take(casework, "supervisor", "approve_plan")

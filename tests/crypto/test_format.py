@@ -1,4 +1,4 @@
-"""Stored-value format v1: known answers, randomisation, tamper detection, a robust parser."""
+"""Stored-value formats v2 and v1: known answers, randomisation, tamper detection, parser."""
 
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ from casemgr.crypto.valueformat import (
     NONCE_BYTES,
     ValueContext,
     bucket,
+    open_v1,
     open_value,
     pad,
     seal,
+    seal_v1,
     unpad,
 )
 
@@ -47,10 +49,15 @@ def test_known_answer_vectors_decrypt(vector):
     context = ValueContext(vector["table"], vector["column"], vector["row_id"], vector["person_id"])
     aead = AESGCM(bytes.fromhex(vector["key"]))
     blob = bytes.fromhex(vector["blob"])
-    assert open_value(opener(aead, vector["key_id"]), blob, context) == vector["plaintext"].encode()
+    assert open_v1(opener(aead, vector["key_id"]), blob, context) == vector["plaintext"].encode()
     # Sealing again with the recorded nonce gives the very same bytes.
     nonce = bytes.fromhex(vector["nonce"])
-    assert seal(aead, vector["key_id"], vector["plaintext"].encode(), context, nonce=nonce) == blob
+    assert (
+        seal_v1(aead, vector["key_id"], vector["plaintext"].encode(), context, nonce=nonce) == blob
+    )
+    # The running app refuses v1 values: they carry no generation (docs/encryption.md §3).
+    with pytest.raises(IntegrityFailure, match="retired format v1"):
+        open_value(opener(aead, vector["key_id"]), blob, context)
 
 
 def test_first_vector_matches_the_documented_layout():
@@ -95,7 +102,7 @@ def test_padding_buckets_hide_exact_lengths():
 
 
 def test_same_plaintext_ten_thousand_times_gives_distinct_values():
-    blobs = {seal(KEY, KEY_ID, b"Nguyen Van An", CONTEXT) for _ in range(10_000)}
+    blobs = {seal(KEY, KEY_ID, b"Nguyen Van An", CONTEXT, generation=1) for _ in range(10_000)}
     assert len(blobs) == 10_000
 
 
@@ -105,7 +112,7 @@ def _values(n: int) -> list[tuple[bytes, bytes, ValueContext]]:
     for i in range(n):
         plaintext = bytes(rng.randrange(256) for _ in range(rng.choice((3, 12, 40, 300))))
         context = ValueContext("persons", "note_enc", i + 1, i + 1)
-        out.append((seal(KEY, KEY_ID, plaintext, context), plaintext, context))
+        out.append((seal(KEY, KEY_ID, plaintext, context, generation=1), plaintext, context))
     return out
 
 
@@ -176,7 +183,7 @@ def test_parser_fuzz_raises_only_its_own_error(data):
 @settings(max_examples=2000, deadline=None, database=None)
 @given(st.binary(min_size=1, max_size=12), st.integers(min_value=0, max_value=80))
 def test_parser_fuzz_on_mutated_genuine_values(patch, offset):
-    blob = seal(KEY, KEY_ID, b"Tran Thi B", CONTEXT)
+    blob = seal(KEY, KEY_ID, b"Tran Thi B", CONTEXT, generation=1)
     mutated = blob[:offset] + patch + blob[offset + len(patch) :]
     if mutated == blob:
         return
@@ -187,7 +194,7 @@ def test_parser_fuzz_on_mutated_genuine_values(patch, offset):
 def test_parser_hundred_thousand_random_and_mutated_inputs():
     """SECURITY.md E5 asks for 10^5 inputs: a seeded loop is much faster than hypothesis."""
     rng = random.Random(5)
-    genuine = seal(KEY, KEY_ID, b"Le Van C", CONTEXT)
+    genuine = seal(KEY, KEY_ID, b"Le Van C", CONTEXT, generation=1)
     for i in range(100_000):
         if i % 2:
             data = rng.randbytes(rng.randrange(0, 120))
@@ -202,3 +209,80 @@ def test_parser_hundred_thousand_random_and_mutated_inputs():
                 continue
         with pytest.raises(IntegrityFailure):
             open_value(opener(KEY), data, CONTEXT)
+
+
+VECTORS_V2 = json.loads((Path(__file__).parent / "vectors" / "v2.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize(
+    "vector", VECTORS_V2["values"], ids=lambda v: f"{v['table']}.{v['column']}"
+)
+def test_known_answer_vectors_v2_decrypt(vector):
+    context = ValueContext(vector["table"], vector["column"], vector["row_id"], vector["person_id"])
+    aead = AESGCM(bytes.fromhex(vector["key"]))
+    blob = bytes.fromhex(vector["blob"])
+    assert open_value(opener(aead, vector["key_id"]), blob, context) == vector["plaintext"].encode()
+    nonce = bytes.fromhex(vector["nonce"])
+    plaintext = vector["plaintext"].encode()
+    again = seal(
+        aead, vector["key_id"], plaintext, context, generation=vector["generation"], nonce=nonce
+    )
+    assert again == blob
+    # The same value under another generation is another ciphertext (the AAD differs).
+    other = seal(
+        aead, vector["key_id"], plaintext, context, generation=vector["generation"] + 1, nonce=nonce
+    )
+    assert other[HEADER_BYTES:] != blob[HEADER_BYTES:]
+
+
+def test_v2_vector_matches_the_documented_layout():
+    vector = VECTORS_V2["values"][1]
+    blob = bytes.fromhex(vector["blob"])
+    assert blob[0] == 2
+    assert struct.unpack(">QQ", blob[1:17]) == (vector["key_id"], vector["generation"])
+    assert blob[17:29].hex() == vector["nonce"]
+    table, column = vector["table"].encode(), vector["column"].encode()
+    aad = (
+        b"casemgr/v2"
+        + blob[:17]
+        + struct.pack(">H", len(table))
+        + table
+        + struct.pack(">H", len(column))
+        + column
+        + struct.pack(">QQ", vector["row_id"], vector["person_id"])
+    )
+    padded = AESGCM(bytes.fromhex(vector["key"])).decrypt(blob[17:29], blob[29:], aad)
+    assert padded.startswith(vector["plaintext"].encode() + b"\x80")
+
+
+def test_row_seal_vector_and_layout():
+    import hashlib
+    import hmac
+
+    from casemgr.crypto import rowseal
+
+    vector = VECTORS_V2["row_seals"][0]
+    key = rowseal.row_key(bytes.fromhex(vector["data_key"]))
+    blobs = [None if b is None else bytes.fromhex(b) for b in vector["blobs"]]
+    args = (vector["table"], vector["row_id"], vector["person_id"], vector["version"])
+    assert rowseal.compute(key, *args, vector["columns"], blobs).hex() == vector["seal"]
+    # The layout written out by hand (docs/encryption.md, section 3).
+    message = b"casemgr row seal v2" + struct.pack(">H", 7) + b"persons"
+    message += struct.pack(">QQQ", 1, 1, 3)
+    for column, blob in zip(vector["columns"], blobs, strict=True):
+        message += struct.pack(">H", len(column)) + column.encode()
+        message += b"\x00" if blob is None else b"\x01" + blob[:29]
+    by_hand = hmac.new(
+        hmac.new(bytes.fromhex(vector["data_key"]), b"casemgr row seal key v2", "sha256").digest(),
+        message,
+        hashlib.sha256,
+    ).hexdigest()
+    assert by_hand == vector["seal"]
+    # A NULL where a value was, an older value, or another version: another seal.
+    assert (
+        rowseal.compute(key, *args, vector["columns"], [None, None, blobs[2]]).hex()
+        != vector["seal"]
+    )
+    assert (
+        rowseal.compute(key, "persons", 1, 1, 4, vector["columns"], blobs).hex() != vector["seal"]
+    )

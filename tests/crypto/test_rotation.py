@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from casemgr.clock import utcnow
-from casemgr.crypto import envelope, ids, rotation
+from casemgr.crypto import envelope, ids, rotation, rowseal
 from casemgr.crypto.keyfile import load_key_file, write_key_document
 from casemgr.crypto.models import BlindIndexEntry, DataKey, KeyCheck
 from casemgr.extensions import db
@@ -36,13 +36,27 @@ def _bulk_persons(app, count: int) -> None:
         )
         key_ids = ids.allocate(db.session, DataKey.__table__, count)
         active = ring.active_master.id
+        raws = {pid: os.urandom(32) for pid in new_ids}
+        columns = Person.sealed_columns()
+        db.session.execute(
+            persons.update().where(persons.c.id == sa.bindparam("pid")),
+            [
+                {
+                    "pid": pid,
+                    "enc_seal": rowseal.compute(
+                        rowseal.row_key(raw), "persons", pid, pid, 0, columns, [None] * len(columns)
+                    ),
+                }
+                for pid, raw in raws.items()
+            ],
+        )
         db.session.execute(
             DataKey.__table__.insert(),
             [
                 {
                     "id": key_id,
                     "person_id": pid,
-                    "wrapped_key": envelope.wrap(ring, active, pid, os.urandom(32)),
+                    "wrapped_key": envelope.wrap(ring, active, pid, raws[pid]),
                     "master_key_id": active,
                     "created_at": utcnow(),
                 }

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from casemgr.admin.services import assign_role
+from casemgr.audit import record
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, AuditEvent
 from casemgr.auth.roles import Role
 from casemgr.cases import services as case_services
@@ -18,10 +19,13 @@ from casemgr.cases.policy import case_access
 from casemgr.cases.workflow import Status
 from casemgr.clock import today, utcnow
 from casemgr.home import queries
+from casemgr.intake.models import IntakeSource
+from casemgr.intake.services import ReportData, receive_report
 from casemgr.org.models import Area
 from casemgr.rules import tasks
 from casemgr.supervision import queries as supervision
 from casemgr.support.models import Referral, ReferralStatus, ServicePoint, ServiceType
+from tests.cases.conftest import record_detailed_assessment
 
 SECTIONS = ("section-worker", "section-supervisor", "section-auditor", "section-admin")
 COMMENT = "Thiếu biên bản họp trường hợp; bổ sung đánh giá gia đình."
@@ -126,6 +130,13 @@ def busy(db, office):
             requested_by_id=theirs.owner_id,
         )
     )
+    # Two intake reports wait for the commune (one past its 12 hours), one for the other.
+    for unit, hours in ((office.commune, 13), (office.commune, 1), (office.other_commune, 1)):
+        receive_report(
+            ReportData(situation="Trẻ bị bỏ rơi.", location="Thôn 2",
+                       received_at=now - dt.timedelta(hours=hours)),
+            unit=unit, source=IntakeSource.HOTLINE, received_by=office.lead,
+        )  # fmt: skip
     office.other_worker.is_enabled = False  # still owns the other commune's open cases
     office.workers[2].must_change_password = True
     db.session.flush()
@@ -141,13 +152,14 @@ def test_worker_counts_are_the_full_pages_lengths(client, db, office, busy):
     shown, links = counts(html), hrefs(html)
     assert set(shown) == {
         "worker-today", "worker-tasks", "worker-overdue", "worker-returned", "worker-referrals",
-        "worker-recent",
+        "worker-recent", "worker-intake",
     }  # fmt: skip
     for testid, count in shown.items():
         assert count == listed(client, links[testid]), testid
     # Not vacuous: there is something behind each number.
     assert shown["worker-returned"] == 1 and shown["worker-referrals"] == 2
     assert shown["worker-tasks"] > 0 and shown["worker-recent"] > 0
+    assert shown["worker-intake"] == 2
     # The same numbers from the queries themselves.
     home = queries.worker_home(db.session.get(type(worker), worker.id), utcnow())
     assert home.tasks.count == len(tasks.open_tasks(worker, mine=True))
@@ -172,6 +184,7 @@ def test_a_resubmitted_plan_leaves_the_list(db, office, busy):
     worker = office.workers[0]
     case = db.session.get(Case, busy.id)
     assert queries.count_of(queries.returned_plans(worker)) == 1
+    record_detailed_assessment(worker, case)
     access = case_access(worker, case, None, utcnow())
     case_services.take_transition(
         worker, case, access, "submit_plan", expected_version=case.version
@@ -185,12 +198,14 @@ def test_supervisor_counts_are_the_full_pages_lengths(client, db, office, busy):
     assert sections(html) == {"section-supervisor"}
     shown, links = counts(html), hrefs(html)
     assert set(shown) == {
-        "supervisor-approvals", "supervisor-overdue", "supervisor-alerts", "supervisor-transfers"
+        "supervisor-approvals", "supervisor-overdue", "supervisor-alerts", "supervisor-transfers",
+        "supervisor-intake",
     }  # fmt: skip
     for testid, count in shown.items():
         assert count == listed(client, links[testid]), testid
     assert shown["supervisor-alerts"] == 1  # the open one about their unit's worker
     assert shown["supervisor-transfers"] == 1
+    assert shown["supervisor-intake"] == 2  # their commune's, not the other's
     # Overdue per worker adds up to the overdue page, and matches the dashboard's table.
     per_worker = supervision.overdue_by_worker(office.supervisor, utcnow())
     assert sum(n for *_, n in per_worker) == shown["supervisor-overdue"] > 0
@@ -220,6 +235,29 @@ def test_auditor_counts_verification_and_verify_now(client, db, office, busy, ma
     assert event.actor_id == auditor.id and event.outcome == "allowed"
     html = client.get("/dashboard").get_data(as_text=True)
     assert "The audit trail verifies" in html and "Verified" in html
+    assert 'data-testid="auditor-checkpoint"' not in html
+
+
+def test_auditor_home_shows_the_automatic_checks(client, db, make):
+    auditor = make.user(Role.AUDITOR)
+    # What the app's automatic checkpoints append: a signed checkpoint, then a failed tail check.
+    record(
+        "audit.checkpoint", actor=None, object_type="audit_event", object_id=41, channel="system"
+    )
+    record(
+        "audit.verify",
+        actor=None,
+        object_type="audit_event",
+        object_id=57,
+        outcome="error",
+        reason="below_evidence",
+        channel="system",
+    )
+    db.session.commit()
+    english(client, auditor)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Failed" in html and "automatic, at a checkpoint" in html and "seq 57" in html
+    assert "up to number 41" in html
 
 
 def test_admin_counts_are_the_full_pages_lengths(client, db, office, busy, make):

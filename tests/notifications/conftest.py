@@ -23,7 +23,7 @@ from casemgr.supervision.services import Choice, reassign_cases
 from casemgr.support import referrals
 from casemgr.support import services as support_services
 from casemgr.support.models import Referral, ServiceType, VictimStatus
-from tests.cases.conftest import Casework, casework  # noqa: F401
+from tests.cases.conftest import Casework, casework, record_detailed_assessment  # noqa: F401
 from tests.support.conftest import DAY, Support, support  # noqa: F401
 
 CANARY = "CANARY7Q"  # in every sensitive field: it must never reach a notification
@@ -51,6 +51,8 @@ class World:
 
     def move(self, who: str, *names: str, reason: str | None = None) -> None:
         for name in names:
+            if name == "submit_plan":  # the plan gate
+                record_detailed_assessment(self.user(who), self.case)
             case_services.take_transition(
                 self.user(who), self.case, self.access(who), name,
                 expected_version=self.case.version, reason=reason,

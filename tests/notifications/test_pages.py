@@ -14,6 +14,7 @@ from casemgr.cases.models import CaseEvent
 from casemgr.cases.workflow import Status
 from casemgr.notifications.models import Notification, NotificationKind
 from casemgr.notifications.services import notify
+from tests.cases.conftest import record_detailed_assessment
 from tests.cases.test_transfers import _consent
 
 COMMENT = "Kế hoạch chưa có mục tiêu về học tập của trẻ."
@@ -27,6 +28,7 @@ def _sign_in(client, user, locale: str = "en") -> None:
 
 def _submitted(casework, db) -> None:
     case, worker = casework.case, casework.worker
+    record_detailed_assessment(worker, case)
     for name in ("verify", "assess", "assess_in_detail", "submit_plan"):
         services.take_transition(
             worker, case, casework.access(worker), name, expected_version=case.version
@@ -59,7 +61,12 @@ def test_returning_a_plan_without_a_comment_is_refused_under_the_field(
     before = _counts(db, case.id)
     response = client.post_form(
         f"/cases/{case.id}/transition",
-        {"transition": "return_plan", "version": case.version, "reason": comment},
+        {
+            "transition": "return_plan",
+            "version": case.version,
+            "reason": comment,
+            "understood": "y",
+        },
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -76,7 +83,7 @@ def test_the_message_is_in_vietnamese_for_a_vietnamese_user(client, casework, db
     _sign_in(client, casework.supervisor, "vi")
     html = client.post_form(
         f"/cases/{case.id}/transition",
-        {"transition": "return_plan", "version": case.version, "reason": ""},
+        {"transition": "return_plan", "version": case.version, "reason": "", "understood": "y"},
     ).get_data(as_text=True)
     assert 'class="invalid-feedback' in html
     assert 'lang="vi"' in html
@@ -89,7 +96,12 @@ def test_a_comment_that_is_too_long_comes_back_in_the_field(client, casework, db
     long_comment = COMMENT + " x" * 1200
     html = client.post_form(
         f"/cases/{case.id}/transition",
-        {"transition": "return_plan", "version": case.version, "reason": long_comment},
+        {
+            "transition": "return_plan",
+            "version": case.version,
+            "reason": long_comment,
+            "understood": "y",
+        },
     ).get_data(as_text=True)
     textarea = re.search(r'id="reason-return_plan"[^>]*>(.*?)</textarea>', html, re.S)
     assert textarea and textarea.group(1) == long_comment  # nothing lost
@@ -113,7 +125,12 @@ def test_approving_needs_no_comment_and_a_return_comment_reaches_the_timeline(cl
     _sign_in(client, casework.supervisor)
     response = client.post_form(
         f"/cases/{case.id}/transition",
-        {"transition": "return_plan", "version": case.version, "reason": COMMENT},
+        {
+            "transition": "return_plan",
+            "version": case.version,
+            "reason": COMMENT,
+            "understood": "y",
+        },
     )
     assert response.status_code == 302
     _sign_in(client, casework.worker)
@@ -128,7 +145,7 @@ def test_approving_needs_no_comment_and_a_return_comment_reaches_the_timeline(cl
     _sign_in(client, casework.supervisor)
     response = client.post_form(
         f"/cases/{case.id}/transition",
-        {"transition": "approve_plan", "version": case.version, "reason": ""},
+        {"transition": "approve_plan", "version": case.version, "reason": "", "understood": "y"},
     )
     assert response.status_code == 302
     assert _fresh(db, case).status == Status.PLAN_APPROVED

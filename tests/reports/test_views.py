@@ -10,9 +10,11 @@ import zipfile
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casemgr.audit.models import AuditEvent
+from casemgr.jobs import services as job_services
+from casemgr.jobs.models import JobFile
 from casemgr.reports import exports
 from tests.reports.conftest import YEAR
 
@@ -76,10 +78,17 @@ def test_csv_and_xlsx_exports_are_protected_and_audited(client, db, province):
     numbers = [v for v in values if isinstance(v, int)]
     assert numbers and all(v == 0 or v >= 5 for v in numbers)
 
-    response = client.get("/reports/export" + QUERY + "&format=full.xlsx")
+    # The full provincial report is a job (run at once in tests); its page leads to the file.
+    form = {"report": "registered", "rows": "age_band", "cols": "sex", "year": str(YEAR)}
+    response = client.post_form("/reports/full-report", form)
+    assert response.status_code == 302
+    job_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    download = re.search(r'href="(/jobs/[^"]+/download)"', job_page).group(1)
+    response = client.get(download)
     assert len(openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames) > 10
     reasons = [e.reason for e in events(db, province.lead)]
     assert reasons == ["registered csv", "registered xlsx", "provincial full.xlsx"]
+    assert [e.reason for e in events(db, province.lead, "job.download")] == ["report_workbook"]
 
 
 def test_unknown_export_format_is_404(client, province):
@@ -87,27 +96,20 @@ def test_unknown_export_format_is_404(client, province):
     assert client.get("/reports/export" + QUERY + "&format=pdf").status_code == 404
 
 
-@pytest.fixture
-def inline_exports(app, tmp_path):
-    before = {k: app.config.get(k) for k in ("REPORTS_EXPORT_RUNNER", "REPORTS_EXPORT_DIR")}
-    app.config["REPORTS_EXPORT_RUNNER"] = lambda app, work: work()
-    app.config["REPORTS_EXPORT_DIR"] = str(tmp_path)
-    yield tmp_path
-    app.config.update(before)
-
-
-def test_person_list_is_encrypted_shown_once_and_audited(client, db, province, inline_exports):
+def test_person_list_is_encrypted_shown_once_and_audited(client, db, province):
     client.login(province.supervisor)
-    response = client.post_form("/reports/person-list", {"confirm": "1", "year": str(YEAR)})
+    response = client.post_form(
+        "/reports/person-list", {"confirm": "1", "year": str(YEAR)}, follow_redirects=True
+    )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     password = re.search(r'data-testid="export-password">([^<]+)<', page).group(1)
-    status_url = re.search(r'href="(/reports/exports/status\?job=[^"]+)"', page).group(1)
+    status_url = re.search(r'href="(/jobs/[^"]+)"', page).group(1)
     assert password not in status_url
 
     status = client.get(status_url).get_data(as_text=True)
-    download = re.search(r'href="(/reports/exports/download\?job=[^"]+)"', status).group(1)
-    data = client.get(download.replace("&amp;", "&")).data
+    download = re.search(r'href="(/jobs/[^"]+/download)"', status).group(1)
+    data = client.get(download).data
     # Without the password it is no spreadsheet at all (an encrypted OLE container).
     with pytest.raises((zipfile.BadZipFile, OSError, KeyError, ValueError)):
         openpyxl.load_workbook(io.BytesIO(data))
@@ -122,10 +124,11 @@ def test_person_list_is_encrypted_shown_once_and_audited(client, db, province, i
     # The password appears in no audit event.
     trail = [e for e in db.session.scalars(select(AuditEvent))]
     assert all(password not in repr((e.reason, e.object_id, e.fields)) for e in trail)
-    assert len(events(db, province.supervisor)) == 2  # started, downloaded
+    assert len(events(db, province.supervisor)) == 1  # started
+    assert len(events(db, province.supervisor, "job.download")) == 1
 
 
-def test_person_list_needs_confirmation_and_the_role(client, province, inline_exports):
+def test_person_list_needs_confirmation_and_the_role(client, province):
     client.login(province.supervisor)
     assert client.post_form("/reports/person-list", {"year": str(YEAR)}).status_code == 400
     client._cookies.clear()
@@ -133,15 +136,22 @@ def test_person_list_needs_confirmation_and_the_role(client, province, inline_ex
     assert client.post_form("/reports/person-list", {"confirm": "1"}).status_code == 403
 
 
-def test_jobs_belong_to_their_user_and_expire(client, app, make, province, inline_exports):
+def test_jobs_belong_to_their_user_and_expire(client, app, db, province):
     client.login(province.supervisor)
-    page = client.post_form("/reports/person-list", {"confirm": "1"}).get_data(as_text=True)
-    status_url = re.search(r'href="(/reports/exports/status\?job=[^"]+)"', page).group(1)
+    page = client.post_form(
+        "/reports/person-list", {"confirm": "1"}, follow_redirects=True
+    ).get_data(as_text=True)
+    status_url = re.search(r'href="(/jobs/[^"]+)"', page).group(1)
+    assert client.get(status_url + "/download").status_code == 200
     client._cookies.clear()
-    client.login(province.lead)  # another supervisor replays the id
+    client.login(province.lead)  # another supervisor replays the key
     assert client.get(status_url).status_code == 404
-    files = list(inline_exports.glob("*"))
-    assert len(files) == 2
+    assert client.get(status_url + "/download").status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(JobFile)) == 1
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    assert exports.remove_expired(app, later) == 1
-    assert list(inline_exports.glob("*")) == []
+    assert job_services.purge_expired_files(later) == 1
+    assert db.session.scalar(select(func.count()).select_from(JobFile)) == 0
+    client._cookies.clear()
+    client.login(province.supervisor)
+    assert client.get(status_url + "/download").status_code == 404
+    assert 'data-testid="job-expired"' in client.get(status_url).get_data(as_text=True)

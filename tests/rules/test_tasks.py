@@ -16,6 +16,7 @@ from casemgr.rules import deadlines, services
 from casemgr.rules.deadlines import Due
 from casemgr.rules.models import Deadline, EmergencyMeasure
 from casemgr.rules.tasks import child_deadlines, open_tasks
+from tests.cases.conftest import record_detailed_assessment
 from tests.rules.conftest import local, open_child_case
 
 INTAKE = local(2027, 2, 1, 9, 30)  # Monday before Tết 2027
@@ -29,6 +30,8 @@ def kinds(task_list, case) -> dict[str, dt.datetime]:
 
 def move(worker, case, *names):
     for name in names:
+        if name == "submit_plan":  # the plan gate
+            record_detailed_assessment(worker, case)
         case_services.take_transition(
             worker, case, access_of(worker, case), name, expected_version=case.version
         )

@@ -10,11 +10,13 @@ from casemgr.cases.policy import case_access
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.supervision import queries
-from tests.cases.conftest import open_child_case
+from tests.cases.conftest import open_child_case, record_detailed_assessment
 
 
 def submit(user, case, *steps):
     for name in steps:
+        if name == "submit_plan":  # the plan gate
+            record_detailed_assessment(user, case)
         access = case_access(user, case, None, utcnow())
         case_services.take_transition(user, case, access, name, expected_version=case.version)
 

@@ -418,7 +418,7 @@ def test_consent_dated_in_the_future_is_refused_under_the_date(client, casework,
     before = _count(db, Consent)
     response = client.post_form(
         f"/people/{person_id}/consents",
-        {"scope": "case_work", "given_by": "subject", "given_on": "2027-01-05"},
+        {"scopes": ["case_work"], "givers": ["subject"], "given_on": "2027-01-05"},
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 400

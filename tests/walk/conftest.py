@@ -11,10 +11,12 @@ from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case, ProtectionLevel
 from casemgr.demo import DEMO_PASSWORD, load_demo_data
+from casemgr.intake.models import IntakeReport
 from casemgr.org.models import Unit, UnitKind
 from casemgr.people.models import Person
 from casemgr.people.services import register_person
 from casemgr.reference.models import SubGroup
+from tests.support.seeds import send_demo_referral
 from tests.walk.crawler import Identity
 
 OUTSIDE = "WALK-OUT"  # a commune of another province: no demo user may see it
@@ -83,11 +85,30 @@ def _outside_case(make, db) -> None:
     )
 
 
+def _walk_children() -> None:
+    """A registered child in each demo commune whose name is what the walk types into a search
+    ("Walk kiểm tra"), so that an intake report's person search leads to its open-case page."""
+    for username in ("demo.worker1", "demo.worker3"):
+        worker = db_user(username)
+        unit = worker.roles[0].unit
+        register_person(worker, sex="female", birth_year=2016, surname="Walk", middle_name="Kiểm",
+                        given_name="Tra", registered_unit_id=unit.id,
+                        registered_by_id=worker.id)  # fmt: skip
+
+
+def db_user(username: str) -> User:
+    from casemgr.extensions import db
+
+    return db.session.scalar(select(User).where(User.username == username))
+
+
 @pytest.fixture
-def walk_world(make, db, app, tmp_path) -> WalkWorld:
+def walk_world(make, db) -> WalkWorld:
     """Demo data in the test's transaction, canaries in every case and person, and background
     exports run inline (a thread could not see the test's uncommitted data)."""
     load_demo_data()
+    for username in ("demo.worker1", "demo.worker3"):
+        send_demo_referral(username)  # its letter is a page to walk
     _outside_case(make, db)
     for case in db.session.scalars(select(Case)):
         unit = db.session.get(Unit, case.unit_id)
@@ -97,6 +118,11 @@ def walk_world(make, db, app, tmp_path) -> WalkWorld:
         person.middle_name = f"{person.middle_name or ''} {mark}".strip()
         person.note = f"Ghi chú {mark}"
         person.street_address = f"Số 1 {mark}"
+    _walk_children()
+    for report in db.session.scalars(select(IntakeReport)):
+        mark = canary(db.session.get(Unit, report.unit_id).code)
+        report.situation = f"{report.situation} {mark}"
+        report.reporter_contact = f"0912 {mark}"
     db.session.flush()
     identities = {}
     units = {u.code: u for u in db.session.scalars(select(Unit))}
@@ -120,8 +146,4 @@ def walk_world(make, db, app, tmp_path) -> WalkWorld:
             },
         )
     db.session.commit()
-    saved = {k: app.config.get(k) for k in ("REPORTS_EXPORT_RUNNER", "REPORTS_EXPORT_DIR")}
-    app.config["REPORTS_EXPORT_RUNNER"] = lambda app, work: work()
-    app.config["REPORTS_EXPORT_DIR"] = str(tmp_path)
     yield WalkWorld(identities)
-    app.config.update(saved)

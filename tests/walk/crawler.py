@@ -14,7 +14,7 @@ import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import openpyxl
 import pyotp
@@ -44,6 +44,11 @@ HOSTILE_LONG = (HOSTILE_HTML + "x" * LONG)[:LONG]
 FUTURE = dt.date(2099, 1, 1)
 FAR_PAST = dt.date(1800, 1, 1)
 UNKNOWN_CHOICE = "walk-unknown-choice"
+# Sent to every list page (a page with a pager or a filter form), once per endpoint: page
+# numbers out of range, huge, negative and not numbers, then every query parameter its links
+# and filter forms use set to a value the app does not know. Each must answer below 500, in
+# the user's language (the usual checks), by a message or the default view.
+HOSTILE_PAGES = ("0", "-1", str(10**12), "abc", str(10**30))
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GENERIC_FIELD_BANNERS = ("Check the highlighted fields.", "marked fields", "highlighted fields")
 ID_NAME = re.compile(r"(^|_)(id|ids|case|person|unit|user|worker|owner|assignee|model)$")
@@ -54,7 +59,7 @@ class Failure:
     role: str
     method: str
     url: str
-    kind: str  # "GET", "empty", "hostile", "hostile-long", "valid", "job", "sign-in"
+    kind: str  # "GET", "query", "empty", "hostile", "hostile-long", "valid", "job", "sign-in"
     what: str
 
     def __str__(self) -> str:
@@ -170,6 +175,7 @@ class Walker:
         self.english_seen: set[str] = set()
         self.log = LogWatch()
         self.met: set[str] = set()
+        self.probed: set[str] = set()
 
     # -- bookkeeping ------------------------------------------------------------------------
 
@@ -372,6 +378,30 @@ class Walker:
         if 400 <= response.status < 500:
             self.fail("GET", url, "GET", f"a link the role was offered answers {response.status}")
         self.harvest(response)
+        self.probe_list(url, response)
+
+    def probe_list(self, url: str, response: Response) -> None:
+        """Hostile query parameters on a list page (once per endpoint): see HOSTILE_PAGES."""
+        endpoint = self.endpoint(url)
+        if response.status != 200 or response.tree is None or endpoint in self.probed:
+            return
+        pager = any("pagination" in n.attrs.get("class", "") for n in response.tree.iter("ul"))
+        filters = [f for f in self.forms_of(response) if f.method == "GET"]
+        if not pager and not filters:
+            return
+        self.probed.add(endpoint)
+        path = urlsplit(url).path
+        names = {f.name for form in filters for f in form.fields if f.name}
+        for node in response.tree.iter("a"):
+            parts = urlsplit(urljoin(response.url, node.attrs.get("href", "")))
+            if parts.path == path:
+                names.update(p.split("=", 1)[0] for p in parts.query.split("&") if p)
+        names.discard("page")
+        queries = [{"page": value} for value in HOSTILE_PAGES]
+        queries += [{name: UNKNOWN_CHOICE} for name in sorted(names)]
+        for query in queries:
+            self.stats.submissions["query"] += 1
+            self.request("GET", f"{path}?{urlencode(query)}", "query")
 
     def harvest(self, response: Response) -> None:
         """Queue the links and forms of a page; poll a page that refreshes itself."""
@@ -581,7 +611,7 @@ class Walker:
             return f"{day.isoformat()}T10:00"
         if f.type == "month":
             return f"{day.year}-{day.month:02d}"
-        if f.type == "number" or "year" in name:
+        if f.type == "number" or "year" in name or f.attrs.get("inputmode") == "numeric":
             if "year" in name:
                 return "1000" if long else "2999"
             return "-99999999999999999999" if long else "12abc"
@@ -618,6 +648,8 @@ class Walker:
                     moment = dt.datetime.combine(day, dt.time(9, 0))
                 return moment.strftime("%Y-%m-%dT%H:%M")
             return day.isoformat() if f.type == "date" else f"{day.year}-{day.month:02d}"
+        if f.attrs.get("inputmode") == "numeric":  # a sum of money, typed as people write it
+            return "1.500.000"
         if f.type == "number":
             low, high = f.attrs.get("min"), f.attrs.get("max")
             if "year" in name:
@@ -761,7 +793,7 @@ class Walker:
                 (
                     a.attrs["href"]
                     for a in page.tree.iter("a")
-                    if "/exports/status" in a.attrs.get("href", "")
+                    if a.attrs.get("data-testid") == "export-follow"
                 ),
                 None,
             )
@@ -785,6 +817,9 @@ class Walker:
             ),
             None,
         )
+        done = any(n.attrs.get("data-status") == "done" for n in page.tree.iter())
+        if download is None and done:
+            return  # a job that makes no file (key work, erasure)
         if download is None:
             if not any("text-danger" in n.classes for n in page.tree.iter()):
                 self.fail(
@@ -993,8 +1028,9 @@ def _testid_text(tree: Node, testid: str) -> str | None:
 
 
 def _job_page(page: Response) -> bool:
+    """A page that started a job (a list's password page) or a job's own page."""
     return page.tree is not None and any(
-        n.attrs.get("data-testid") == "export-password" for n in page.tree.iter()
+        n.attrs.get("data-testid") in ("export-password", "export-status") for n in page.tree.iter()
     )
 
 

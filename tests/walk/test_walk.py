@@ -38,6 +38,10 @@ def english() -> EnglishText:
     return EnglishText()
 
 
+# Reached by machines, not by links: load balancers and Prometheus.
+OPS_ENDPOINTS = {"home.healthz", "ops.readyz", "ops.metrics_page"}
+
+
 def summary(walker: Walker, seconds: float) -> str:
     """One role's walk in a few lines: what was visited, submitted, bounded and skipped."""
     s = walker.stats
@@ -58,7 +62,7 @@ def summary(walker: Walker, seconds: float) -> str:
         for row in MATRIX
         if row.method == "GET" and row.expected[MATRIX_ROLE[walker.who.role]] == 200
     }
-    unreached = sorted(allowed - s.endpoints - ASSET_ENDPOINTS - {"home.healthz"})
+    unreached = sorted(allowed - s.endpoints - ASSET_ENDPOINTS - OPS_ENDPOINTS)
     if unreached:
         lines.append(f"  pages the role may open but no link led to: {unreached}")
     lines += [f"  note: {note}" for note in sorted(set(s.notes))]

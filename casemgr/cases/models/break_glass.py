@@ -36,6 +36,8 @@ class BreakGlassGrant(EncryptedModel, Base):
     reason_type: Mapped[BreakGlassReason] = mapped_column(value_enum(BreakGlassReason, 20))
     started_at: Mapped[timestamp]
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # When the scheduled duty recorded the window's end (casemgr.jobs.duties).
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reviewed_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     review_outcome: Mapped[str | None] = mapped_column(String(20))

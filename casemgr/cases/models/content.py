@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import json
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
@@ -30,9 +30,17 @@ class CaseNote(Correctable, EncryptedModel, Base):
     """A contact or visit note; the text is encrypted, the kind and time are plain."""
 
     __tablename__ = "case_notes"
+    __table_args__ = (
+        # A case's latest current contact (the supervision dashboard's "no contact in N days")
+        # from the index alone.
+        Index(
+            "ix_case_notes_case_id_occurred_on", "case_id", "occurred_on", "voided_at",
+            "superseded_by_id",
+        ),
+    )  # fmt: skip
 
     id: Mapped[intpk]
-    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(BigId, ForeignKey("cases.id"))
     person_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"))
     kind: Mapped[NoteKind] = mapped_column(value_enum(NoteKind, 20))
     occurred_on: Mapped[dt.date] = mapped_column(Date)

@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from casemgr.crypto import blind
-from casemgr.crypto.valueformat import ValueContext, seal
+from casemgr.crypto.valueformat import ValueContext, seal_v1
 
 
 def _bytes(label: str, n: int) -> bytes:
@@ -38,7 +38,7 @@ def main() -> None:
         nonce = _bytes(f"casemgr test nonce {number}", 12)
         key_id = 1000 + number
         context = ValueContext(table, column, row_id, person_id)
-        blob = seal(AESGCM(key), key_id, text.encode(), context, nonce=nonce)
+        blob = seal_v1(AESGCM(key), key_id, text.encode(), context, nonce=nonce)
         vectors.append(
             {
                 "key": key.hex(),

@@ -1,0 +1,1 @@
+"""The load test: locust journeys of the three roles and the checks made afterwards."""

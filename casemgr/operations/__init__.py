@@ -1,0 +1,1 @@
+"""Operations: encrypted backups and restores, key escrow (no web routes, CLI only)."""
