@@ -17,17 +17,23 @@ import random
 import re
 
 import pyotp
-from locust import HttpUser, between, events, task
+from locust import FastHttpUser, between, events, task
 
 PLAN = json.loads(open(os.environ["BENCH_LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 PASSWORD = PLAN["password"]
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
-RECORD: dict[str, list] = {"reads": [], "changes": [], "registrations": []}
+RECORD: dict[str, list] = {"reads": [], "changes": [], "registrations": [], "timings": []}
 _worker_slots = itertools.count()
 _supervisor_slots = itertools.count()
 _auditor_slots = itertools.count()
 _serial = itertools.count(1)
+
+
+@events.request.add_listener
+def _time(request_type: str, name: str, response_time: float, start_time: float = 0.0, **_kw):
+    """Every request's start and duration, so the steady state can be told from the sign-ins."""
+    RECORD["timings"].append([request_type, name, start_time, response_time])
 
 
 @events.test_stop.add_listener
@@ -36,11 +42,13 @@ def _write_record(**_kwargs) -> None:
         json.dump(RECORD, handle)
 
 
-class Journey(HttpUser):
+class Journey(FastHttpUser):
     """Sign-in through the real forms; helpers for forms and checked responses."""
 
     abstract = True
     wait_time = between(1, 3)
+    # FastHttpUser (geventhttpclient) costs the load generator a fraction of the CPU of
+    # HttpUser (requests): locust shares the server's two cores, so its own cost is kept low.
 
     def sign_in(self, account: dict) -> None:
         self.account = account
