@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, url_for
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -19,7 +20,7 @@ class NavGroup:
     """A menu group: shown as a dropdown, or as a plain link when it holds one entry."""
 
     title: str
-    items: list
+    items: tuple
 
 
 @dataclass(frozen=True)
@@ -73,18 +74,32 @@ MENU = (
 )
 
 
-def nav_items() -> list[NavGroup]:
-    """Menu groups with the entries the signed-in user may use (empty groups left out)."""
+def nav_items() -> tuple[NavGroup, ...]:
+    """Menu groups with the entries the signed-in user may use (empty groups left out).
+
+    The menu depends only on the user's roles, the language and where the app is mounted: it
+    is built once per such combination and kept (a few per process), not on every page."""
+    if not current_user.is_authenticated:
+        return ()
+    key = (frozenset(current_user.role_set()), str(get_locale()), request.script_root)
+    cache = current_app.extensions.setdefault("casemgr.nav", {})
+    groups = cache.get(key)
+    if groups is None:
+        groups = cache[key] = _build_nav()
+    return groups
+
+
+def _build_nav() -> tuple[NavGroup, ...]:
     groups = []
     for title, entries in MENU:
-        items = [
+        items = tuple(
             NavItem(str(label), url_for(endpoint))
             for label, endpoint, action in entries
             if user_may(current_user, action)
-        ]
+        )
         if items:
             groups.append(NavGroup(str(title), items))
-    return groups
+    return tuple(groups)
 
 
 def without_page(args) -> dict[str, str]:
