@@ -370,7 +370,17 @@ def _detail_page(
     consents_shown = registration.consents_of(person, with_voided=True)
     current_consents = [c for c in consents_shown if c.is_current]
     age = person.age_in(clock.today().year)
-    consent_form = _prepare_consents_form(consent_form or ConsentsForm(formdata=None), person)
+    # The forms are built (and drawn) only for a user who may submit them.
+    may_edit = user_may(current_user, Action.EDIT_CASES)
+    if may_edit and not person.is_erased:
+        consent_form = _prepare_consents_form(
+            consent_form or ConsentsForm(formdata=None),
+            person,
+            [r for r in relatives if r.is_current],  # the guardians: no second query
+        )
+        relative_form = relative_form or RelativeForm(formdata=None)
+    else:
+        consent_form = relative_form = None
     missing = {  # the givers in the form's order: the person first
         scope: [
             giver
@@ -393,11 +403,12 @@ def _detail_page(
         consent_rule=CONSENT_RULE_LABELS[identity.consent_rule(age)],
         cases=cases,
         linked=registration.linked_ids(person),
-        relative_form=relative_form or RelativeForm(formdata=None),
+        relative_form=relative_form,
         consent_form=consent_form,
-        withdraw_form=WithdrawConsentForm(),
-        may_correct=user_may(current_user, Action.EDIT_CASES) and not person.is_erased,
-        link_form=LinkForm(formdata=None),
+        withdraw_form=WithdrawConsentForm() if may_edit else None,
+        may_edit=may_edit,
+        may_correct=may_edit and not person.is_erased,
+        link_form=LinkForm(formdata=None) if may_edit and not person.is_erased else None,
         today=clock.today(),
         relationship_labels=RELATIONSHIP_LABELS,
         scope_labels=CONSENT_SCOPE_LABELS,
@@ -497,8 +508,13 @@ def add_relative(person_id: int):
     return redirect(url_for("people.detail", person_id=person.id))
 
 
-def _prepare_consents_form(form: ConsentsForm, person) -> ConsentsForm:
-    """Offer exactly the givers the person's age requires, and their current guardians."""
+def _prepare_consents_form(
+    form: ConsentsForm, person, current_relatives: list | None = None
+) -> ConsentsForm:
+    """Offer exactly the givers the person's age requires, and their current guardians
+    (from `current_relatives` when the caller has them, else read)."""
+    if current_relatives is None:
+        current_relatives = registration.relatives_of(person)
     needed = identity.consent_givers_needed(person.age_in(clock.today().year))
     form.givers.choices = [
         SelectChoice(str(giver), CONSENT_GIVER_LABELS[giver])
@@ -506,11 +522,7 @@ def _prepare_consents_form(form: ConsentsForm, person) -> ConsentsForm:
         if giver in needed
     ]
     form.relative_id.choices = starting_empty(
-        (
-            SelectChoice(r.id, r.name)
-            for r in registration.relatives_of(person)
-            if r.is_guardian and r.is_current
-        ),
+        (SelectChoice(r.id, r.name) for r in current_relatives if r.is_guardian and r.is_current),
         empty="",
     )
     return form
