@@ -20,6 +20,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import case as sql_case
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from casemgr import clock
@@ -128,6 +129,10 @@ def has_visible_case(user: User, person_id: ColumnElement) -> ColumnElement[bool
     if case_scope(user).kind == Scope.SUBTREE:
         return exists(cases.where(Case.person_id == person_id).with_only_columns(Case.id))
     return person_id.in_(cases.with_only_columns(Case.person_id))
+
+
+# Loader options for case rows shown without their sub-groups and co-workers.
+WITHOUT_LISTS = (lazyload(Case.sub_groups), lazyload(Case.co_workers))
 
 
 def live_grant(user: User, case_id: int, now: dt.datetime | None = None) -> BreakGlassGrant | None:
@@ -285,10 +290,20 @@ def case_ids(statement: Select) -> Select:
     return statement.with_only_columns(Case.id)
 
 
-def cases_by_ids(ids: list[int]) -> list[Case]:
-    """The cases with these ids, in that order (one query; a page of a list)."""
-    found = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
+def cases_by_ids(ids: list[int], *, with_lists: bool = True) -> list[Case]:
+    """The cases with these ids, in that order (a page of a list): one query, and one for each
+    of the case's lists (sub-groups, co-workers) unless `with_lists` is false, for a list that
+    shows neither (they would then load on first use)."""
+    statement = select(Case).where(Case.id.in_(ids))
+    if not with_lists:
+        statement = statement.options(*WITHOUT_LISTS)
+    found = {case.id: case for case in db.session.scalars(statement)}
     return [found[case_id] for case_id in ids if case_id in found]
+
+
+def caseload_rows(ids: list[int]) -> list[Case]:
+    """A caseload page's cases: number, person, group, status, risk, worker (no lists)."""
+    return cases_by_ids(ids, with_lists=False)
 
 
 @dataclass(frozen=True)

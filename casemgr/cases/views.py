@@ -113,7 +113,7 @@ def caseload():
         sort=form.sort.data or "updated",
         overdue=bool(form.overdue.data),
     )
-    page = paginate_ids(statement, queries.cases_by_ids)
+    page = paginate_ids(statement, queries.caseload_rows)
     queries.preload_data_keys(page.items)
     return render_template(
         "cases/caseload.html",

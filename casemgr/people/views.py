@@ -364,7 +364,7 @@ def _detail_page(
     status: int = 200,
 ):
     """The person page; a refused relative or consent comes back with what was typed."""
-    from casemgr.cases.queries import visible_cases
+    from casemgr.cases.queries import WITHOUT_LISTS, visible_cases
 
     relatives = registration.relatives_of(person, with_voided=True)
     consents_shown = registration.consents_of(person, with_voided=True)
@@ -393,6 +393,7 @@ def _detail_page(
         visible_cases(current_user)
         .where(Case.person_id == person.id)
         .order_by(Case.opened_at.desc())
+        .options(*WITHOUT_LISTS)  # the list shows number, group and status only
     ).all()
     return render_template(
         "people/detail.html",
