@@ -1,14 +1,28 @@
-"""The app's quick select rendering draws exactly what WTForms' Select widget draws."""
+"""The app's quick widget rendering draws exactly what WTForms' own widgets draw."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from markupsafe import Markup
-from wtforms import SelectChoice, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import Select
 
-from casemgr.web.forms import Form, render_select
+from casemgr.web.forms import CheckboxesField, Form, MoneyField, render_select
 
 
 class Sample(Form):
@@ -70,3 +84,47 @@ def test_a_select_keeps_its_render_kw_and_required_flag(app) -> None:
         assert html.startswith('<select autocomplete="off" class="form-select" id="plain"')
         assert " required>" in html
         assert "Á &amp; &lt;b&gt;" in html
+
+
+class Inputs(Form):
+    """Inputs of every kind the app's forms use."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(min=2, max=200)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=20000)], render_kw={"rows": 5})
+    day = DateField("Day", validators=[DataRequired()])
+    count = IntegerField("Count", validators=[NumberRange(min=1, max=9)])
+    sum = MoneyField("Sum")
+    secret = PasswordField("Secret")
+    flag = BooleanField("Flag")
+    hidden = HiddenField()
+    tick = CheckboxesField("Ticks", choices=[SelectChoice("a", "A"), SelectChoice("b", "B")])
+    submit = SubmitField('Save "now"')
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {
+            "name": 'Lê "Thị" <Hoa> & co',
+            "note": "Dòng 1\n<script>",
+            "day": dt.date(2026, 12, 6),
+            "count": 3,
+            "sum": 1500000,
+            "secret": "x",
+            "flag": True,
+            "hidden": 'v"1',
+            "tick": ["b"],
+        },
+    ],
+)
+@pytest.mark.parametrize("attrs", [{}, {"class_": "form-control is-invalid", "data_x": "1"}])
+def test_inputs_render_as_wtforms_draws_them(app, data: dict, attrs: dict) -> None:
+    with app.test_request_context():
+        form = Inputs(formdata=None, meta={"csrf": False}, data=data)
+        for field in form:
+            expected = field.widget(field, **dict(field.render_kw or {}, **attrs))
+            assert str(field(**attrs)) == str(expected), field.name
+            for option in getattr(field, "__iter__", lambda: iter(()))():
+                if option is not field:
+                    assert str(option()) == str(option.widget(option)), option.name
