@@ -211,8 +211,6 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
         # The forms only the user may submit are built (and drawn); a reader gets none.
         note_form=NoteForm(formdata=None, occurred_on=clock.today()) if writes else None,
         plan_form=PlanActionForm(formdata=None) if writes and plan_open else None,
-        done_form=ActionDoneForm() if writes and plan_running else None,
-        worker_form=CoWorkerForm(formdata=None) if shares else None,
         unit_workers=queries.unit_workers(case) if shares else [],
         plan_open=plan_open,
         plan_running=plan_running,

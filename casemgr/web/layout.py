@@ -8,8 +8,9 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
-from casemgr.auth.forms import LanguageForm, SignOutForm
 from casemgr.auth.roles import ROLE_LABELS, Action
 from casemgr.web.access import user_may
 from casemgr.web.cards import cards
@@ -102,6 +103,14 @@ def _build_nav() -> tuple[NavGroup, ...]:
     return tuple(groups)
 
 
+def csrf_field() -> Markup:
+    """The hidden CSRF input a form's `csrf_token` field draws (same token, same markup), for
+    forms that carry nothing else: no form object is built for them on every page."""
+    name = escape(current_app.config["WTF_CSRF_FIELD_NAME"])
+    token = escape(generate_csrf())
+    return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{token}">')  # noqa: S704
+
+
 def without_page(args) -> dict[str, str]:
     """The current query arguments without `page`, for the pager's links."""
     return {key: value for key, value in args.items() if key != "page"}
@@ -113,9 +122,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cards"] = cards  # list tables become cards on small screens
     app.jinja_env.globals.update(
         nav_items=nav_items,
-        # The header forms only carry a CSRF token: never bound to the page's posted body,
-        # which an error page (413) must not read.
-        language_form=lambda: LanguageForm(formdata=None),
-        sign_out_form=lambda: SignOutForm(formdata=None),
+        csrf_field=csrf_field,
+        # The header forms only carry a CSRF token (csrf_field): nothing is bound to the page's
+        # posted body, which an error page (413) must not read.
         role_label=lambda role: ROLE_LABELS[role],
     )
