@@ -128,3 +128,13 @@ def test_inputs_render_as_wtforms_draws_them(app, data: dict, attrs: dict) -> No
             for option in getattr(field, "__iter__", lambda: iter(()))():
                 if option is not field:
                     assert str(option()) == str(option.widget(option)), option.name
+
+
+def test_csrf_field_draws_what_a_forms_csrf_token_draws(app) -> None:
+    from casemgr.auth.forms import SignOutForm
+    from casemgr.web.layout import csrf_field
+
+    with app.test_request_context():
+        drawn = str(csrf_field())
+        assert drawn == str(SignOutForm(formdata=None).csrf_token)
+        assert drawn.startswith('<input id="csrf_token" name="csrf_token" type="hidden" value="')
