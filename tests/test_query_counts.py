@@ -32,7 +32,7 @@ from tests.cases.conftest import open_child_case
 # unread notifications; each audit event appended costs 4.
 PINS = {
     "worker caseload": 12,  # the rows without their sub-groups and co-workers (not shown)
-    "worker case page": 21,  # 20 + the intake reports the case came from or was linked to
+    "worker case page": 19,  # 18 + the intake reports the case came from or was linked to
     "worker person page": 12,
     "worker dashboard": 26,
     "supervisor caseload": 12,
