@@ -31,11 +31,11 @@ from tests.cases.conftest import open_child_case
 # session with the user and the user's roles (one statement), and the header's count of
 # unread notifications; each audit event appended costs 4.
 PINS = {
-    "worker caseload": 14,
-    "worker case page": 22,  # 21 + the intake reports the case came from or was linked to
-    "worker person page": 15,
+    "worker caseload": 12,  # the rows without their sub-groups and co-workers (not shown)
+    "worker case page": 19,  # 18 + the intake reports the case came from or was linked to
+    "worker person page": 12,
     "worker dashboard": 26,
-    "supervisor caseload": 14,
+    "supervisor caseload": 12,
     "supervisor dashboard": 21,
     "supervision dashboard": 13,
     "report table": 6,

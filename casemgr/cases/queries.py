@@ -20,6 +20,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import case as sql_case
+from sqlalchemy.orm import joinedload, lazyload
 from werkzeug.exceptions import Forbidden, NotFound
 
 from casemgr import clock
@@ -130,6 +131,10 @@ def has_visible_case(user: User, person_id: ColumnElement) -> ColumnElement[bool
     return person_id.in_(cases.with_only_columns(Case.person_id))
 
 
+# Loader options for case rows shown without their sub-groups and co-workers.
+WITHOUT_LISTS = (lazyload(Case.sub_groups), lazyload(Case.co_workers))
+
+
 def live_grant(user: User, case_id: int, now: dt.datetime | None = None) -> BreakGlassGrant | None:
     """The user's break-glass grant on the case that is in force now, if any."""
     now = now or utcnow()
@@ -146,13 +151,32 @@ def live_grant(user: User, case_id: int, now: dt.datetime | None = None) -> Brea
     )
 
 
+def _access_for(user: User, case: Case) -> CaseAccess:
+    """The user's access to the case; their break-glass grant is looked up only when their
+    scope does not reach the case (case_access ignores a grant on a case in scope)."""
+    now = utcnow()
+    access = case_access(user, case, None, now)
+    if access.can_read:
+        return access
+    return case_access(user, case, live_grant(user, case.id, now), now)
+
+
 def load_case(user: User, case_id: int, need: Need = Need.READ) -> tuple[Case, CaseAccess]:
     """Load a case for a user: 404 outside their scope, 403 when seen but not changeable.
 
     Every outcome is audited: a read, or a refusal with its reason.
     """
-    case = db.session.get(Case, case_id)
-    access = case_access(user, case, live_grant(user, case_id), utcnow()) if case else None
+    case = (
+        db.session.scalars(
+            # The case with its sub-groups and co-workers in one statement (not three).
+            select(Case)
+            .where(Case.id == case_id)
+            .options(joinedload(Case.sub_groups), joinedload(Case.co_workers))
+        )
+        .unique()
+        .one_or_none()
+    )
+    access = _access_for(user, case) if case else None
     if case is None or not access.can_read:
         record(
             "case.view",
@@ -275,10 +299,20 @@ def case_ids(statement: Select) -> Select:
     return statement.with_only_columns(Case.id)
 
 
-def cases_by_ids(ids: list[int]) -> list[Case]:
-    """The cases with these ids, in that order (one query; a page of a list)."""
-    found = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_(ids)))}
+def cases_by_ids(ids: list[int], *, with_lists: bool = True) -> list[Case]:
+    """The cases with these ids, in that order (a page of a list): one query, and one for each
+    of the case's lists (sub-groups, co-workers) unless `with_lists` is false, for a list that
+    shows neither (they would then load on first use)."""
+    statement = select(Case).where(Case.id.in_(ids))
+    if not with_lists:
+        statement = statement.options(*WITHOUT_LISTS)
+    found = {case.id: case for case in db.session.scalars(statement)}
     return [found[case_id] for case_id in ids if case_id in found]
+
+
+def caseload_rows(ids: list[int]) -> list[Case]:
+    """A caseload page's cases: number, person, group, status, risk, worker (no lists)."""
+    return cases_by_ids(ids, with_lists=False)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def caseload():
         sort=form.sort.data or "updated",
         overdue=bool(form.overdue.data),
     )
-    page = paginate_ids(statement, queries.cases_by_ids)
+    page = paginate_ids(statement, queries.caseload_rows)
     queries.preload_data_keys(page.items)
     return render_template(
         "cases/caseload.html",
@@ -193,6 +193,10 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
     ]
     # A move the user may take but whose records are not on file yet: shown, with what to do.
     gated = {m.name: gate for m in moves if (gate := gates.missing_for(case, m.name))}
+    writes = access.can_write
+    shares = writes and not access.is_break_glass  # who may add or remove co-workers
+    plan_open = case.status in (Status.INITIAL_ASSESSMENT, Status.DETAILED_ASSESSMENT)
+    plan_running = case.status in (Status.PLAN_APPROVED, Status.IMPLEMENTATION, Status.REVIEW)
     return render_template(
         "cases/detail.html",
         case=case,
@@ -204,13 +208,12 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
         actions=queries.plan_actions(case, entries),
         transition_form=transition_form,
         comment_required=services.COMMENT_REQUIRED,
-        note_form=NoteForm(formdata=None, occurred_on=clock.today()),
-        plan_form=PlanActionForm(formdata=None),
-        done_form=ActionDoneForm(),
-        worker_form=CoWorkerForm(formdata=None),
-        unit_workers=queries.unit_workers(case),
-        plan_open=case.status in (Status.INITIAL_ASSESSMENT, Status.DETAILED_ASSESSMENT),
-        plan_running=case.status in (Status.PLAN_APPROVED, Status.IMPLEMENTATION, Status.REVIEW),
+        # The forms only the user may submit are built (and drawn); a reader gets none.
+        note_form=NoteForm(formdata=None, occurred_on=clock.today()) if writes else None,
+        plan_form=PlanActionForm(formdata=None) if writes and plan_open else None,
+        unit_workers=queries.unit_workers(case) if shares else [],
+        plan_open=plan_open,
+        plan_running=plan_running,
     )
 
 

@@ -364,13 +364,23 @@ def _detail_page(
     status: int = 200,
 ):
     """The person page; a refused relative or consent comes back with what was typed."""
-    from casemgr.cases.queries import visible_cases
+    from casemgr.cases.queries import WITHOUT_LISTS, visible_cases
 
     relatives = registration.relatives_of(person, with_voided=True)
     consents_shown = registration.consents_of(person, with_voided=True)
     current_consents = [c for c in consents_shown if c.is_current]
     age = person.age_in(clock.today().year)
-    consent_form = _prepare_consents_form(consent_form or ConsentsForm(formdata=None), person)
+    # The forms are built (and drawn) only for a user who may submit them.
+    may_edit = user_may(current_user, Action.EDIT_CASES)
+    if may_edit and not person.is_erased:
+        consent_form = _prepare_consents_form(
+            consent_form or ConsentsForm(formdata=None),
+            person,
+            [r for r in relatives if r.is_current],  # the guardians: no second query
+        )
+        relative_form = relative_form or RelativeForm(formdata=None)
+    else:
+        consent_form = relative_form = None
     missing = {  # the givers in the form's order: the person first
         scope: [
             giver
@@ -383,6 +393,7 @@ def _detail_page(
         visible_cases(current_user)
         .where(Case.person_id == person.id)
         .order_by(Case.opened_at.desc())
+        .options(*WITHOUT_LISTS)  # the list shows number, group and status only
     ).all()
     return render_template(
         "people/detail.html",
@@ -393,11 +404,10 @@ def _detail_page(
         consent_rule=CONSENT_RULE_LABELS[identity.consent_rule(age)],
         cases=cases,
         linked=registration.linked_ids(person),
-        relative_form=relative_form or RelativeForm(formdata=None),
+        relative_form=relative_form,
         consent_form=consent_form,
-        withdraw_form=WithdrawConsentForm(),
-        may_correct=user_may(current_user, Action.EDIT_CASES) and not person.is_erased,
-        link_form=LinkForm(formdata=None),
+        may_edit=may_edit,
+        may_correct=may_edit and not person.is_erased,
         today=clock.today(),
         relationship_labels=RELATIONSHIP_LABELS,
         scope_labels=CONSENT_SCOPE_LABELS,
@@ -497,8 +507,13 @@ def add_relative(person_id: int):
     return redirect(url_for("people.detail", person_id=person.id))
 
 
-def _prepare_consents_form(form: ConsentsForm, person) -> ConsentsForm:
-    """Offer exactly the givers the person's age requires, and their current guardians."""
+def _prepare_consents_form(
+    form: ConsentsForm, person, current_relatives: list | None = None
+) -> ConsentsForm:
+    """Offer exactly the givers the person's age requires, and their current guardians
+    (from `current_relatives` when the caller has them, else read)."""
+    if current_relatives is None:
+        current_relatives = registration.relatives_of(person)
     needed = identity.consent_givers_needed(person.age_in(clock.today().year))
     form.givers.choices = [
         SelectChoice(str(giver), CONSENT_GIVER_LABELS[giver])
@@ -506,11 +521,7 @@ def _prepare_consents_form(form: ConsentsForm, person) -> ConsentsForm:
         if giver in needed
     ]
     form.relative_id.choices = starting_empty(
-        (
-            SelectChoice(r.id, r.name)
-            for r in registration.relatives_of(person)
-            if r.is_guardian and r.is_current
-        ),
+        (SelectChoice(r.id, r.name) for r in current_relatives if r.is_guardian and r.is_current),
         empty="",
     )
     return form

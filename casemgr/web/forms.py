@@ -9,9 +9,19 @@ from typing import Any
 from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import Field, IntegerField, SelectChoice, SelectMultipleField
 from wtforms.validators import DataRequired
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import (
+    CheckboxInput,
+    Input,
+    ListWidget,
+    Select,
+    SubmitInput,
+    TextArea,
+    TextInput,
+)
+from wtforms.widgets.core import _DateTimeBaseInput, clean_key
 
 from casemgr.web.validators import TRANSLATIONS
 
@@ -25,6 +35,126 @@ class Form(FlaskForm):
         def get_translations(self, form: Any) -> Any:
             """Our translations, not WTForms' catalogue (which has no Vietnamese)."""
             return TRANSLATIONS
+
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Markup:
+            """Draw a field with its widget; a plain select the quick way (see render_select)."""
+            other_kw = getattr(field, "render_kw", None)
+            if other_kw is not None:
+                render_kw = dict(other_kw, **render_kw)
+            widget = type(field.widget)
+            if widget is Select and not field.has_groups():
+                return render_select(field, **render_kw)
+            if widget.__call__ is TextArea.__call__:
+                return render_textarea(field, **render_kw)
+            if widget.__call__ in QUICK_INPUTS and widget.html_params is Input.html_params:
+                return render_input(field, **render_kw)
+            return field.widget(field, **render_kw)
+
+
+def html_params(**kwargs: Any) -> Markup:
+    """WTForms' html_params (attributes in name order, True as a bare name, False left out,
+    values escaped), without formatting each attribute through Markup.format."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        if value is False:
+            continue
+        name = escape(clean_key(key))
+        if value is True:
+            params.append(name)
+        else:
+            value = escape(value).replace(Markup('"'), Markup("&quot;"))
+            params.append(f'{name}="{value}"')
+    return Markup(" ".join(params))  # noqa: S704 - names and values escaped above
+
+
+def _with_flags(field: Field, validation_attrs: list[str], kwargs: dict[str, Any]) -> None:
+    flags = getattr(field, "flags", {})
+    for key in dir(flags):
+        if key in validation_attrs and key not in kwargs:
+            value = getattr(flags, key)
+            kwargs[key] = value() if callable(value) else value
+
+
+def render_input(field: Field, **kwargs: Any) -> Markup:
+    """What WTForms' Input widgets (text, date, checkbox, submit, hidden...) draw, through
+    the quick html_params; only for widgets whose __call__ is one of QUICK_INPUTS."""
+    widget = field.widget
+    call = type(widget).__call__
+    if call is CheckboxInput.__call__:
+        if getattr(field, "checked", field.data):
+            kwargs.setdefault("checked", True)
+    elif call is SubmitInput.__call__:
+        kwargs.setdefault("value", field.label.text)
+    elif call is _DateTimeBaseInput.__call__:
+        form = getattr(field, "format", None)
+        if form is not None:
+            form = form[0] if isinstance(form, list) else form
+            flags = getattr(field, "flags", {})
+            for attr in ("min", "max"):
+                value = kwargs.get(attr, getattr(flags, attr, None))
+                if callable(value):
+                    value = value()
+                if hasattr(value, "strftime"):
+                    kwargs[attr] = value.strftime(form)
+    kwargs.setdefault("id", field.id)
+    kwargs.setdefault("type", widget.input_type)
+    if "value" not in kwargs:
+        kwargs["value"] = field._value()
+    datalist = getattr(field, "_datalist", None)
+    if datalist is not None and "list" not in kwargs:
+        kwargs["list"] = datalist if isinstance(datalist, str) else datalist.id
+    _with_flags(field, widget.validation_attrs, kwargs)
+    return Markup(f"<input {html_params(name=field.name, **kwargs)}>")  # noqa: S704 - escaped
+
+
+def render_textarea(field: Field, **kwargs: Any) -> Markup:
+    """What WTForms' TextArea widget draws, through the quick html_params."""
+    kwargs.setdefault("id", field.id)
+    flags = getattr(field, "flags", {})
+    for key in dir(flags):
+        if key in field.widget.validation_attrs and key not in kwargs:
+            kwargs[key] = getattr(flags, key)
+    text = escape(field._value())
+    return Markup(f"<textarea {html_params(name=field.name, **kwargs)}>\r\n{text}</textarea>")  # noqa: S704
+
+
+# The Input widgets render_input knows (their own __call__ is copied there).
+QUICK_INPUTS = frozenset(
+    {
+        Input.__call__,
+        CheckboxInput.__call__,
+        SubmitInput.__call__,
+        _DateTimeBaseInput.__call__,
+    }
+)
+
+
+def _option(choice: Any) -> str:
+    """One <option>, as WTForms' Select.render_option draws it (attributes in name order)."""
+    if choice.render_kw:
+        return Select.render_option(choice)
+    value = choice.value
+    if isinstance(value, bool):
+        value = str(value)
+    value = escape(value).replace(Markup('"'), Markup("&quot;"))
+    selected = "selected " if choice.selected else ""
+    return f'<option {selected}value="{value}">{escape(choice.label or choice.value)}</option>'
+
+
+def render_select(field: Field, **kwargs: Any) -> Markup:
+    """The markup of WTForms' Select widget (no option groups), without its per-option
+    attribute formatting and its per-call signature inspection: the same HTML, a fraction of
+    the cost on pages with several selects (tests/test_web_forms.py compares the two)."""
+    widget = field.widget
+    kwargs.setdefault("id", field.id)
+    if widget.multiple:
+        kwargs["multiple"] = True
+    flags = getattr(field, "flags", {})
+    for key in dir(flags):
+        if key in widget.validation_attrs and key not in kwargs:
+            kwargs[key] = getattr(flags, key)
+    options = "".join(_option(choice) for choice in field._iter_choices_normalized())
+    return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")  # noqa: S704 - every value escaped above, as WTForms does
 
 
 class CheckboxesField(SelectMultipleField):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, url_for
+from flask import Flask, current_app, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
-from casemgr.auth.forms import LanguageForm, SignOutForm
 from casemgr.auth.roles import ROLE_LABELS, Action
 from casemgr.web.access import user_may
 from casemgr.web.cards import cards
@@ -19,7 +21,7 @@ class NavGroup:
     """A menu group: shown as a dropdown, or as a plain link when it holds one entry."""
 
     title: str
-    items: list
+    items: tuple
 
 
 @dataclass(frozen=True)
@@ -73,18 +75,42 @@ MENU = (
 )
 
 
-def nav_items() -> list[NavGroup]:
-    """Menu groups with the entries the signed-in user may use (empty groups left out)."""
+def nav_items() -> tuple[NavGroup, ...]:
+    """Menu groups with the entries the signed-in user may use (empty groups left out).
+
+    The menu depends only on the user's roles, the language and where the app is mounted: it
+    is built once per such combination and kept (a few per process), not on every page."""
+    if not current_user.is_authenticated:
+        return ()
+    key = (frozenset(current_user.role_set()), str(get_locale()), request.script_root)
+    cache = current_app.extensions.setdefault("casemgr.nav", {})
+    groups = cache.get(key)
+    if groups is None:
+        groups = cache[key] = _build_nav()
+    return groups
+
+
+def _build_nav() -> tuple[NavGroup, ...]:
     groups = []
     for title, entries in MENU:
-        items = [
+        items = tuple(
             NavItem(str(label), url_for(endpoint))
             for label, endpoint, action in entries
             if user_may(current_user, action)
-        ]
+        )
         if items:
             groups.append(NavGroup(str(title), items))
-    return groups
+    return tuple(groups)
+
+
+def csrf_field() -> Markup:
+    """The hidden CSRF input a form's `csrf_token` field draws (same token, same markup), for
+    forms that carry nothing else: no form object is built for them on every page."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return Markup("")  # as a form without its csrf_token field draws nothing
+    name = escape(current_app.config["WTF_CSRF_FIELD_NAME"])
+    token = escape(generate_csrf())
+    return Markup(f'<input id="{name}" name="{name}" type="hidden" value="{token}">')  # noqa: S704
 
 
 def without_page(args) -> dict[str, str]:
@@ -98,9 +124,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cards"] = cards  # list tables become cards on small screens
     app.jinja_env.globals.update(
         nav_items=nav_items,
-        # The header forms only carry a CSRF token: never bound to the page's posted body,
-        # which an error page (413) must not read.
-        language_form=lambda: LanguageForm(formdata=None),
-        sign_out_form=lambda: SignOutForm(formdata=None),
+        csrf_field=csrf_field,
+        # The header forms only carry a CSRF token (csrf_field): nothing is bound to the page's
+        # posted body, which an error page (413) must not read.
         role_label=lambda role: ROLE_LABELS[role],
     )
