@@ -109,3 +109,17 @@ def test_temporary_password_must_be_changed_first(app, client, make):
     assert worker_client.login(worker, temp).status_code == 302
     response = worker_client.get("/dashboard")
     assert response.status_code == 302 and response.headers["Location"].endswith("/auth/password")
+
+
+def test_cookie_is_not_resent_on_every_page_but_idle_limit_still_holds(client, make, db, app):
+    """The server-side record holds the limits: an unchanged session's cookie is not re-signed
+    on each response, and a session idle past its limit still ends."""
+    user = make.user(Role.SOCIAL_WORKER)
+    client.login(user)
+    client.get("/dashboard")  # the first page may add the session's CSRF secret
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    idle = app.config["SESSION_IDLE_MINUTES"]
+    _age_sessions(db, user, last_seen_at=dt.timedelta(minutes=idle + 1))
+    assert client.get("/dashboard").status_code == 302
