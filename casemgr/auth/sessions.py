@@ -13,7 +13,7 @@ import secrets
 from flask import Flask, current_app, flash, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from casemgr.auth.models import User, UserSession
@@ -84,21 +84,23 @@ def _expired(record: UserSession, now: dt.datetime) -> str | None:
     return None
 
 
+# Every signed-in request runs this statement: it is built once (building it, with its
+# loader options, cost about as much as running it); only the token's hash is bound per call.
+SIGNED_IN_RECORD = (
+    select(UserSession)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+    .options(joinedload(UserSession.user).joinedload(User.roles))
+)
+
+
 def _signed_in_record() -> UserSession | None:
     """The cookie's session record with its user and the user's roles (one statement: every
     signed-in request asks for them)."""
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    return (
-        db.session.execute(
-            select(UserSession)
-            .where(UserSession.token_hash == _hash(token))
-            .options(joinedload(UserSession.user).joinedload(User.roles))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    found = db.session.execute(SIGNED_IN_RECORD, {"token_hash": _hash(token)})
+    return found.unique().scalar_one_or_none()
 
 
 def load_user(user_id: str) -> User | None:

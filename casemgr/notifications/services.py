@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 
 from casemgr.audit import record
 from casemgr.auth.models import RoleAssignment, User
@@ -60,13 +60,17 @@ def unit_supervisors(unit_id: int) -> list[int]:
     )
 
 
+# The header's badge runs this on every page: built once, the user's id bound per call.
+UNREAD_COUNT = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+
+
 def unread_count(user: User) -> int:
     """How many of the user's notifications are unread."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    )
+    return db.session.scalar(UNREAD_COUNT, {"user_id": user.id})
 
 
 def for_user(user: User) -> Select:
