@@ -145,7 +145,9 @@ def _render_gettext(translations) -> dict[str, Any]:
             rv = Markup(rv)  # noqa: S704 - the catalogue's text, as Jinja's i18n marks it
         return rv % variables
 
-    return {"gettext": gettext, "ngettext": ngettext}
+    # `_` too: Jinja's own `_` is an alias that looks `gettext` up again and calls it through
+    # the context (two calls per string); this one is that `gettext` itself.
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
 
 
 def template_gettext() -> dict[str, Any]:
