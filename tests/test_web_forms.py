@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import (
     BooleanField,
@@ -49,6 +50,9 @@ class Sample(Form):
         choices=[SelectChoice('he said "hi"', Markup("<i>marked</i>")), SelectChoice("", "")],
     )
     several = SelectMultipleField("Several", choices=[SelectChoice(v, v.upper()) for v in "pqr"])
+    lazy = SelectField(  # labels translated when drawn (lazy_gettext), as most of the app's
+        "Lazy", choices=[SelectChoice("a", _l("Cases")), SelectChoice("b", _l("Tom & <Jerry>"))]
+    )
     grouped = SelectField(
         "Grouped",
         choices=[SelectChoice("1", "one", optgroup="G1"), SelectChoice("2", "two", optgroup="G2")],

@@ -138,7 +138,10 @@ def _option(choice: Any) -> str:
         value = str(value)
     value = escape(value).replace(Markup('"'), Markup("&quot;"))
     selected = "selected " if choice.selected else ""
-    return f'<option {selected}value="{value}">{escape(choice.label or choice.value)}</option>'
+    label = choice.label
+    if hasattr(label, "__html__"):  # a lazy label: translated once here, not twice below
+        label = Markup(label.__html__())  # noqa: S704 - what escape() would make of it
+    return f'<option {selected}value="{value}">{escape(label or choice.value)}</option>'
 
 
 def render_select(field: Field, **kwargs: Any) -> Markup:
