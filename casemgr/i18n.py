@@ -6,7 +6,16 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, get_locale, get_translations
+from flask_babel import (
+    Babel,
+    Domain,
+    format_currency,
+    format_date,
+    format_datetime,
+    get_locale,
+    get_translations,
+)
+from flask_babel import _get_current_context as babel_context
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import pass_context
@@ -21,6 +30,34 @@ from casemgr.web.problems import API_PREFIX
 # Explicit patterns: Vietnamese users expect dd/mm/yyyy everywhere.
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
 DATETIME_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy HH:mm"}
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, keeping the request's translations once found.
+
+    Flask-Babel finds them again for every string it translates (a lazy label, a gettext in
+    Python: 30-50 on a page, several context look-ups, the locale and a cache key each). They
+    are kept in Flask-Babel's own per-request slot `babel_translations`, which goes with the
+    locale: `refresh()` clears both, `force_locale()` swaps and restores both together.
+    """
+
+    def get_translations(self) -> Any:
+        """The translations of the request's locale (found once per request)."""
+        ctx = babel_context()
+        if ctx is None:
+            return super().get_translations()
+        kept = getattr(ctx, "babel_translations", None)
+        if kept is not None and getattr(ctx, "babel_locale", None) is not None:
+            return kept
+        translations = super().get_translations()  # sets ctx.babel_locale
+        ctx.babel_translations = translations
+        return translations
+
+
+def use_request_domain(instance: Babel, domain: str) -> None:
+    """Make `instance` translate through a RequestDomain (its default domain otherwise)."""
+    if not isinstance(instance.__dict__.get("domain_instance"), RequestDomain):
+        instance.domain_instance = RequestDomain(domain=domain)
 
 
 def select_locale() -> str:
@@ -107,6 +144,7 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(app.root_path + "/translations"),
     )
+    use_request_domain(babel, app.config.get("BABEL_DOMAIN", "messages"))
     app.jinja_env.filters["date"] = show_date
     app.jinja_env.filters["datetime"] = show_datetime
     app.jinja_env.filters["money"] = show_money

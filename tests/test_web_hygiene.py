@@ -86,3 +86,20 @@ def test_an_id_too_large_for_the_database_is_a_plain_404(client, make):
     client.login(make.user(Role.SOCIAL_WORKER))
     for url in ("/cases/99999999999999999999", "/people/99999999999999999999", "/cases/0"):
         assert client.get(url).status_code == 404, url
+
+
+def test_translations_kept_for_a_request_follow_its_locale(app):
+    """The request's translations are found once (casemgr.i18n.RequestDomain), yet a forced or
+    refreshed locale still translates in its own language, lazy labels too."""
+    from flask import session
+    from flask_babel import force_locale, gettext, lazy_gettext, refresh
+
+    label = lazy_gettext("Cases")
+    with app.test_request_context("/"):
+        assert gettext("Cases") == str(label) == "Hồ sơ"
+        with force_locale("en"):
+            assert gettext("Cases") == str(label) == "Cases"
+        assert gettext("Cases") == str(label) == "Hồ sơ"
+        session["locale"] = "en"
+        refresh()
+        assert gettext("Cases") == str(label) == "Cases"
