@@ -33,7 +33,7 @@ from casemgr.crypto.valueformat import ValueContext, open_value, seal
 _PENDING = "_casemgr_pending"  # plaintexts of a row without an id yet, sealed at flush
 _CHANGED = "_casemgr_changed"  # encrypted fields set since the last flush (blind indexes)
 _CONTEXTS = "_casemgr_contexts"  # per column: what its values are bound to
-# (key, sealed state, its reader, person column, session id): the row state last verified for
+# [key, sealed state, its reader, person column, session id]: the row state last verified for
 # this object, or that state plus the changes made through its fields since; trusted while
 # the object's state is equal to it and the key is open (_trusted).
 _VERIFIED = "_casemgr_verified"
@@ -104,6 +104,7 @@ class EncryptedField:
         self.column = column
         self.kind = kind
         self.name = column
+        self._impls: dict[type, Any] = {}
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -173,12 +174,11 @@ class EncryptedField:
         changed.add(self.name)
         # The usual case first: a row verified (or written) in this session, its key open.
         verified = state.get(_VERIFIED)
+        sa_state = instance_state(obj)
         key = None
         if verified is not None and verified[3] is not None and not verified[0].revoked:
             try:
-                if verified[4] == instance_state(obj).session_id and verified[1] == verified[2](
-                    state
-                ):
+                if verified[4] == sa_state.session_id and verified[1] == verified[2](state):
                     key = verified[0]
             except KeyError:  # an attribute expired: the slow path loads and checks it
                 pass
@@ -205,9 +205,12 @@ class EncryptedField:
             if context is None or context.row_id != row_id or context.person_id != person_id:
                 context = _context(obj, self.column, row_id, person_id)
             blob = seal(key.aead, key.key_id, data, context, generation=generation)
-        setattr(obj, self.column, blob)
+        impl = self._impls.get(type(obj))
+        if impl is None:  # the ORM attribute of the column: what its instrumented setter calls
+            impl = self._impls[type(obj)] = getattr(type(obj), self.column).impl
+        impl.set(sa_state, state, blob, None)
         # The verified row plus this change of our own: still trusted until the flush seals it.
-        state[_VERIFIED] = (key, verified[2](state), *verified[2:])
+        verified[1] = verified[2](state)
         if blob is not None:
             kept = state.get(_PLAIN)
             if kept is None:
@@ -312,9 +315,9 @@ def _remember_verified(obj: Any, key: envelope.OpenKey, values: tuple | None = N
     state = obj.__dict__
     if values is None:
         values = layout.state_of(state)
-    state[_VERIFIED] = (
+    state[_VERIFIED] = [
         key, values, layout.state_of, layout.person_attribute, instance_state(obj).session_id
-    )  # fmt: skip
+    ]  # fmt: skip
 
 
 def _trusted(state: dict, layout: _Layout) -> bool:
