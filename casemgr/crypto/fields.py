@@ -135,7 +135,10 @@ class EncryptedField:
         blob = state.get(self.column, _MISSING)
         if blob is _MISSING:
             blob = getattr(obj, self.column)
-        person_id = _person_id(obj)
+        layout = _LAYOUTS.get(type(obj)) or _layout(type(obj))
+        person_id = state.get(layout.person_attribute, _MISSING)
+        if person_id is _MISSING:
+            person_id = obj.encryption_person_id()
         row_id = state.get("id")
         if row_id is None:
             row_id = obj.id
@@ -147,7 +150,7 @@ class EncryptedField:
                 return ERASED
             context = _context(obj, self.column, row_id, person_id)
             plaintext = None if blob is None else open_value(key.aead_for, blob, context)
-            verify_row(obj, key)
+            _verify(obj, key, layout, person_id)
             if plaintext is None:
                 return None
             value = plaintext.decode("utf-8") if self.kind is str else plaintext
@@ -308,6 +311,10 @@ def _key(obj: Any, person_id: int) -> envelope.OpenKey | Any:
     return key
 
 
+def _session_id(obj: Any) -> int | None:
+    return instance_state(obj).session_id
+
+
 def _remember_verified(obj: Any, key: envelope.OpenKey, values: tuple | None = None) -> None:
     """Record the object's current sealed state (`values`, or read now) as trusted (_VERIFIED):
     with the key, how to read the state again, the person column and the session."""
@@ -344,10 +351,18 @@ def verify_row(obj: Any, key: envelope.OpenKey) -> None:
     encrypted fields since the last flush (sealed at the next flush) are the object's own;
     any other change of an encrypted column is refused like a tampered value.
     """
+    _verify(obj, key, _LAYOUTS.get(type(obj)) or _layout(type(obj)), _person_id(obj))
+
+
+def _verify(obj: Any, key: envelope.OpenKey, layout: _Layout, person_id: int) -> None:
     state = obj.__dict__
-    layout = _LAYOUTS.get(type(obj)) or _layout(type(obj))
-    if _trusted(state, layout):
-        return
+    verified = state.get(_VERIFIED)
+    if verified is not None and not verified[0].revoked:  # see _trusted
+        try:
+            if verified[1] == layout.state_of(state):
+                return
+        except KeyError:
+            pass
     try:
         current = layout.state_of(state)
     except KeyError:
@@ -359,7 +374,6 @@ def verify_row(obj: Any, key: envelope.OpenKey) -> None:
     committed = instance_state(obj).committed_state
     changed = [i for i, name in enumerate(layout.keys) if name in committed] if committed else ()
     if changed:
-        verified = state.get(_VERIFIED)
         for i in changed:
             if verified is None or verified[1][i] != current[i]:
                 raise IntegrityFailure(
@@ -371,16 +385,14 @@ def verify_row(obj: Any, key: envelope.OpenKey) -> None:
             for name, value in zip(layout.keys, current, strict=True)
         )
     blobs = stored[layout.first_column :]
-    if not layout.rowseal.matches(
-        key.row_mac, stored[0], stored[2], _person_id(obj), stored[1], blobs
-    ):
+    if not layout.rowseal.matches(key.row_mac, stored[0], stored[2], person_id, stored[1], blobs):
         raise _culprit(obj, key, layout.columns, blobs) or IntegrityFailure(
             "row seal does not match: a value was rolled back, blanked or replaced",
             table=layout.table,
             row_id=obj.id,
             reason="row seal",
         )
-    _remember_verified(obj, key, current)
+    state[_VERIFIED] = [key, current, layout.state_of, layout.person_attribute, _session_id(obj)]
     if not changed:
         state.pop(_UNSEALED, None)  # the stored state itself: no change of ours is pending
 

@@ -102,6 +102,26 @@ class RowLayout:
     ) -> bytes:
         """The seal of a row of this table whose encrypted columns hold `blobs` (`key`: the
         row key, or its RowMac)."""
+        try:  # the usual row: bytes or NULL in every column
+            message = b"".join(
+                [
+                    self._head,
+                    _Q3.pack(row_id, person_id, version),
+                    *[
+                        absent if blob is None else present + blob[:SEALED_PREFIX_BYTES]
+                        for absent, present, blob in zip(
+                            self._absent, self._present, blobs, strict=True
+                        )
+                    ],
+                ]
+            )
+        except TypeError:  # a tampered storage class (a number, text) somewhere
+            message = self._message(row_id, person_id, version, blobs)
+        if type(key) is RowMac:
+            return key.digest(message)
+        return hmac.digest(key, message, "sha256")
+
+    def _message(self, row_id: int, person_id: int, version: int, blobs: Sequence[object]) -> bytes:
         parts = [self._head, _Q3.pack(row_id, person_id, version)]
         append = parts.append
         for absent, present, other, blob in zip(
@@ -109,17 +129,12 @@ class RowLayout:
         ):
             if blob is None:
                 append(absent)
-            elif type(blob) is bytes:
-                append(present)
-                append(blob[:SEALED_PREFIX_BYTES])
-            elif isinstance(blob, bytearray | memoryview):
+            elif isinstance(blob, bytes | bytearray | memoryview):
                 append(present)
                 append(bytes(blob[:SEALED_PREFIX_BYTES]))
-            else:  # a tampered storage class: never matches a seal made over bytes
+            else:  # never matches a seal made over bytes
                 append(other)
-        if type(key) is RowMac:
-            return key.digest(b"".join(parts))
-        return hmac.digest(key, b"".join(parts), "sha256")
+        return b"".join(parts)
 
     def matches(
         self,
@@ -131,14 +146,18 @@ class RowLayout:
         blobs: Sequence[object],
     ) -> bool:
         """Whether `stored` is the seal of this row (constant time)."""
-        if not isinstance(stored, bytes | bytearray | memoryview) or len(stored) != SEAL_BYTES:
+        if type(stored) is not bytes:
+            if not isinstance(stored, bytearray | memoryview):
+                return False
+            stored = bytes(stored)
+        if len(stored) != SEAL_BYTES:
             return False
         if type(version) is not int:  # NULL counts as 0, as when the row was sealed
             if version is not None:
                 return False
             version = 0
         expected = self.compute(key, row_id, person_id, version, blobs)
-        return hmac.compare_digest(expected, bytes(stored))
+        return hmac.compare_digest(expected, stored)
 
 
 _layouts: dict[tuple[str, tuple[str, ...]], RowLayout] = {}
