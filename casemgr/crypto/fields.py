@@ -28,7 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from casemgr.crypto import blind, envelope, ids, rowseal
 from casemgr.crypto.errors import IntegrityFailure, PersonErased
 from casemgr.crypto.models import DataKey
-from casemgr.crypto.valueformat import ValueContext, open_value, seal
+from casemgr.crypto.valueformat import ValueContext, header, open_value, seal, seal_headed
 
 _PENDING = "_casemgr_pending"  # plaintexts of a row without an id yet, sealed at flush
 _CHANGED = "_casemgr_changed"  # encrypted fields set since the last flush (blind indexes)
@@ -37,7 +37,8 @@ _CONTEXTS = "_casemgr_contexts"  # per column: what its values are bound to
 # this object, or that state plus the changes made through its fields since; trusted while
 # the object's state is equal to it and the key is open (_trusted).
 _VERIFIED = "_casemgr_verified"
-_UNSEALED = "_casemgr_unsealed"  # the generation of changes not sealed yet: sealed at flush
+# (generation, key, value header) of the changes not sealed into the row yet (at the flush).
+_UNSEALED = "_casemgr_unsealed"
 _KEY = "_casemgr_key"  # (session id, person id, OpenKey): the key the session's cache holds
 # Per field: (ciphertext, plaintext) last opened or sealed on this object. An object lives in
 # one request's session, so the value is never kept across requests or users; it is reused
@@ -191,12 +192,14 @@ class EncryptedField:
                 state.setdefault(_PENDING, {})[self.name] = value  # sealed at the INSERT's flush
                 return
             verified = state[_VERIFIED]  # _check_row verified the row (or found it trusted)
-        generation = state.get(_UNSEALED)
-        if generation is None:
+        unsealed = state.get(_UNSEALED)
+        if unsealed is None or unsealed[1] is not key:
             # The first change since the last flush advances the version; the row seal
             # follows once, in the flush (_seal_rows), however many fields change meanwhile.
-            generation = state[_UNSEALED] = (obj.enc_version or 0) + 1
-            obj.enc_version = generation
+            if unsealed is None:
+                obj.enc_version = (obj.enc_version or 0) + 1
+            generation = obj.enc_version
+            unsealed = state[_UNSEALED] = (generation, key, header(key.key_id, generation))
         if value is None:
             blob = None
         else:
@@ -207,7 +210,7 @@ class EncryptedField:
             person_id = state[verified[3]] if verified[3] is not None else _person_id(obj)
             if context is None or context.row_id != row_id or context.person_id != person_id:
                 context = _context(obj, self.column, row_id, person_id)
-            blob = seal(key.aead, key.key_id, data, context, generation=generation)
+            blob = seal_headed(key.aead, unsealed[2], data, context)
         impl = self._impls.get(type(obj))
         if impl is None:  # the ORM attribute of the column: what its instrumented setter calls
             impl = self._impls[type(obj)] = getattr(type(obj), self.column).impl

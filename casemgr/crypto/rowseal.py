@@ -173,7 +173,7 @@ def layout(table: str, columns: Sequence[str]) -> RowLayout:
 
 
 def compute(
-    key: bytes,
+    key: bytes | RowMac,
     table: str,
     row_id: int,
     person_id: int,
@@ -181,7 +181,8 @@ def compute(
     columns: Sequence[str],
     blobs: Sequence[object],
 ) -> bytes:
-    """The seal of a row whose encrypted `columns` (sorted) hold `blobs`."""
+    """The seal of a row whose encrypted `columns` (sorted) hold `blobs` (`key`: the row key,
+    or its RowMac)."""
     return layout(table, columns).compute(key, row_id, person_id, version, blobs)
 
 

@@ -130,12 +130,29 @@ def seal(
     `generation` is the row's version this value belongs to; `nonce` is for known-answer
     vectors only: normal use draws a fresh random one.
     """
+    return seal_headed(aead, header(key_id, generation), plaintext, context, nonce)
+
+
+def header(key_id: int, generation: int) -> tuple[bytes, bytes]:
+    """The v2 header of values sealed under `key_id` at `generation`, and the start of their
+    associated data: the same for every value of a row written in one flush."""
+    packed = _HEADER.pack(VERSION_2, key_id, generation)
+    return packed, _AAD_PREFIX + packed
+
+
+def seal_headed(
+    aead: AESGCM,
+    headed: tuple[bytes, bytes],
+    plaintext: bytes,
+    context: ValueContext,
+    nonce: bytes | None = None,
+) -> bytes:
+    """seal() with its header made once (`header(key_id, generation)`) for a row's values."""
     if nonce is None:
         nonce = os.urandom(NONCE_BYTES)
-    header = _HEADER.pack(VERSION_2, key_id, generation)
     size = len(plaintext) + 1  # pad(), inline: this is every write's path
     padded = (plaintext + b"\x80").ljust(MIN_BUCKET if size <= MIN_BUCKET else bucket(size), b"\0")
-    return header + nonce + aead.encrypt(nonce, padded, _AAD_PREFIX + header + context.binding)
+    return headed[0] + nonce + aead.encrypt(nonce, padded, headed[1] + context.binding)
 
 
 def _as_bytes(blob: object) -> bytes:
