@@ -34,8 +34,11 @@ _PENDING = "_casemgr_pending"  # plaintexts of a row without an id yet, sealed a
 _CHANGED = "_casemgr_changed"  # encrypted fields set since the last flush (blind indexes)
 _CONTEXTS = "_casemgr_contexts"  # per column: what its values are bound to
 # [key, sealed state, its reader, person column, session id]: the row state last verified for
-# this object, or that state plus the changes made through its fields since; trusted while
-# the object's state is equal to it and the key is open (_trusted).
+# this object (seal, version, ids, every encrypted column), or that state plus the changes
+# made through its fields since. Trusted while the object's state is equal to it and the key
+# is open: compared by value, since equal inputs verify alike (the seal is a deterministic MAC
+# of them), so reloading an unchanged row costs no new check; a rollback revokes the key, so
+# a state this request wrote but did not keep is never trusted again.
 _VERIFIED = "_casemgr_verified"
 # (generation, key, value header) of the changes not sealed into the row yet (at the flush).
 _UNSEALED = "_casemgr_unsealed"
@@ -126,7 +129,7 @@ class EncryptedField:
                 verified = state.get(_VERIFIED)
                 if verified is not None and not verified[0].revoked:
                     try:
-                        if verified[1] == verified[2](state):  # see _trusted
+                        if verified[1] == verified[2](state):  # see _VERIFIED
                             return hit[1]
                     except KeyError:  # an attribute expired: read and check it again
                         pass
@@ -182,7 +185,11 @@ class EncryptedField:
         key = None
         if verified is not None and verified[3] is not None and not verified[0].revoked:
             try:
-                if verified[4] == sa_state.session_id and verified[1] == verified[2](state):
+                if (
+                    verified[4] is not None  # a detached object opens its key again
+                    and verified[4] == sa_state.session_id
+                    and verified[1] == verified[2](state)
+                ):
                     key = verified[0]
             except KeyError:  # an attribute expired: the slow path loads and checks it
                 pass
@@ -330,23 +337,6 @@ def _remember_verified(obj: Any, key: envelope.OpenKey, values: tuple | None = N
     ]  # fmt: skip
 
 
-def _trusted(state: dict, layout: _Layout) -> bool:
-    """Whether the object holds the sealed state last verified (or that plus changes made
-    through its fields since), with that key still open: then there is nothing to check again.
-
-    Compared by value: equal seal, version, ids and ciphertexts verify alike (the seal is a
-    deterministic MAC of them), so reloading an unchanged row costs no new check. A rollback
-    revokes the key, so a state this request wrote but did not keep is never trusted again.
-    """
-    verified = state.get(_VERIFIED)
-    if verified is None or verified[0].revoked:
-        return False
-    try:
-        return verified[1] == layout.state_of(state)
-    except KeyError:  # an attribute not loaded (expired): load and check it
-        return False
-
-
 def verify_row(obj: Any, key: envelope.OpenKey) -> None:
     """Check the row seal (once per loaded state of the row); IntegrityFailure if it differs.
 
@@ -360,7 +350,7 @@ def verify_row(obj: Any, key: envelope.OpenKey) -> None:
 def _verify(obj: Any, key: envelope.OpenKey, layout: _Layout, person_id: int) -> None:
     state = obj.__dict__
     verified = state.get(_VERIFIED)
-    if verified is not None and not verified[0].revoked:  # see _trusted
+    if verified is not None and not verified[0].revoked:  # see _VERIFIED
         try:
             if verified[1] == layout.state_of(state):
                 return
