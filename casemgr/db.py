@@ -9,11 +9,13 @@ from typing import Annotated, Any
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Engine,
     Enum,
     Integer,
     MetaData,
     String,
     TypeDecorator,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
@@ -71,6 +73,36 @@ class Base(DeclarativeBase):
     """Base class of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def configure_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
+    """Set up every new connection of a SQLite engine so that concurrent requests wait, not fail.
+
+    - WAL journal: readers never block the writer and the writer never blocks readers. In the
+      default rollback journal a commit needs every reader gone, and a slow page's SELECT held
+      the others' commits (each appends its audit event) past the busy timeout: 503 "Database
+      unavailable" under 8 connections. The mode is stored in the file; asking again is a no-op.
+    - busy_timeout: how long a write waits for the write lock (one writer at a time, holding it
+      from its first write, the audit append, to its commit) before "database is locked".
+      pysqlite's 5 s was shorter than a slow page under load; CASEMGR_SQLITE_BUSY_TIMEOUT.
+
+    Durability is unchanged (synchronous stays FULL): a committed audit event is on disk. The
+    write transaction still starts at the first write statement (pysqlite's deferred BEGIN), so
+    it holds no read snapshot while it waits and the busy handler always applies.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds * 1000)}")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
 
 
 def next_yearly_number(counter: Any, unit_id: int, year: int) -> int:
