@@ -113,7 +113,10 @@ def visible_cases(user: User, *, own_only: bool = False) -> Select:
     elif scope.kind == Scope.SUBTREE:
         # A subtree may hold most cases: its aggregates (dashboards, reports) read the cases
         # in one pass, checking each case's unit, rather than by one index look-up per case.
+        # "+ 0" keeps it so: with statistics (ANALYZE) SQLite would start from the few units
+        # and fetch every case through `cases (unit_id, updated_at)`, 3-4 times slower.
         condition = or_(scope.units_condition(Unit.path), own_case_clause(user))
+        return select(Case).join(Unit, Unit.id == Case.unit_id + 0).where(condition)
     else:  # everything, or the own caseload
         arms = scope_arms(user)
         condition = arms[0] if len(arms) == 1 else Case.id.in_(arm_union(arms))
