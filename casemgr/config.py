@@ -141,6 +141,7 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "CASEMGR_DUTY_PURGE_MINUTES": _env_float("DUTY_PURGE_MINUTES", 15),
         "CASEMGR_DUTY_END_EXPIRED_MINUTES": _env_float("DUTY_END_EXPIRED_MINUTES", 5),
         "CASEMGR_DUTY_RECOVER_MINUTES": _env_float("DUTY_RECOVER_MINUTES", 1),
+        "CASEMGR_DUTY_ANALYZE_MINUTES": _env_float("DUTY_ANALYZE_MINUTES", 24 * 60),
     }
     config.update(overrides or {})
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {

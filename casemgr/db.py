@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     DateTime,
     Engine,
     Enum,
@@ -103,6 +104,22 @@ def configure_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
                 cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
+
+
+def refresh_statistics(connection: Connection, *, sample: int = 0) -> int:
+    """Refresh the query planner's statistics (ANALYZE); the number of tables analysed.
+
+    SQLite keeps none unless ANALYZE runs (its documentation: after a bulk load or a schema
+    change, and periodically on a growing database). `sample` bounds the work (PRAGMA
+    analysis_limit: about that many rows of each index; 0 reads them all). PostgreSQL: ANALYZE
+    of every table (its autovacuum also does so as tables change); 0 is returned.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA analysis_limit = {int(sample)}")
+        connection.exec_driver_sql("ANALYZE")
+        return connection.exec_driver_sql("SELECT count(DISTINCT tbl) FROM sqlite_stat1").scalar()
+    connection.exec_driver_sql("ANALYZE")
+    return 0
 
 
 def next_yearly_number(counter: Any, unit_id: int, year: int) -> int:
