@@ -1,9 +1,11 @@
 """In-process timings of the supervisor dashboard's queries and the report tables on a built
 province, with the query plans: `python -m bench.report_profile [small|full] [sqlite|postgresql]`.
 
-Uses the cached province (bench/.cache, built by `python -m bench` or province.load_or_build);
-nothing is written (every run rolls back). Medians of REPEAT runs; the report margins' request
-cache (flask.g) is emptied before each run, as a new request or job starts without it.
+Uses the cached province (bench/.cache, built by `python -m bench` or province.load_or_build),
+or DB_FILE, a copy of its SQLite file; nothing is written (every run rolls back). PLANS=1 adds
+the plan of every statement; ONLY=<text> times only the items whose name holds it. Medians of
+REPEAT runs; the report margins' request cache (flask.g) is emptied before each run, as a new
+request or job starts without it.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def main(argv: list[str]) -> int:
     scale = argv[0] if argv else "full"
     database = argv[1] if len(argv) > 1 else "sqlite"
     province = load_or_build(scale, database)
+    if os.environ.get("DB_FILE"):  # a copy of the SQLite province (e.g. without statistics)
+        province.url = f"sqlite:///{os.environ['DB_FILE']}"
 
     from flask import g
 
