@@ -19,6 +19,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    tuple_,
     union_all,
 )
 
@@ -253,6 +254,10 @@ def tallies(user: User, query: Query, groupings: list[tuple[Dimension, ...]]) ->
         rows = db.session.execute(statement.with_only_columns(*keys, counted).group_by(*keys))
         return [_counter(groupings[0], exprs, ((0, *row) for row in rows), cast_keys=False)]
     names = {d: f"k{n}" for n, d in enumerate(d for d in dims if exprs[d] is not None)}
+    if db.session.get_bind().dialect.name == "postgresql" and all(
+        any(d in names for d in grouping) for grouping in groupings
+    ):
+        return _grouping_sets(query, statement, item, exprs, names, groupings)
     base = statement.with_only_columns(
         *(exprs[d].label(name) for d, name in names.items()), item.label("item")
     ).cte("report_rows")
@@ -277,6 +282,38 @@ def tallies(user: User, query: Query, groupings: list[tuple[Dimension, ...]]) ->
         _counter(grouping, exprs, (row for row in rows if row[0] == index), cast_keys=True)
         for index, grouping in enumerate(groupings)
     ]
+
+
+def _grouping_sets(query, statement, item, exprs, names, groupings) -> list[Counter]:
+    """PostgreSQL: every grouping in one pass over the rows (GROUP BY GROUPING SETS), each
+    told apart by GROUPING(), a bit set for each key column that its grouping leaves out."""
+    dims = tuple(names)
+    rows = statement.with_only_columns(
+        *(exprs[d].label(name) for d, name in names.items()), item.label("item")
+    ).subquery("report_rows")  # grouped outside: a CASE with bound values must not be in it
+    keys = [rows.c[names[d]] for d in dims]
+    distinct = [_repeats(query, dims, grouping) for grouping in groupings]
+    counts = [func.count()]
+    if any(distinct):
+        counts.append(func.count(func.distinct(rows.c.item)))
+    # One set per combination of keys (in the order of `dims`): a grouping (A, B) and another
+    # (B, A) are one set, whose rows each serves once.
+    sets = [tuple(rows.c[names[d]] for d in dims if d in grouping) for grouping in groupings]
+    statement = select(*keys, func.grouping(*keys), *counts).group_by(
+        func.grouping_sets(*(tuple_(*columns) for columns in dict.fromkeys(sets)))
+    )
+    masks: dict[int, list[int]] = {}
+    for index, grouping in enumerate(groupings):
+        mask = sum(1 << (len(dims) - 1 - n) for n, d in enumerate(dims) if d not in grouping)
+        masks.setdefault(mask, []).append(index)
+    found: list[Counter] = [Counter() for _ in groupings]
+    for row in db.session.execute(statement):
+        by_dim = dict(zip(dims, row, strict=False))
+        mask, count = row[len(dims)], row[len(dims) + 1]
+        for index in masks.get(mask, ()):
+            key = tuple(_key(by_dim[d]) if d in names else TOTAL for d in groupings[index])
+            found[index][key] += row[len(dims) + 2] if distinct[index] else count
+    return found
 
 
 def _repeats(query: Query, dims: tuple[Dimension, ...], grouping: tuple[Dimension, ...]) -> bool:
