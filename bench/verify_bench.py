@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -82,21 +83,33 @@ def database(kind: str, events: int, drop: bool = False) -> str:
     return url
 
 
-def verify_once(url: str, workers: int) -> tuple[float, int]:
-    """One verification (what verify_chain does, without the app); seconds and events."""
+def _cpu() -> float:
+    """CPU seconds of this process and of its ended children (the workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def verify_once(url: str, workers: int) -> tuple[float, int, float]:
+    """One verification (what verify_chain does, without the app); seconds, events and the
+    CPU seconds of the Python processes (not the database server's)."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
+            cpu = _cpu()
             began = time.perf_counter()
             segments = parallel_segments(conn, MAC_KEY, workers)
             report = verify_log(
                 conn, MAC_KEY, trusted=TrustedKeys([SIGNER.public_key]), segments=segments
             )
             seconds = time.perf_counter() - began
+            cpu = _cpu() - cpu
     finally:
         engine.dispose()
     assert report.ok, report.first_problem.describe()
-    return seconds, report.events_checked
+    return seconds, report.events_checked, cpu
 
 
 def main() -> None:
@@ -114,13 +127,15 @@ def main() -> None:
         url = database(kind, args.events, drop=args.drop)
         if args.drop or not args.runs:
             continue
-        rates = []
+        rates, cpus = [], []
         for _ in range(args.runs):
-            seconds, events = verify_once(url, workers)
+            seconds, events, cpu = verify_once(url, workers)
             rates.append(events / seconds)
+            cpus.append(cpu / events * 1e6)
         print(
             f"{kind}: {events} events, {workers} workers: median {statistics.median(rates):,.0f}"
-            f" events/s, best {max(rates):,.0f} (runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+            f" events/s, best {max(rates):,.0f} (runs: {', '.join(f'{r:,.0f}' for r in rates)});"
+            f" Python CPU {statistics.median(cpus):.1f} us/event"
         )
 
 
