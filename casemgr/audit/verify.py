@@ -131,7 +131,6 @@ _N = len(CHAINED_FIELDS)
 _SELECT = f"SELECT {', '.join(COLUMN_NAMES)} FROM audit_events WHERE seq > {{p}}"  # noqa: S608
 _BATCH = _SELECT + " ORDER BY seq LIMIT {p}"
 _BATCH_UNTIL = _SELECT + " AND seq <= {p} ORDER BY seq LIMIT {p}"
-_ONE = f"SELECT {', '.join(COLUMN_NAMES)} FROM audit_events WHERE seq = {{p}}"  # noqa: S608
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 # The walk reads each event as (seq, canonical form, prev_mac, MAC): the database writes the
@@ -284,6 +283,14 @@ def _database_form(conn: Connection) -> str | None:
             cursor.close()
         if any(oid not in allowed for oid, allowed in zip(types, _PG_TYPES, strict=True)):
             return None
+    elif name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute("SELECT json_array(1)")
+        except conn.dialect.dbapi.Error:
+            return None  # a SQLite built without JSON
+        finally:
+            cursor.close()
     return _CANONICAL.get(name)
 
 
@@ -306,17 +313,16 @@ def iter_chain(
     sql += "" if until_seq is None else " AND seq <= {p}"
     sql += " ORDER BY seq LIMIT {p}"
     binary = conn.dialect.name == "postgresql"
-    one = _ONE.replace("{p}", placeholder)
     for rows in _batches(conn, sql.replace("{p}", placeholder), after_seq, batch_size, until_seq,
                          binary):  # fmt: skip
-        for index, row in enumerate(rows):
-            if row[1] is None:  # not shown to be exact: read and encode it in Python
-                cursor = conn.connection.driver_connection.cursor()
-                try:
-                    cursor.execute(one, (row[0],))
-                    rows[index] = _exact_row(cursor.fetchone())
-                finally:
-                    cursor.close()
+        if any(row[1] is None for row in rows):
+            # Values not shown to encode alike: read this batch whole, encode those in Python.
+            raw = {
+                row[0]: row
+                for batch in iter_events(conn, rows[0][0] - 1, batch_size, until_seq=rows[-1][0])
+                for row in batch
+            }
+            rows = [_exact_row(raw[row[0]]) if row[1] is None else row for row in rows]
         yield rows
 
 

@@ -21,7 +21,9 @@ from casemgr.audit.chain import GENESIS_MAC, canonical_values
 from casemgr.audit.models import AuditEvent
 from casemgr.audit.signing import Signer, TrustedKeys
 from casemgr.audit.verify import (
+    _SQLITE_CANONICAL,
     COLUMN_NAMES,
+    _database_form,
     _exact_row,
     iter_chain,
     iter_events,
@@ -106,6 +108,7 @@ def both_ways(conn: sa.Connection) -> tuple:
 
 
 def test_awkward_strings_give_the_python_form(conn):
+    assert _database_form(conn) is not None  # the database writes the forms here
     fast, exact = both_ways(conn)
     assert fast == exact
     assert fast[0] == [] and fast[1] == 40 + 4 * len(AWKWARD)
@@ -150,6 +153,9 @@ def test_values_of_other_types_or_formats_take_the_python_path(conn, column, val
     with conn.begin_nested():
         conn.execute(sa.delete(EVENTS).where(EVENTS.c.seq > 30))
         add_raw(conn, [dict(next(synthetic_events(MAC_KEY, 1, first_seq=31)), **{column: value})])
+        form = f"SELECT {_SQLITE_CANONICAL} FROM audit_events WHERE seq = {{}}"
+        assert conn.exec_driver_sql(form.format(31)).scalar() is None  # the guard stops it
+        assert conn.exec_driver_sql(form.format(30)).scalar() is not None
         try:
             exact_rows = [_exact_row(row) for rows in iter_events(conn) for row in rows]
         except ValueError:  # Python refuses the value: so must the database's path
