@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import UTC
 from typing import Any, Protocol
 
 from flask import current_app, g, has_request_context, request
@@ -46,6 +45,7 @@ _INSERT_AND_ADVANCE_PG = (
     f"WITH appended AS (INSERT INTO audit_events ({', '.join(_COLUMNS)}) "  # noqa: S608
     f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})) " + _ADVANCE.replace("{p}", "%s")
 )
+_OCCURRED_AT = AuditEvent.__table__.c.occurred_at.type
 _COUNTER = "SELECT seq FROM audit_head WHERE id = 1"
 _CREATE_COUNTER = "INSERT INTO audit_head (id, seq, mac) VALUES (1, {p}, {p})"
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
@@ -180,7 +180,9 @@ def record(
     if postgresql and connection.dialect.driver == "psycopg":
         values = [getattr(event, name) for name in _COLUMNS]
         values[_COLUMNS.index("outcome")] = event.outcome.value
-        values[_COLUMNS.index("occurred_at")] = event.occurred_at.astimezone(UTC)
+        values[_COLUMNS.index("occurred_at")] = _OCCURRED_AT.process_bind_param(
+            event.occurred_at, connection.dialect
+        )  # UTC, and a naive time refused, as the column type does
         moved = connection.exec_driver_sql(
             _INSERT_AND_ADVANCE_PG, (*values, event.seq, event.mac, event.seq)
         ).rowcount
