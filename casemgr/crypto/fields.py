@@ -298,7 +298,13 @@ def _person_id(obj: Any) -> int | None:
         found = obj.__dict__.get(attribute, _MISSING)
         if found is not _MISSING:
             return found
-    return obj.encryption_person_id()
+    session = object_session(obj)
+    if session is None:
+        return obj.encryption_person_id()
+    # A model may look its person up with a query (a drug test through its programme): that
+    # query must not autoflush, or a row half-way through a set would be sealed in between.
+    with session.no_autoflush:
+        return obj.encryption_person_id()
 
 
 def _key(obj: Any, person_id: int) -> envelope.OpenKey | Any:
