@@ -11,6 +11,7 @@ from flask import Flask
 from casemgr import crypto, i18n, instance, jobs, ops
 from casemgr.cli import register_cli
 from casemgr.config import build_config
+from casemgr.db import configure_sqlite
 from casemgr.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 from casemgr.web import errors, ids, layout, security, transaction
 
@@ -47,6 +48,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine, app.config["CASEMGR_SQLITE_BUSY_TIMEOUT"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)

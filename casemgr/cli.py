@@ -57,7 +57,19 @@ def init_command(skip_areas: bool) -> None:
     click.echo(f"dated rules: {rules_added} versions added")
     if not skip_areas:
         _load_areas(None)
+    _analyze()
     _checkpoint()
+
+
+def _analyze() -> None:
+    # After migrations and loads the planner needs statistics: SQLite has none unless ANALYZE
+    # runs (the `analyze` duty keeps them current afterwards, casemgr/jobs/duties.py).
+    from casemgr.db import refresh_statistics
+    from casemgr.extensions import db
+
+    refresh_statistics(db.session.connection())
+    db.session.commit()
+    click.echo("planner statistics refreshed (ANALYZE)")
 
 
 def _checkpoint() -> None:

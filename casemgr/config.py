@@ -56,6 +56,8 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
             ENV_PREFIX + "DATABASE_URL", f"sqlite:///{instance / 'casemgr.sqlite'}"
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: seconds a write waits for the write lock before failing (casemgr.db).
+        "CASEMGR_SQLITE_BUSY_TIMEOUT": _env_float("SQLITE_BUSY_TIMEOUT", 30),
         # Keys: a JSON key file in the instance folder, or the whole file in an env variable.
         "CASEMGR_KEY_FILE": os.environ.get(ENV_PREFIX + "KEY_FILE", str(instance / "casemgr.keys")),
         "CASEMGR_KEYS_JSON": os.environ.get(ENV_PREFIX + "KEYS"),
@@ -143,6 +145,7 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "CASEMGR_DUTY_PURGE_MINUTES": _env_float("DUTY_PURGE_MINUTES", 15),
         "CASEMGR_DUTY_END_EXPIRED_MINUTES": _env_float("DUTY_END_EXPIRED_MINUTES", 5),
         "CASEMGR_DUTY_RECOVER_MINUTES": _env_float("DUTY_RECOVER_MINUTES", 1),
+        "CASEMGR_DUTY_ANALYZE_MINUTES": _env_float("DUTY_ANALYZE_MINUTES", 24 * 60),
     }
     config.update(overrides or {})
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {

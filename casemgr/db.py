@@ -8,14 +8,19 @@ from typing import Annotated, Any
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     DateTime,
+    Engine,
     Enum,
     Integer,
     MetaData,
     String,
     TypeDecorator,
+    event,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from casemgr.clock import utcnow
 
@@ -71,6 +76,74 @@ class Base(DeclarativeBase):
     """Base class of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class not_indexed(FunctionElement):
+    """A column that SQLite's planner must not use to look rows up by (`+column`, the unary
+    plus of SQLite's documentation), so that it reads the table in one pass instead; the
+    plain column on other databases, whose estimates an expression would spoil."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(not_indexed)
+def _not_indexed(element: not_indexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(not_indexed, "sqlite")
+def _not_indexed_sqlite(element: not_indexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+def configure_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
+    """Set up every new connection of a SQLite engine so that concurrent requests wait, not fail.
+
+    - WAL journal: readers never block the writer and the writer never blocks readers. In the
+      default rollback journal a commit needs every reader gone, and a slow page's SELECT held
+      the others' commits (each appends its audit event) past the busy timeout: 503 "Database
+      unavailable" under 8 connections. The mode is stored in the file; asking again is a no-op.
+    - busy_timeout: how long a write waits for the write lock (one writer at a time, holding it
+      from its first write, the audit append, to its commit) before "database is locked".
+      pysqlite's 5 s was shorter than a slow page under load; CASEMGR_SQLITE_BUSY_TIMEOUT.
+
+    Durability is unchanged (synchronous stays FULL): a committed audit event is on disk. The
+    write transaction still starts at the first write statement (pysqlite's deferred BEGIN), so
+    it holds no read snapshot while it waits and the busy handler always applies.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds * 1000)}")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+
+def refresh_statistics(connection: Connection, *, sample: int = 0) -> int:
+    """Refresh the query planner's statistics (ANALYZE); the number of tables analysed.
+
+    SQLite keeps none unless ANALYZE runs (its documentation: after a bulk load or a schema
+    change, and periodically on a growing database). `sample` bounds the work (PRAGMA
+    analysis_limit: about that many rows of each index; 0 reads them all). PostgreSQL: ANALYZE
+    of every table (its autovacuum also does so as tables change); 0 is returned.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA analysis_limit = {int(sample)}")
+        connection.exec_driver_sql("ANALYZE")
+        return connection.exec_driver_sql("SELECT count(DISTINCT tbl) FROM sqlite_stat1").scalar()
+    connection.exec_driver_sql("ANALYZE")
+    return 0
 
 
 def next_yearly_number(counter: Any, unit_id: int, year: int) -> int:

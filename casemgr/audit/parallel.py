@@ -10,7 +10,9 @@ the signed checkpoints (which verify_log then checks, with the anchors and the e
 
 Ranges are equal slices of seq up to the highest seq present when the run starts; events
 appended during the run are left for the next one. Worker processes are spawned (never
-forked: a forked child would share the parent's database connections).
+forked: a forked child would share the parent's database connections). The calling process
+is one of the workers: it walks ranges from the end, on its own connection, while the spawned
+ones start (importing the app takes them about a second) and take ranges from the front.
 """
 
 from __future__ import annotations
@@ -24,15 +26,16 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from casemgr.audit.models import AuditEvent
-from casemgr.audit.verify import BATCH_SIZE, Walk, iter_events, walk_events
+from casemgr.audit.verify import BATCH_SIZE, Walk, iter_chain, walk_events
 
 # Below this many events one process is faster: starting workers costs about a second.
 MIN_EVENTS = 200_000
-RANGES_PER_WORKER = 4  # smaller ranges even out the workers' loads
+RANGES_PER_WORKER = 8  # smaller ranges even out the workers' loads
 
 
 def worker_count(configured: int | None = None) -> int:
-    """Processes to use: the setting, else one per CPU (at least one)."""
+    """Processes to use, the calling one included: the setting, else one per CPU (at least
+    one)."""
     return max(1, configured if configured else (os.cpu_count() or 1))
 
 
@@ -43,7 +46,7 @@ def walk_range(
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            return walk_events(iter_events(conn, low, batch_size, until_seq=high), mac_key, wanted)
+            return walk_events(iter_chain(conn, low, batch_size, until_seq=high), mac_key, wanted)
     finally:
         engine.dispose()
 
@@ -74,16 +77,27 @@ def parallel_segments(
         count = workers * RANGES_PER_WORKER
         step = max(1, -(-(high - start_seq) // count))
         bounds = [(lo, min(lo + step, high)) for lo in range(start_seq, high, step)]
+        walks: list[Walk | None] = [None] * len(bounds)
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
             futures = [
                 pool.submit(walk_range, address, mac_key, lo, hi, wanted, batch_size)
                 for lo, hi in bounds
             ]
-            for future in futures:  # in seq order: the join needs them so
-                found = future.result()
-                if progress is not None:
-                    progress(found.events)
+            # This process is a worker too: while the others start (a second each), and
+            # until they catch up, it takes the ranges from the end that none has begun.
+            for index in reversed(range(len(bounds))):
+                if not futures[index].cancel():
+                    break  # begun: so are all before it (the pool hands them out in order)
+                lo, hi = bounds[index]
+                events = iter_chain(conn, lo, batch_size, until_seq=hi)
+                walks[index] = walk_events(events, mac_key, wanted, progress=progress)
+            for index, future in enumerate(futures):  # in seq order: the join needs them so
+                found = walks[index]
+                if found is None:
+                    found = future.result()
+                    if progress is not None:
+                        progress(found.events)
                 yield found
         # Events beyond `high` (appended meanwhile) are not this run's: the last range ends
         # there, and the checkpoints and evidence were read before it was taken.

@@ -23,11 +23,29 @@ _LOCK_STATEMENTS = {
     "sqlite": "UPDATE audit_events SET seq = seq WHERE 0 = 1",
 }
 _HEAD = "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1"
+# SQLite: the lock and the read of the head in one statement. Writing the head counter's row
+# (unchanged) takes the RESERVED lock first, as _LOCK_STATEMENTS' write does; the subqueries
+# of RETURNING then read the head under it. No counter row: nothing is returned, but the lock
+# is held, and the head is read apart.
+_LOCK_AND_HEAD_SQLITE = (
+    "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING "
+    "(SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1), "
+    "(SELECT mac FROM audit_events ORDER BY seq DESC LIMIT 1)"
+)
 _ANCHOR = "SELECT seq, mac FROM audit_anchors ORDER BY seq DESC LIMIT 1"
 _INSERT = AuditEvent.__table__.insert()
 # The head counter (AuditHead): moved forward only, so an append after a cut tail leaves it
 # where it was, and the mismatch is flagged for the checkpointer (casemgr.audit.autocheckpoint).
 _ADVANCE = "UPDATE audit_head SET seq = {p}, mac = {p} WHERE id = 1 AND seq < {p}"
+# PostgreSQL: the insert and the counter's advance in one statement (one round trip). A
+# data-modifying WITH runs exactly once whatever the outer statement reads; the row count is
+# the UPDATE's.
+_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
+_INSERT_AND_ADVANCE_PG = (
+    f"WITH appended AS (INSERT INTO audit_events ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})) " + _ADVANCE.replace("{p}", "%s")
+)
+_OCCURRED_AT = AuditEvent.__table__.c.occurred_at.type
 _COUNTER = "SELECT seq FROM audit_head WHERE id = 1"
 _CREATE_COUNTER = "INSERT INTO audit_head (id, seq, mac) VALUES (1, {p}, {p})"
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
@@ -147,28 +165,59 @@ def record(
         reason=clean_reason(reason),
         is_break_glass=bool(is_break_glass),
     )
-    lock_chain(session)
-    seq, prev_mac = chain_head(session)
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    # Three statements: lock, head, insert + counter (PostgreSQL); lock + head, insert,
+    # counter (SQLite). The head is the table's, not the counter's: an append after a cut
+    # tail must find the counter ahead (HEAD_MISMATCH below), and leave it there as evidence.
+    seq, prev_mac = _lock_and_read_head(session, connection)
     event.seq = seq + 1
     # Stamped under the lock, so that time never runs backwards along the chain.
     event.occurred_at = utcnow()
     event.prev_mac = prev_mac
     event.mac = compute_mac(current_app.extensions["casemgr.keys"].audit_mac_key, prev_mac, event)
-    # A Core insert (the statement is compiled once and cached): half the cost of an ORM flush.
     # The event returned is not attached to the session; it is never changed anyway.
-    connection = session.connection()
-    connection.execute(
-        _INSERT, {column.key: getattr(event, column.key) for column in _INSERT.table.columns}
-    )
+    if postgresql and connection.dialect.driver == "psycopg":
+        values = [getattr(event, name) for name in _COLUMNS]
+        values[_COLUMNS.index("outcome")] = event.outcome.value
+        values[_COLUMNS.index("occurred_at")] = _OCCURRED_AT.process_bind_param(
+            event.occurred_at, connection.dialect
+        )  # UTC, and a naive time refused, as the column type does
+        moved = connection.exec_driver_sql(
+            _INSERT_AND_ADVANCE_PG, (*values, event.seq, event.mac, event.seq)
+        ).rowcount
+    else:
+        # A Core insert (compiled once and cached): half the cost of an ORM flush.
+        connection.execute(_INSERT, {name: getattr(event, name) for name in _COLUMNS})
+        moved = _advance(connection, event.seq, event.mac)
     metrics.AUDIT_APPENDS.labels(event.outcome.value).inc()
-    _advance_head(session, connection, event.seq, event.mac)
+    _after_advance(session, connection, event.seq, event.mac, moved)
     return event
 
 
-def _advance_head(session: Session, connection: Any, seq: int, mac: bytes) -> None:
-    """Move the head counter to this event in the same transaction (one row, under the lock)."""
+def _lock_and_read_head(session: Session, connection: Any) -> tuple[int, bytes]:
+    """Take the append lock, then read the chain's head under it."""
+    if connection.dialect.name == "sqlite":
+        row = connection.exec_driver_sql(_LOCK_AND_HEAD_SQLITE).first()
+        if row is not None:
+            if row[0] is not None:
+                return row[0], bytes(row[1])
+            return chain_head(session)  # an empty table: the anchor, or genesis
+    else:
+        lock_chain(session)
+    return chain_head(session)
+
+
+def _advance(connection: Any, seq: int, mac: bytes) -> int:
+    """Move the head counter forward to this event; how many rows moved (0 or 1)."""
     p = _PLACEHOLDERS[connection.dialect.paramstyle]
-    moved = connection.exec_driver_sql(_ADVANCE.replace("{p}", p), (seq, mac, seq)).rowcount
+    return connection.exec_driver_sql(_ADVANCE.replace("{p}", p), (seq, mac, seq)).rowcount
+
+
+def _after_advance(session: Session, connection: Any, seq: int, mac: bytes, moved: int) -> None:
+    """Note the append for the commit hooks; a counter that did not move is a mismatch (or
+    missing: then it is created)."""
+    p = _PLACEHOLDERS[connection.dialect.paramstyle]
     session.info[APPENDED_SEQ] = seq
     session.info.setdefault(FIRST_APPENDED_SEQ, seq)
     if moved == 1:

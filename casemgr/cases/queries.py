@@ -40,6 +40,7 @@ from casemgr.cases.models import (
 )
 from casemgr.cases.policy import CaseAccess, case_access
 from casemgr.clock import utcnow
+from casemgr.db import not_indexed
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.rules.deadlines import overdue_case_ids
@@ -114,7 +115,10 @@ def visible_cases(user: User, *, own_only: bool = False) -> Select:
     elif scope.kind == Scope.SUBTREE:
         # A subtree may hold most cases: its aggregates (dashboards, reports) read the cases
         # in one pass, checking each case's unit, rather than by one index look-up per case.
+        # not_indexed keeps it so: with statistics (ANALYZE) SQLite would start from the few
+        # units and fetch every case through `cases (unit_id, updated_at)`, 3-4 times slower.
         condition = or_(scope.units_condition(Unit.path), own_case_clause(user))
+        return select(Case).join(Unit, Unit.id == not_indexed(Case.unit_id)).where(condition)
     else:  # everything, or the own caseload
         arms = scope_arms(user)
         condition = arms[0] if len(arms) == 1 else Case.id.in_(arm_union(arms))

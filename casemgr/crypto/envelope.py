@@ -34,7 +34,7 @@ _data_keys = DataKey.__table__
 class OpenKey:
     """An unwrapped data key, ready to seal and open values; its repr shows no key."""
 
-    __slots__ = ("aead", "key_id", "revoked", "row_key")
+    __slots__ = ("aead", "key_id", "revoked", "row_key", "row_mac")
 
     def __init__(self, key_id: int, raw: bytes) -> None:
         self.key_id = key_id
@@ -43,6 +43,7 @@ class OpenKey:
         self.revoked = False
         self.aead = AESGCM(raw)
         self.row_key = rowseal.row_key(raw)  # for row seals (crypto.rowseal)
+        self.row_mac = rowseal.RowMac(self.row_key)  # the same MAC, its key blocks hashed once
 
     def aead_for(self, key_id: int) -> AESGCM:
         """This key's cipher, for a value that names this key; IntegrityFailure otherwise."""

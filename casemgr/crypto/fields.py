@@ -4,13 +4,15 @@ A model mixes in EncryptedModel (or DataSubject, for the person who owns a data 
 declares `given_name = EncryptedField("given_name_enc")` next to the LargeBinary column.
 Reading decrypts with the person's data key for this table, column and row; writing seals.
 New rows get their ids before the flush (crypto.ids), so their values can be bound to them.
-Every row also carries `enc_version` and `enc_seal` (crypto.rowseal): each change advances
-the version and re-seals the row, and each read checks the seal once per loaded row, so an
-older value or a NULL where a value was is refused like a tampered one.
+Every row also carries `enc_version` and `enc_seal` (crypto.rowseal): the first change since
+a flush advances the version, the flush re-seals each changed row once, and reads check the
+seal once per loaded state of the row, so an older value or a NULL where a value was is
+refused like a tampered one.
 """
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from typing import Any, ClassVar
 
@@ -20,18 +22,27 @@ from markupsafe import escape
 from sqlalchemy import Integer, LargeBinary, event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
-from sqlalchemy.orm.attributes import flag_modified, instance_state
+from sqlalchemy.orm.attributes import NO_VALUE, flag_modified, instance_state
 from sqlalchemy.sql.functions import FunctionElement
 
 from casemgr.crypto import blind, envelope, ids, rowseal
 from casemgr.crypto.errors import IntegrityFailure, PersonErased
 from casemgr.crypto.models import DataKey
-from casemgr.crypto.valueformat import ValueContext, open_value, seal
+from casemgr.crypto.valueformat import ValueContext, header, open_value, seal, seal_headed
 
 _PENDING = "_casemgr_pending"  # plaintexts of a row without an id yet, sealed at flush
 _CHANGED = "_casemgr_changed"  # encrypted fields set since the last flush (blind indexes)
 _CONTEXTS = "_casemgr_contexts"  # per column: what its values are bound to
-_VERIFIED = "_casemgr_verified"  # the row seal and values last verified for this object
+# [key, sealed state, its reader, person column, session id]: the row state last verified for
+# this object (seal, version, ids, every encrypted column), or that state plus the changes
+# made through its fields since. Trusted while the object's state is equal to it and the key
+# is open: compared by value, since equal inputs verify alike (the seal is a deterministic MAC
+# of them), so reloading an unchanged row costs no new check; a rollback revokes the key, so
+# a state this request wrote but did not keep is never trusted again.
+_VERIFIED = "_casemgr_verified"
+# (generation, key, value header) of the changes not sealed into the row yet (at the flush).
+_UNSEALED = "_casemgr_unsealed"
+_KEY = "_casemgr_key"  # (session id, person id, OpenKey): the key the session's cache holds
 # Per field: (ciphertext, plaintext) last opened or sealed on this object. An object lives in
 # one request's session, so the value is never kept across requests or users; it is reused
 # only while the object still holds that very ciphertext (a reload or a change replaces it).
@@ -97,6 +108,7 @@ class EncryptedField:
         self.column = column
         self.kind = kind
         self.name = column
+        self._impls: dict[type, Any] = {}
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -113,40 +125,48 @@ class EncryptedField:
             # The value opened (or sealed) last on this object, while the object still holds
             # that very ciphertext, its row is as verified, and its key is not withdrawn.
             hit = kept.get(self.name)
-            if (
-                hit is not None
-                and state.get(self.column) is hit[0]
-                and not hit[2].revoked
-                and _still_verified(obj)
-            ):
-                return hit[1]
+            if hit is not None and state.get(self.column) is hit[0] and not hit[2].revoked:
+                verified = state.get(_VERIFIED)
+                if verified is not None and not verified[0].revoked:
+                    try:
+                        if verified[1] == verified[2](state):  # see _VERIFIED
+                            return hit[1]
+                    except KeyError:  # an attribute expired: read and check it again
+                        pass
         pending = state.get(_PENDING)
         if pending and self.name in pending:
             return pending[self.name]
-        blob = getattr(obj, self.column)
-        person_id = obj.encryption_person_id()
-        row_id = obj.id
-        if row_id is None or person_id is None or not instance_state(obj).has_identity:
+        blob = state.get(self.column, _MISSING)
+        if blob is _MISSING:
+            blob = getattr(obj, self.column)
+        layout = _LAYOUTS.get(type(obj)) or _layout(type(obj))
+        person_id = state.get(layout.person_attribute, _MISSING)
+        if person_id is _MISSING:
+            person_id = obj.encryption_person_id()
+        row_id = state.get("id")
+        if row_id is None:
+            row_id = obj.id
+        if row_id is None or person_id is None or instance_state(obj).key is None:
             return None  # a row not flushed yet, with nothing set on this field
-        table = type(obj).__tablename__
         try:
-            key = envelope.open_key(_session(obj), person_id)
+            key = _key(obj, person_id)
             if key is envelope.DESTROYED:
                 return ERASED
             context = _context(obj, self.column, row_id, person_id)
             plaintext = None if blob is None else open_value(key.aead_for, blob, context)
-            verify_row(obj, key)
+            _verify(obj, key, layout, person_id)
             if plaintext is None:
                 return None
             value = plaintext.decode("utf-8") if self.kind is str else plaintext
             _keep(obj, self.name, blob, value, key)
             return value
         except IntegrityFailure as exc:
+            table = type(obj).__tablename__
             failure = exc if exc.table is not None else exc.located(table, self.column, row_id)
         except UnicodeDecodeError:
             failure = IntegrityFailure(
-                "value is not text", table=table, column=self.column, row_id=row_id,
-                reason="invalid text",
+                "value is not text", table=type(obj).__tablename__, column=self.column,
+                row_id=row_id, reason="invalid text",
             )  # fmt: skip
         report_integrity_failure(failure)
         raise failure from None
@@ -154,33 +174,81 @@ class EncryptedField:
     def __set__(self, obj: Any, value: Any) -> None:
         if value is not None and not isinstance(value, self.kind):
             raise TypeError(f"{self.name} takes {self.kind.__name__} or None")
-        changed = obj.__dict__.get(_CHANGED)
+        state = obj.__dict__
+        changed = state.get(_CHANGED)
         if changed is None:
-            changed = obj.__dict__[_CHANGED] = set()
+            changed = state[_CHANGED] = set()
         changed.add(self.name)
-        if obj.id is not None and instance_state(obj).has_identity:
-            person_id = obj.encryption_person_id()
+        # The usual case first: a row verified (or written) in this session, its key open.
+        verified = state.get(_VERIFIED)
+        sa_state = instance_state(obj)
+        key = None
+        if verified is not None and verified[3] is not None and not verified[0].revoked:
             try:
-                key = envelope.open_key(_session(obj), person_id)
-                if key is envelope.DESTROYED:
-                    raise PersonErased("this person was erased")
-                verify_row(obj, key)  # never re-seal (and so launder) a tampered row
-            except IntegrityFailure as exc:
-                failure = (
-                    exc
-                    if exc.table is not None
-                    else exc.located(type(obj).__tablename__, None, obj.id)
-                )
-                report_integrity_failure(failure)
-                raise failure from None
-            generation = _advance(obj)
-            blob = _seal(key, self, obj, person_id, value, generation)
-            setattr(obj, self.column, blob)
-            _reseal(obj, key, person_id)
-            if blob is not None:
-                _keep(obj, self.name, blob, value, key)
+                if (
+                    verified[4] is not None  # a detached object opens its key again
+                    and verified[4] == sa_state.session_id
+                    and verified[1] == verified[2](state)
+                ):
+                    key = verified[0]
+            except KeyError:  # an attribute expired: the slow path loads and checks it
+                pass
+        if key is None:
+            key = self._check_row(obj)
+            if key is None:
+                state.setdefault(_PENDING, {})[self.name] = value  # sealed at the INSERT's flush
+                return
+            verified = state[_VERIFIED]  # _check_row verified the row (or found it trusted)
+        unsealed = state.get(_UNSEALED)
+        if unsealed is None or unsealed[1] is not key:
+            # The first change since the last flush advances the version; the row seal
+            # follows once, in the flush (_seal_rows), however many fields change meanwhile.
+            if unsealed is None:
+                obj.enc_version = (obj.enc_version or 0) + 1
+            generation = obj.enc_version
+            unsealed = state[_UNSEALED] = (generation, key, header(key.key_id, generation))
+        if value is None:
+            blob = None
         else:
-            obj.__dict__.setdefault(_PENDING, {})[self.name] = value
+            data = value.encode("utf-8") if self.kind is str else bytes(value)
+            contexts = state.get(_CONTEXTS)
+            context = contexts.get(self.column) if contexts is not None else None
+            row_id = state["id"]
+            person_id = state[verified[3]] if verified[3] is not None else _person_id(obj)
+            if context is None or context.row_id != row_id or context.person_id != person_id:
+                context = _context(obj, self.column, row_id, person_id)
+            blob = seal_headed(key.aead, unsealed[2], data, context)
+        impl = self._impls.get(type(obj))
+        if impl is None:  # the ORM attribute of the column: what its instrumented setter calls
+            impl = self._impls[type(obj)] = getattr(type(obj), self.column).impl
+        impl.set(sa_state, state, blob, None)
+        # The verified row plus this change of our own: still trusted until the flush seals it.
+        verified[1] = verified[2](state)
+        if blob is not None:
+            kept = state.get(_PLAIN)
+            if kept is None:
+                kept = state[_PLAIN] = {}
+            kept[self.name] = (blob, value, key)
+
+    def _check_row(self, obj: Any) -> envelope.OpenKey | None:
+        """Before a write into a persistent row: its key, once the row verifies (never seal
+        into, and so later launder, a tampered row). None for a row not flushed yet."""
+        row_id = obj.__dict__.get("id")
+        if row_id is None:
+            row_id = obj.id
+        if row_id is None or instance_state(obj).key is None:
+            return None
+        try:
+            key = _key(obj, _person_id(obj))
+            if key is envelope.DESTROYED:
+                raise PersonErased("this person was erased")
+            verify_row(obj, key)
+        except IntegrityFailure as exc:
+            table = type(obj).__tablename__
+            failure = exc if exc.table is not None else exc.located(table, None, row_id)
+            report_integrity_failure(failure)
+            raise failure from None
+        return key
 
 
 def _keep(obj: Any, name: str, blob: bytes, value: Any, key: envelope.OpenKey) -> None:
@@ -192,70 +260,145 @@ def _keep(obj: Any, name: str, blob: bytes, value: Any, key: envelope.OpenKey) -
     kept[name] = (blob, value, key)
 
 
-def _advance(obj: Any) -> int:
-    """The row's new version: advanced once per flush, however many fields change."""
-    if "enc_version" not in instance_state(obj).committed_state:
-        obj.enc_version = (obj.enc_version or 0) + 1
-    return obj.enc_version
+class _Layout:
+    """What one model's row checks need, computed once per class: the seal's constant parts
+    and the attributes whose values make up the row's sealed state."""
 
-
-def _row_blobs(obj: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
-    columns = type(obj).sealed_columns()
-    return columns, tuple(getattr(obj, column) for column in columns)
-
-
-def _reseal(obj: Any, key: envelope.OpenKey, person_id: int) -> None:
-    """Recompute the row seal; the UPDATE then carries every encrypted column with it."""
-    columns, blobs = _row_blobs(obj)
-    obj.enc_seal = rowseal.compute(
-        key.row_key, type(obj).__tablename__, obj.id, person_id, obj.enc_version or 0,
-        columns, blobs,
+    __slots__ = (
+        "columns", "first_column", "keys", "person_attribute", "rowseal", "state_of", "table",
     )  # fmt: skip
-    state = instance_state(obj)
-    if state.has_identity:
-        # A concurrent writer of another column must not leave a row whose seal matches
-        # neither: the last writer writes the whole encrypted state.
-        for column, blob in zip(columns, blobs, strict=True):
-            if column in state.committed_state:
-                continue  # already changed since the last flush: the UPDATE carries it
-            if column in obj.__dict__:
-                flag_modified(obj, column)
-            else:  # never loaded (a NULL the INSERT left out): set it, so the UPDATE has it
-                setattr(obj, column, blob)
-    obj.__dict__[_VERIFIED] = (obj.enc_seal, blobs)
+
+    def __init__(self, model: type[EncryptedModel]) -> None:
+        self.table = model.__tablename__
+        self.columns = model.sealed_columns()
+        self.rowseal = rowseal.layout(self.table, self.columns)
+        # The person id is a plain column unless the model derives it (then it is read again).
+        plain = model.encryption_person_id is EncryptedModel.encryption_person_id
+        self.person_attribute = model.__person_id_attribute__ if plain else None
+        ids_ = ("id",) if self.person_attribute in (None, "id") else ("id", self.person_attribute)
+        # The sealed state: seal, version, ids, then the encrypted columns (by name).
+        self.keys = ("enc_seal", "enc_version", *ids_, *self.columns)
+        self.first_column = 2 + len(ids_)
+        self.state_of = operator.itemgetter(*self.keys)
 
 
-def _still_verified(obj: Any) -> bool:
-    """Whether the object holds the very seal and values checked last time: nothing was
-    reloaded or changed since."""
+_LAYOUTS: dict[type, _Layout] = {}
+
+
+def _layout(model: type) -> _Layout:
+    found = _LAYOUTS.get(model)
+    if found is None:
+        found = _LAYOUTS[model] = _Layout(model)
+    return found
+
+
+def _person_id(obj: Any) -> int | None:
+    attribute = _layout(type(obj)).person_attribute
+    if attribute is not None:
+        found = obj.__dict__.get(attribute, _MISSING)
+        if found is not _MISSING:
+            return found
+    session = object_session(obj)
+    if session is None:
+        return obj.encryption_person_id()
+    # A model may look its person up with a query (a drug test through its programme): that
+    # query must not autoflush, or a row half-way through a set would be sealed in between.
+    with session.no_autoflush:
+        return obj.encryption_person_id()
+
+
+def _key(obj: Any, person_id: int) -> envelope.OpenKey | Any:
+    """envelope.open_key for this object's session, remembered on the object while it is the
+    one that session's cache holds (a key leaving the cache is revoked)."""
     state = obj.__dict__
-    verified = state.get(_VERIFIED)
-    if verified is None or verified[0] is not state.get("enc_seal", _MISSING):
-        return False
-    for column, blob in zip(type(obj).sealed_columns(), verified[1], strict=True):
-        if state.get(column, _MISSING) is not blob:
-            return False
-    return True
+    session_id = instance_state(obj).session_id
+    found = state.get(_KEY)
+    if (
+        found is not None
+        and found[0] == session_id
+        and found[1] == person_id
+        and not found[2].revoked
+        and session_id is not None
+    ):
+        return found[2]
+    key = envelope.open_key(_session(obj), person_id)
+    if isinstance(key, envelope.OpenKey) and session_id is not None:
+        state[_KEY] = (session_id, person_id, key)
+    return key
+
+
+def _session_id(obj: Any) -> int | None:
+    return instance_state(obj).session_id
+
+
+def _remember_verified(obj: Any, key: envelope.OpenKey, values: tuple | None = None) -> None:
+    """Record the object's current sealed state (`values`, or read now) as trusted (_VERIFIED):
+    with the key, how to read the state again, the person column and the session."""
+    layout = _LAYOUTS.get(type(obj)) or _layout(type(obj))
+    state = obj.__dict__
+    if values is None:
+        values = layout.state_of(state)
+    state[_VERIFIED] = [
+        key, values, layout.state_of, layout.person_attribute, instance_state(obj).session_id
+    ]  # fmt: skip
 
 
 def verify_row(obj: Any, key: envelope.OpenKey) -> None:
-    """Check the row seal (once per loaded state of the row); IntegrityFailure if it differs."""
-    if _still_verified(obj):
-        return
+    """Check the row seal (once per loaded state of the row); IntegrityFailure if it differs.
+
+    The seal checked is the stored one over the stored values: changes made through the
+    encrypted fields since the last flush (sealed at the next flush) are the object's own;
+    any other change of an encrypted column is refused like a tampered value.
+    """
+    _verify(obj, key, _LAYOUTS.get(type(obj)) or _layout(type(obj)), _person_id(obj))
+
+
+def _verify(obj: Any, key: envelope.OpenKey, layout: _Layout, person_id: int) -> None:
     state = obj.__dict__
-    columns, blobs = _row_blobs(obj)
-    stored = obj.enc_seal
-    table = type(obj).__tablename__
-    person_id = obj.encryption_person_id()
-    version = obj.enc_version or 0
-    if not rowseal.matches(key.row_key, stored, table, obj.id, person_id, version, columns, blobs):
-        raise _culprit(obj, key, columns, blobs) or IntegrityFailure(
+    verified = state.get(_VERIFIED)
+    if verified is not None and not verified[0].revoked:  # see _VERIFIED
+        try:
+            if verified[1] == layout.state_of(state):
+                return
+        except KeyError:
+            pass
+    try:
+        current = layout.state_of(state)
+    except KeyError:
+        for name in layout.keys:
+            if name not in state:
+                getattr(obj, name)  # load what was expired
+        current = layout.state_of(state)
+    stored = current
+    committed = instance_state(obj).committed_state
+    changed = [i for i, name in enumerate(layout.keys) if name in committed] if committed else ()
+    if changed:
+        for i in changed:
+            if verified is None or verified[1][i] != current[i]:
+                raise IntegrityFailure(
+                    "an encrypted column was changed outside its field",
+                    table=layout.table, row_id=obj.id, reason="row seal",
+                )  # fmt: skip
+        stored = tuple(
+            _stored(committed[name]) if name in committed else value
+            for name, value in zip(layout.keys, current, strict=True)
+        )
+    blobs = stored[layout.first_column :]
+    if not layout.rowseal.matches(key.row_mac, stored[0], stored[2], person_id, stored[1], blobs):
+        raise _culprit(obj, key, layout.columns, blobs) or IntegrityFailure(
             "row seal does not match: a value was rolled back, blanked or replaced",
-            table=table,
+            table=layout.table,
             row_id=obj.id,
             reason="row seal",
         )
-    state[_VERIFIED] = (stored, blobs)
+    state[_VERIFIED] = [key, current, layout.state_of, layout.person_attribute, _session_id(obj)]
+    if not changed:
+        state.pop(_UNSEALED, None)  # the stored state itself: no change of ours is pending
+
+
+def _stored(value: Any) -> Any:
+    """A value as it was before this flush's changes (an unknown one never verifies)."""
+    return _MISSING if value is NO_VALUE else value
 
 
 def _culprit(
@@ -263,15 +406,63 @@ def _culprit(
 ) -> IntegrityFailure | None:
     """On a seal mismatch, the first value that is not genuine where it is, to name its column
     in the audit trail (None: every value is genuine, so one was rolled back or blanked)."""
-    person_id = obj.encryption_person_id()
+    person_id = _person_id(obj)
     for column, blob in zip(columns, blobs, strict=True):
-        if blob is None:
+        if blob is None or blob is _MISSING:
             continue
         try:
             open_value(key.aead_for, blob, _context(obj, column, obj.id, person_id))
         except IntegrityFailure as exc:
             return exc.located(type(obj).__tablename__, column, obj.id)
     return None
+
+
+def _reseal(obj: Any, key: envelope.OpenKey, person_id: int) -> None:
+    """Compute the row seal over the row's current state (at flush); the UPDATE then carries
+    every encrypted column with it."""
+    state = obj.__dict__
+    layout = _layout(type(obj))
+    blobs = tuple(getattr(obj, column) for column in layout.columns)
+    obj.enc_seal = layout.rowseal.compute(
+        key.row_mac, obj.id, person_id, obj.enc_version or 0, blobs
+    )
+    persistent = instance_state(obj).has_identity
+    committed = instance_state(obj).committed_state
+    # A concurrent writer of another column must not leave a row whose seal matches
+    # neither: the last writer writes the whole encrypted state.
+    for column, blob in zip(layout.columns, blobs, strict=True):
+        if column in committed:
+            continue  # already changed since the last flush: the UPDATE carries it
+        if column not in state:  # never loaded or never set (NULL): set it, so the row has it
+            setattr(obj, column, blob)
+        elif persistent:
+            flag_modified(obj, column)
+    state.pop(_UNSEALED, None)
+    try:
+        _remember_verified(obj, key)
+    except KeyError:  # an id not assigned yet (set through a relationship): check on read
+        state.pop(_VERIFIED, None)
+
+
+def _seal_rows(objs: list[Any]) -> None:
+    """Seal, once each, the persistent rows whose encrypted fields changed since the last
+    flush, after checking that the state they build on is still the verified one."""
+    for obj in objs:
+        person_id = _person_id(obj)
+        try:
+            key = _key(obj, person_id)
+            if key is envelope.DESTROYED:
+                obj.__dict__.pop(_UNSEALED, None)  # erased meanwhile: nothing left to seal
+                continue
+            verify_row(obj, key)
+        except IntegrityFailure as exc:
+            failure = (
+                exc if exc.table is not None else exc.located(type(obj).__tablename__, None, obj.id)
+            )
+            report_integrity_failure(failure)
+            raise failure from None
+        if _UNSEALED in obj.__dict__:
+            _reseal(obj, key, person_id)
 
 
 def ensure_readable(obj: Any) -> None:
@@ -402,9 +593,8 @@ class DataSubject(EncryptedModel):
 
 def forget_plaintexts(obj: Any) -> None:
     """Drop unsealed values held on an object (erasure)."""
-    obj.__dict__.pop(_PENDING, None)
-    obj.__dict__.pop(_CHANGED, None)
-    obj.__dict__.pop(_PLAIN, None)
+    for name in (_PENDING, _CHANGED, _PLAIN, _UNSEALED, _VERIFIED, _KEY):
+        obj.__dict__.pop(name, None)
 
 
 # -- blind-index entries ---------------------------------------------------------------------
@@ -454,11 +644,15 @@ def _update_indexes(session: Session, objs: list[Any], new: set[int]) -> None:
 
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     new = [obj for obj in session.new if isinstance(obj, EncryptedModel)]
-    dirty = [
-        obj
-        for obj in session.dirty
-        if isinstance(obj, EncryptedModel) and obj.__dict__.get(_CHANGED)
-    ]
+    dirty, unsealed = [], []
+    for obj in session.dirty:
+        if isinstance(obj, EncryptedModel):
+            if obj.__dict__.get(_CHANGED):
+                dirty.append(obj)
+            if _UNSEALED in obj.__dict__:
+                unsealed.append(obj)
+    if unsealed:
+        _seal_rows(unsealed)  # each changed row once, however many of its fields changed
     if not new and not dirty:
         return
     without_id: dict[sa.Table, list[Any]] = defaultdict(list)

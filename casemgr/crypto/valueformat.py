@@ -46,6 +46,7 @@ _IDS = struct.Struct(">QQ")
 _BODY_V1 = HEADER_V1_BYTES + NONCE_BYTES
 _BODY = HEADER_BYTES + NONCE_BYTES
 SEALED_PREFIX_BYTES = _BODY  # header and nonce: what the row seal records of each value
+_COPY_LIMIT = 4096
 
 
 _names: dict[tuple[str, str], bytes] = {}
@@ -99,7 +100,8 @@ def bucket(length: int) -> int:
 
 def pad(data: bytes) -> bytes:
     """Append 0x80 then zeros up to the length bucket."""
-    return (data + b"\x80").ljust(bucket(len(data) + 1), b"\x00")
+    size = len(data) + 1
+    return (data + b"\x80").ljust(MIN_BUCKET if size <= MIN_BUCKET else bucket(size), b"\x00")
 
 
 def unpad(data: bytes) -> bytes:
@@ -128,11 +130,29 @@ def seal(
     `generation` is the row's version this value belongs to; `nonce` is for known-answer
     vectors only: normal use draws a fresh random one.
     """
+    return seal_headed(aead, header(key_id, generation), plaintext, context, nonce)
+
+
+def header(key_id: int, generation: int) -> tuple[bytes, bytes]:
+    """The v2 header of values sealed under `key_id` at `generation`, and the start of their
+    associated data: the same for every value of a row written in one flush."""
+    packed = _HEADER.pack(VERSION_2, key_id, generation)
+    return packed, _AAD_PREFIX + packed
+
+
+def seal_headed(
+    aead: AESGCM,
+    headed: tuple[bytes, bytes],
+    plaintext: bytes,
+    context: ValueContext,
+    nonce: bytes | None = None,
+) -> bytes:
+    """seal() with its header made once (`header(key_id, generation)`) for a row's values."""
     if nonce is None:
         nonce = os.urandom(NONCE_BYTES)
-    header = _HEADER.pack(VERSION_2, key_id, generation)
-    aad = _AAD_PREFIX + header + context.binding
-    return header + nonce + aead.encrypt(nonce, pad(plaintext), aad)
+    size = len(plaintext) + 1  # pad(), inline: this is every write's path
+    padded = (plaintext + b"\x80").ljust(MIN_BUCKET if size <= MIN_BUCKET else bucket(size), b"\0")
+    return headed[0] + nonce + aead.encrypt(nonce, padded, headed[1] + context.binding)
 
 
 def _as_bytes(blob: object) -> bytes:
@@ -157,13 +177,15 @@ def key_id_of(blob: bytes) -> int:
 
 def open_value(aead_for: Callable[[int], AESGCM], blob: bytes, context: ValueContext) -> bytes:
     """Decrypt a stored v2 value; raise IntegrityFailure (and nothing else) if not genuine."""
-    blob = _as_bytes(blob)
-    key_id = key_id_of(blob)
-    view = memoryview(blob)
-    aead = aead_for(key_id)
-    aad = _AAD_PREFIX + view[:HEADER_BYTES].tobytes() + context.binding
+    if type(blob) is not bytes:
+        blob = _as_bytes(blob)
+    aead = aead_for(key_id_of(blob))
+    # Short values are sliced (cheaper than a view); long ones (attachments) are not copied.
+    body = blob[_BODY:] if len(blob) <= _COPY_LIMIT else memoryview(blob)[_BODY:]
     try:
-        padded = aead.decrypt(view[HEADER_BYTES:_BODY], view[_BODY:], aad)
+        padded = aead.decrypt(
+            blob[HEADER_BYTES:_BODY], body, _AAD_PREFIX + blob[:HEADER_BYTES] + context.binding
+        )
     except InvalidTag:
         raise IntegrityFailure() from None
     return unpad(padded)

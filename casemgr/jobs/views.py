@@ -46,6 +46,7 @@ DUTY_LABELS = {
     "purge_files": _l("Removal of expired files"),
     "end_expired": _l("End of expired emergency access and sessions"),
     "recover_jobs": _l("Recovery of interrupted jobs"),
+    "analyze": _l("Query planner statistics"),
 }
 NO_KEY_PENDING = _l(
     "There is nothing to do: no key is waiting for this work. An operator adds the new key "

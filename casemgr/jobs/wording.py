@@ -28,6 +28,7 @@ PHRASES: dict[str, Callable[[int | str], str]] = {
     "failed_jobs": lambda n: ngettext(
         "%(num)d job ended as failed", "%(num)d jobs ended as failed", n
     ),
+    "analysed": lambda n: ngettext("%(num)d table analysed", "%(num)d tables analysed", n),
     "error": lambda code: _("error in the application (%(code)s)", code=code),
 }
 

@@ -7,7 +7,21 @@ import enum
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseSubGroup
@@ -210,9 +224,129 @@ def grouped(user: User, query: Query, dims: tuple[Dimension, ...]) -> Counter:
     """Counts by a tuple of keys, one per dimension of `dims` (TOTAL for NONE), in one GROUP BY
     query; `query.rows`/`cols` are ignored. The margins of a report come from one such query
     over every dimension its layouts can use (tables.margins)."""
+    return tallies(user, query, [tuple(dims)])[0]
+
+
+# Keys of these dimensions are integers (ids, months, quarters); the others are codes.
+INTEGER_KEYS = {
+    Dimension.AREA,
+    Dimension.SUB_GROUP,
+    Dimension.UNIT,
+    Dimension.MONTH,
+    Dimension.QUARTER,
+    Dimension.SERVICE_TYPE,
+}
+
+
+def tallies(user: User, query: Query, groupings: list[tuple[Dimension, ...]]) -> list[Counter]:
+    """`grouped(user, query, dims)` for each `dims` of `groupings`, in one statement: the rows in
+    scope are read once (a common table expression holding every dimension's key and the
+    counted item), then counted by each grouping (one GROUP BY each, UNION ALL).
+
+    Each grouping counts distinct items, so the result is the same as its own query's: the
+    joins that other groupings need (sub-groups; service deliveries for "assisted" by month)
+    add rows, never items."""
+    dims = tuple(dict.fromkeys(d for grouping in groupings for d in grouping))
+    statement, item, exprs = _base(user, query, dims)
+    if len(groupings) == 1:
+        keys = [exprs[d] for d in groupings[0] if exprs[d] is not None]
+        counted = func.count(func.distinct(item))
+        rows = db.session.execute(statement.with_only_columns(*keys, counted).group_by(*keys))
+        return [_counter(groupings[0], exprs, ((0, *row) for row in rows), cast_keys=False)]
+    names = {d: f"k{n}" for n, d in enumerate(d for d in dims if exprs[d] is not None)}
+    if db.session.get_bind().dialect.name == "postgresql" and all(
+        any(d in names for d in grouping) for grouping in groupings
+    ):
+        return _grouping_sets(query, statement, item, exprs, names, groupings)
+    base = statement.with_only_columns(
+        *(exprs[d].label(name) for d, name in names.items()), item.label("item")
+    ).cte("report_rows")
+    width = max(len(grouping) for grouping in groupings)
+    branches = []
+    for index, grouping in enumerate(groupings):
+        keys = [base.c[names[d]] for d in grouping if d in names]
+        # One column type for every branch (PostgreSQL): keys as text, read back by dimension.
+        texts = [cast(key, String) for key in keys]
+        texts += [cast(null(), String)] * (width - len(keys))
+        branches.append(
+            select(
+                literal(index).label("grouping"),
+                *(text.label(f"c{n}") for n, text in enumerate(texts)),
+                func.count(func.distinct(base.c.item))
+                if _repeats(query, dims, grouping)
+                else func.count(),
+            ).group_by(*keys)
+        )
+    rows = db.session.execute(union_all(*branches)).all()
+    return [
+        _counter(grouping, exprs, (row for row in rows if row[0] == index), cast_keys=True)
+        for index, grouping in enumerate(groupings)
+    ]
+
+
+def _grouping_sets(query, statement, item, exprs, names, groupings) -> list[Counter]:
+    """PostgreSQL: every grouping in one pass over the rows (GROUP BY GROUPING SETS), each
+    told apart by GROUPING(), a bit set for each key column that its grouping leaves out."""
+    dims = tuple(names)
+    rows = statement.with_only_columns(
+        *(exprs[d].label(name) for d, name in names.items()), item.label("item")
+    ).subquery("report_rows")  # grouped outside: a CASE with bound values must not be in it
+    keys = [rows.c[names[d]] for d in dims]
+    distinct = [_repeats(query, dims, grouping) for grouping in groupings]
+    counts = [func.count()]
+    if any(distinct):
+        counts.append(func.count(func.distinct(rows.c.item)))
+    # One set per combination of keys (in the order of `dims`): a grouping (A, B) and another
+    # (B, A) are one set, whose rows each serves once.
+    sets = [tuple(rows.c[names[d]] for d in dims if d in grouping) for grouping in groupings]
+    statement = select(*keys, func.grouping(*keys), *counts).group_by(
+        func.grouping_sets(*(tuple_(*columns) for columns in dict.fromkeys(sets)))
+    )
+    masks: dict[int, list[int]] = {}
+    for index, grouping in enumerate(groupings):
+        mask = sum(1 << (len(dims) - 1 - n) for n, d in enumerate(dims) if d not in grouping)
+        masks.setdefault(mask, []).append(index)
+    found: list[Counter] = [Counter() for _ in groupings]
+    for row in db.session.execute(statement):
+        by_dim = dict(zip(dims, row, strict=False))
+        mask, count = row[len(dims)], row[len(dims) + 1]
+        for index in masks.get(mask, ()):
+            key = tuple(_key(by_dim[d]) if d in names else TOTAL for d in groupings[index])
+            found[index][key] += row[len(dims) + 2] if distinct[index] else count
+    return found
+
+
+def _repeats(query: Query, dims: tuple[Dimension, ...], grouping: tuple[Dimension, ...]) -> bool:
+    """Whether an item can be on several rows of one group of `grouping` (then it is counted
+    distinct): a case assisted several times, or in several sub-groups when the grouping
+    has no sub-group. Otherwise each row is one item and counting rows is the same."""
+    delivered = query.measure == Measure.ASSISTED and bool(set(dims) & set(TIME_DIMENSIONS))
+    return delivered or (Dimension.SUB_GROUP in dims and Dimension.SUB_GROUP not in grouping)
+
+
+def _counter(grouping, exprs, rows, *, cast_keys: bool) -> Counter:
+    result: Counter = Counter()
+    for _index, *values in rows:
+        count = values.pop()
+        key = []
+        for d in grouping:
+            if exprs[d] is None:
+                key.append(TOTAL)
+                continue
+            value = values.pop(0)
+            if cast_keys and value is not None and d in INTEGER_KEYS:
+                value = int(value)
+            key.append(_key(value))
+        result[tuple(key)] += count
+    return result
+
+
+def _base(user: User, query: Query, dims: tuple[Dimension, ...]):
+    """The rows in scope for a measure and period (joined for `dims`), the counted item, and
+    each dimension's key expression (None for NONE)."""
     start, end = query.period.bounds()
     statement = _scoped(user, query, dims)
-    date_column, is_date, counted = None, False, func.count(func.distinct(Case.id))
+    date_column, is_date, item = None, False, Case.id
     if query.measure == Measure.REGISTERED:
         statement = statement.where(Case.opened_at >= start, Case.opened_at < end)
         date_column = Case.opened_at
@@ -241,22 +375,15 @@ def grouped(user: User, query: Query, dims: tuple[Dimension, ...]) -> Counter:
         )
         date_column, is_date = ServiceDelivery.delivered_on, True
         if query.measure == Measure.SERVICES:
-            counted = func.count(func.distinct(ServiceDelivery.id))
+            item = ServiceDelivery.id
     elif query.measure == Measure.REFERRALS:
         statement = statement.join(Referral, Referral.case_id == Case.id).where(
             Referral.sent_on >= query.period.start, Referral.sent_on < query.period.end
         )
         date_column, is_date = Referral.sent_on, True
-        counted = func.count(func.distinct(Referral.id))
-    exprs = [_dimension(d, query, date_column, is_date=is_date) for d in dims]
-    keys = [expr for expr in exprs if expr is not None]
-    statement = statement.with_only_columns(*keys, counted).group_by(*keys)
-    result: Counter = Counter()
-    for *values, count in db.session.execute(statement):
-        values = list(values)
-        key = tuple(_key(values.pop(0)) if e is not None else TOTAL for e in exprs)
-        result[key] += count
-    return result
+        item = Referral.id
+    exprs = {d: _dimension(d, query, date_column, is_date=is_date) for d in dims}
+    return statement, item, exprs
 
 
 def _key(value):

@@ -42,14 +42,17 @@ def all_tables(user: User, query: Query, on_table: Callable[[], None] | None = N
     period, group = query.period, query.group
     result: list[Table] = []
     done = on_table or (lambda: None)
+    layouts = (
+        (Dimension.AGE_BAND, Dimension.SEX),
+        (Dimension.ETHNICITY, Dimension.SEX),
+        (Dimension.AREA, Dimension.SEX),
+        (Dimension.GROUP, Dimension.SEX),
+        (Dimension.SUB_GROUP, Dimension.SEX),
+    )
     for measure in queries.CASE_MEASURES:
-        for rows, cols in (
-            (Dimension.AGE_BAND, Dimension.SEX),
-            (Dimension.ETHNICITY, Dimension.SEX),
-            (Dimension.AREA, Dimension.SEX),
-            (Dimension.GROUP, Dimension.SEX),
-            (Dimension.SUB_GROUP, Dimension.SEX),
-        ):
+        # Every layout of the measure and its margins: one statement per population.
+        tables.prefetch(user, [Query(measure, r, c, period, group) for r, c in layouts])
+        for rows, cols in layouts:
             table = tables.build(user, Query(measure, rows, cols, period, group))
             table.title = (
                 f"{table.title}: {table.row_title} × {table.col_title}"  # "x" is a hidden cell

@@ -151,13 +151,16 @@ def build(user: User, query: Query, *, suppress: bool = True) -> Table:
     """One case, service or referral report as a protected table (one aggregate query).
 
     `suppress=False` gives the real counts, as an internal table (monitoring view only)."""
-    rows = FIXED_ROWS.get(query.measure, query.rows)
-    query = Query(query.measure, rows, query.cols, query.period, query.group)
-    found = queries.counts(user, query)
+    query = _with_fixed_rows(query)
+    rows = query.rows
     linked = None
     if suppress:
-        family = tuple(d for d in (rows, query.cols) if d in _multiplying(query.measure))
-        linked = margins(user, query, family)
+        # The layout's counts come with its margins, in one statement (or from the request's
+        # cache, when the full report counted every layout of the measure at once).
+        linked, found = _tallied(user, query, _family(query), [(rows, query.cols)])
+        found = found[(rows, query.cols)]
+    else:
+        found = queries.counts(user, query)
     return _table(
         str(MEASURE_LABELS[query.measure]),
         rows,
@@ -167,6 +170,26 @@ def build(user: User, query: Query, *, suppress: bool = True) -> Table:
         suppress=suppress,
         linked=linked,
     )
+
+
+def prefetch(user: User, asked: list[Query]) -> None:
+    """Count several layouts and their margins ahead, one statement per measure and population
+    (`margins`' family), kept for the request or job: `build` then reads them from there."""
+    families: dict[tuple, list[Query]] = {}
+    for query in map(_with_fixed_rows, asked):
+        key = (query.measure, query.period, query.group, _family(query))
+        families.setdefault(key, []).append(query)
+    for (*_, family), layouts in families.items():
+        _tallied(user, layouts[0], family, [(q.rows, q.cols) for q in layouts])
+
+
+def _with_fixed_rows(query: Query) -> Query:
+    rows = FIXED_ROWS.get(query.measure, query.rows)
+    return Query(query.measure, rows, query.cols, query.period, query.group)
+
+
+def _family(query: Query) -> tuple[Dimension, ...]:
+    return tuple(d for d in (query.rows, query.cols) if d in _multiplying(query.measure))
 
 
 def _multiplying(measure: Measure) -> set[Dimension]:
@@ -192,26 +215,51 @@ def linked_dimensions(measure: Measure, family: tuple[Dimension, ...]) -> list[D
 
 def margins(user: User, query: Query, family: tuple[Dimension, ...] = ()) -> Margins:
     """The margins shared by every layout of the report's measure, period, group and scope,
-    protected once (one GROUP BY over all their dimensions, memoised for the request).
+    protected once (counted in one statement, memoised for the request).
 
     `family` holds the layout's dimensions that count one item several times (sub-group; month
     or quarter of "assisted"): layouts with them count another population and share their own
     margins."""
+    return _tallied(user, query, family, [])[0]
+
+
+def _tallied(
+    user: User, query: Query, family: tuple[Dimension, ...], layouts: list[tuple]
+) -> tuple[Margins, dict[tuple, Counter]]:
+    """The protected margins of (measure, period, group, family) and the counts of `layouts`
+    (rows, cols), from the request's cache or from one statement (queries.tallies) that
+    counts what is missing: each dimension's totals (with the family's keys, summed over
+    them) and each layout's cells."""
     key = (user.id, query.measure, query.period, query.group, tuple(sorted(family)))
     cache = g.setdefault("report_margins", {}) if has_app_context() else {}
-    if key not in cache:
-        dims = linked_dimensions(query.measure, family)
-        found = queries.grouped(user, query, tuple(dims))
-        totals = {}
-        for n, dimension in enumerate(dims):
-            by_key: Counter = Counter()
-            for keys, count in found.items():
-                by_key[keys[n]] += count
-            totals[dimension] = {
-                k: by_key.get(k, 0) for k in _keys(dimension, by_key, query.period)
-            }
-        cache[key] = protect_margins(totals)
-    return cache[key]
+    counted = g.setdefault("report_counts", {}) if has_app_context() else {}
+    missing = list(dict.fromkeys(layout for layout in layouts if (key, layout) not in counted))
+    dims = linked_dimensions(query.measure, family)
+    groupings = [] if key in cache else [_margin_grouping(d, family) for d in dims]
+    unique = list(dict.fromkeys([*groupings, *missing]))
+    if unique:
+        found = dict(zip(unique, queries.tallies(user, query, unique), strict=True))
+        for layout in missing:
+            counted[(key, layout)] = found[layout]
+        if key not in cache:
+            totals = {}
+            for dimension, grouping in zip(dims, groupings, strict=True):
+                at = grouping.index(dimension)
+                by_key: Counter = Counter()
+                for keys, count in found[grouping].items():
+                    by_key[keys[at]] += count
+                totals[dimension] = {
+                    k: by_key.get(k, 0) for k in _keys(dimension, by_key, query.period)
+                }
+            cache[key] = protect_margins(totals)
+    return cache[key], {layout: counted[(key, layout)] for layout in layouts}
+
+
+def _margin_grouping(dimension: Dimension, family: tuple[Dimension, ...]) -> tuple:
+    """What a dimension's totals are counted by: the dimension with the family's dimensions
+    (their totals summed over the family's keys count the family's population), or the family
+    itself for one of its own."""
+    return tuple(family) if dimension in family else (dimension, *family)
 
 
 def _margin_mark(linked: Margins, dimension: Dimension, key) -> Mark:

@@ -146,3 +146,16 @@ def test_periods_read_as_words(app):
         ]  # fmt: skip
         assert wording.duty_outcome('{"head":303}') == "signed up to event 303"
         assert wording.duty_outcome("12 alerts") == "12 alerts"  # a run stored before
+
+
+def test_the_analyze_duty_keeps_sqlite_planner_statistics(db):
+    connection = db.session.connection()
+    counts = duties.analyze(None)
+    if connection.dialect.name != "sqlite":
+        assert counts == {}  # PostgreSQL's autovacuum keeps them
+        return
+    analysed = {row[0] for row in connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
+    assert {"ethnicities", "service_types"} <= analysed  # tables with rows (empty ones: none)
+    assert counts == {"analysed": len(analysed)}
+    with force_locale("en"):
+        assert wording.duty_outcome(json.dumps(counts)) == f"{len(analysed)} tables analysed"

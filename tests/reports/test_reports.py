@@ -226,3 +226,25 @@ def test_query_count_is_constant(province, app):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) <= 3  # the GROUP BY, plus case_scope's role look-ups
+
+
+def test_several_groupings_in_one_statement_count_as_each_alone(province):
+    """queries.tallies (one statement: UNION ALL on SQLite, GROUPING SETS on PostgreSQL) gives
+    each grouping exactly what its own query gives, including two orders of the same keys, a
+    sub-group beside groupings without one, and "assisted" by month (a case counted once per
+    month it was assisted, whatever its number of deliveries)."""
+    groupings = [
+        (Dimension.SEX,),
+        (Dimension.AGE_BAND, Dimension.SEX),
+        (Dimension.SEX, Dimension.SUB_GROUP),
+        (Dimension.SUB_GROUP, Dimension.SEX),
+        (Dimension.GROUP, Dimension.NONE),
+        (Dimension.MONTH, Dimension.UNIT),
+    ]
+    for measure in (*CASE_MEASURES, Measure.SERVICES, Measure.REFERRALS):
+        usable = [g for g in groupings if measure != Measure.ACTIVE or Dimension.MONTH not in g]
+        query = Query(measure, Dimension.NONE, Dimension.NONE, Period(YEAR))
+        together = queries.tallies(province.lead, query, usable)
+        for grouping, found in zip(usable, together, strict=True):
+            alone = queries.grouped(province.lead, query, grouping)
+            assert found == alone and sum(found.values()) > 0, (measure, grouping)
