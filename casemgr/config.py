@@ -83,7 +83,7 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12)),
         # The cookie is written when its content changes (sign-in, a flash, the language), not
         # re-signed on every response: the server-side record holds the idle and absolute
-        # limits, and the cookie's own expiry stays at sign-in plus the absolute limit.
+        # limits (auth.sessions); the cookie's own expiry is never the one that governs.
         "SESSION_REFRESH_EACH_REQUEST": False,
         # Sign-in.
         "MFA_REQUIRED_FOR_SOCIAL_WORKERS": _env_bool("MFA_REQUIRED_FOR_SOCIAL_WORKERS", False),
