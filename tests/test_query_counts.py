@@ -32,7 +32,7 @@ from tests.cases.conftest import open_child_case
 # unread notifications; each audit event appended costs 3 (casemgr/audit/recorder.py).
 PINS = {
     "worker caseload": 11,  # the rows without their sub-groups and co-workers (not shown)
-    "worker case page": 18,  # 17 + the intake reports the case came from or was linked to
+    "worker case page": 20,  # 19 + the intake reports the case came from or was linked to
     "worker person page": 11,
     "worker dashboard": 24,
     "supervisor caseload": 11,
