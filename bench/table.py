@@ -23,6 +23,12 @@ def cell(scenario: dict | None) -> str:
     parts = [fmt.format(scenario[key]) for key, fmt in FIGURES if key in scenario]
     if scenario["name"].startswith("person.given_name"):
         parts = [f"{scenario['per_value_us']} µs vs {scenario['raw_aes_gcm_us']} µs", *parts]
+    if "per_row_us" in scenario:  # a write with its flush: beside a plain column's, the seal
+        plain, seal = scenario["plain_column_set_flush_us"], scenario["row_seal_us"]
+        parts = [
+            f"{scenario['per_row_us']} µs per row (a plain column's set + flush {plain} µs; "
+            f"the row seal {seal} µs)"
+        ]
     if scenario["name"].startswith("full provincial"):
         parts = [f"median {scenario['median_ms']:,} ms", f"max {scenario['max_ms']:,} ms"]
     mark = {True: " **met**", False: " **missed**", None: ""}[scenario["met"]]
