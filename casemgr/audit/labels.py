@@ -160,6 +160,11 @@ REASON_LABELS = {
     "row seal": _l("value rolled back, blanked or replaced"),
     "unknown master key": _l("master key not available"),
     "caseload": _l("caseload"),
+    # case.list: the list pages that name cases (supervision.queries.audit_list).
+    "approvals queue": _l("approvals queue"),
+    "home page": _l("home page"),
+    "reassignment list": _l("reassignment list"),
+    "returned plans": _l("returned plans"),
     "consent given": _l("consent given"),
     "consent missing": _l("consent missing"),
     "consent override": _l("consent overridden"),
@@ -235,11 +240,21 @@ def action_label(code: str | None) -> str:
     return str(label) if label is not None else code
 
 
+# person.list records the page read: "people list page 3" (people.queries).
+PEOPLE_LIST_PAGE = "people list page "
+
+
 def reason_label(code: str | None) -> str:
     """A fixed reason's label in the user's language; other reasons are shown as recorded."""
     if not code:
         return ""
     label = REASON_LABELS.get(code) or PERMISSION_LABELS.get(code)
+    if (
+        label is None
+        and code.startswith(PEOPLE_LIST_PAGE)
+        and code[len(PEOPLE_LIST_PAGE) :].isdigit()
+    ):
+        return str(_l("people list, page %(page)s", page=code[len(PEOPLE_LIST_PAGE) :]))
     return str(label) if label is not None else code
 
 

@@ -69,6 +69,8 @@ class _Walk(ast.NodeVisitor):
         if position is not None and len(call.args) > position:
             for object_type in _strings(call.args[position]) or []:
                 self.actions.add(f"{object_type}.view")
+        if name == "audit_list" and len(call.args) > 1:  # audit_list(user, reason)
+            self.reasons.update(_strings(call.args[1]) or [])
         for keyword in call.keywords:
             if keyword.arg == "reason":
                 self.reasons.update(_strings(keyword.value) or [])
@@ -115,6 +117,9 @@ def test_labels_are_translated(app):
         for table in (labels.ACTION_LABELS, labels.REASON_LABELS, labels.PERMISSION_LABELS):
             untranslated = [code for code, label in table.items() if str(label) == label._args[0]]
             assert untranslated == [], f"no Vietnamese for: {untranslated}"
+        # The people list records its page in the reason: shown in words, with the number.
+        assert labels.reason_label("people list page 3") == "danh sách người được hỗ trợ, trang 3"
+        assert labels.reason_label("people list page x") == "people list page x"
 
 
 def test_events_page_shows_labels_in_vietnamese(client, make, db):
