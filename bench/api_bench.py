@@ -20,7 +20,6 @@ import http.client
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+from bench.drills import harness
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -56,37 +57,11 @@ with app.app_context():
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url(kind: str, folder: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{folder / 'bench.sqlite'}"
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {PG_NAME}")
-    admin.dispose()
-    return sa.engine.make_url(PG_ADMIN).set(database=PG_NAME).render_as_string(False)
-
-
 def environment(url: str, folder: Path, port: int) -> dict[str, str]:
+    """The drills' service environment, with no per-token limit in the way of the load."""
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "CASEMGR_DATABASE_URL": url,
-        "CASEMGR_KEY_FILE": str(folder / "casemgr.keys"),
-        "CASEMGR_AUDIT_CHECKPOINT_DIR": str(folder / "checkpoints"),
-        "CASEMGR_SECURE_COOKIES": "false",
-        "CASEMGR_LOG_LEVEL": "WARNING",
-        "CASEMGR_ARGON2_MEMORY_KIB": "8192",  # sign-in is not what is measured
+        **harness.environment(url, folder, port),
         "CASEMGR_API_LIMIT_PER_TOKEN": "1000000/minute",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
     }
 
 
@@ -174,8 +149,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="casemgr-api-bench-") as scratch:
         folder = Path(scratch)
         os.chmod(folder, 0o700)
-        port = free_port()
-        env = environment(database_url(args.db, folder), folder, port)
+        port = harness.free_port()
+        url = harness.database_url(args.db, folder, name=PG_NAME, server=PG_ADMIN)
+        env = environment(url, folder, port)
         flask = str(BIN / "flask")
         run(env, flask, "--app", "wsgi", "casemgr", "init")
         run(env, flask, "--app", "wsgi", "casemgr", "demo-data")

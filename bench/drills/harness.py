@@ -48,16 +48,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def database_url(kind: str, folder: Path, port: int | None = None) -> str:
-    """A fresh scratch database: an SQLite file, or `drill_faults` on the local server."""
+def database_url(
+    kind: str,
+    folder: Path,
+    port: int | None = None,
+    *,
+    name: str = PG_NAME,
+    server: str = PG_ADMIN,
+) -> str:
+    """A fresh scratch database: an SQLite file, or `name` (dropped first) on `server`."""
     if kind == "sqlite":
-        return f"sqlite:///{folder / 'drill.sqlite'}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        return f"sqlite:///{folder / (name + '.sqlite')}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {PG_NAME}")
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
     admin.dispose()
-    url = sa.engine.make_url(PG_ADMIN).set(database=PG_NAME)
+    url = sa.engine.make_url(server).set(database=name)
     if port is not None:
         url = url.set(port=port)
     return url.render_as_string(hide_password=False)
