@@ -99,6 +99,7 @@ def checkpoint_after_tail_check(
         object_type="audit_event",
         object_id=report.last_seq,
         channel="system",
+        immediate=True,
     )
     return CheckpointRun(report, path, event.seq)
 

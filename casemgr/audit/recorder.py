@@ -1,4 +1,10 @@
-"""record(): append one audit event to the chain in the caller's transaction."""
+"""record(): append one audit event to the chain in the caller's transaction.
+
+In a request, events are queued and appended when the transaction commits (or earlier, when
+the session reads the audit trail), so that the chain's lock is held for the append and the
+commit only, not while the page renders; an event queued in a savepoint that rolls back is
+dropped with it. Elsewhere, and with `immediate`, an event is appended at once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy.orm import Session
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
 from casemgr.audit.models import AuditEvent, Outcome
@@ -36,15 +43,23 @@ _ANCHOR = "SELECT seq, mac FROM audit_anchors ORDER BY seq DESC LIMIT 1"
 _INSERT = AuditEvent.__table__.insert()
 # The head counter (AuditHead): moved forward only, so an append after a cut tail leaves it
 # where it was, and the mismatch is flagged for the checkpointer (casemgr.audit.autocheckpoint).
+# With several events: moved to the last one if it was behind the first.
 _ADVANCE = "UPDATE audit_head SET seq = {p}, mac = {p} WHERE id = 1 AND seq < {p}"
 # PostgreSQL: the insert and the counter's advance in one statement (one round trip). A
 # data-modifying WITH runs exactly once whatever the outer statement reads; the row count is
 # the UPDATE's.
 _COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
-_INSERT_AND_ADVANCE_PG = (
-    f"WITH appended AS (INSERT INTO audit_events ({', '.join(_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})) " + _ADVANCE.replace("{p}", "%s")
-)
+_ROW_PG = f"({', '.join(['%s'] * len(_COLUMNS))})"
+
+
+def _insert_and_advance_pg(rows: int) -> str:
+    """The statement that inserts `rows` events and advances the counter, for psycopg."""
+    return (
+        f"WITH appended AS (INSERT INTO audit_events ({', '.join(_COLUMNS)}) "  # noqa: S608
+        f"VALUES {', '.join([_ROW_PG] * rows)}) " + _ADVANCE.replace("{p}", "%s")
+    )
+
+
 _OCCURRED_AT = AuditEvent.__table__.c.occurred_at.type
 _COUNTER = "SELECT seq FROM audit_head WHERE id = 1"
 _CREATE_COUNTER = "INSERT INTO audit_head (id, seq, mac) VALUES (1, {p}, {p})"
@@ -54,6 +69,7 @@ _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 APPENDED_SEQ = "casemgr.audit_seq"
 FIRST_APPENDED_SEQ = "casemgr.audit_first_seq"  # the first seq this transaction appended
 HEAD_MISMATCH = "casemgr.audit_head_mismatch"
+PENDING = "casemgr.audit_pending"  # events recorded in a request, appended at its commit
 
 # A reason is a code ("bad credentials", "view_audit") or a short justification typed by a
 # user (break-glass, approvals). Forms that take one must cap it at this length and tell users
@@ -136,17 +152,20 @@ def record(
     reason: str | None = None,
     is_break_glass: bool = False,
     channel: str | None = None,
+    immediate: bool = False,
 ) -> AuditEvent:
     """Append an audit event in the current transaction; it commits with the change it describes.
 
     Raises (and so fails the request or command) if the event cannot be written; the caller's
-    transaction then rolls back, so the change is not kept and the data is not shown.
+    transaction then rolls back, so the change is not kept and the data is not shown. In a
+    request the event is queued for the commit (module docstring), and its seq, time and MAC
+    are set then; `immediate` appends it now, for a caller that needs its seq.
     """
     field_names = sorted({_identifier(name, "field name") for name in fields})
     object_id = None if object_id is None else str(object_id)
     if object_id is not None and len(object_id) > 64:
         raise ValueError("audit object id longer than 64 characters")
-    session = db.session
+    session = db.session()  # the Session itself, not its scoped proxy
     in_request = has_request_context()
     event = AuditEvent(
         actor_id=actor.id if actor is not None else None,
@@ -165,34 +184,109 @@ def record(
         reason=clean_reason(reason),
         is_break_glass=bool(is_break_glass),
     )
+    if in_request and not immediate:
+        # Appended at the commit, in this transaction: it still commits (or rolls back) with
+        # the change it describes, and with the savepoint it was recorded in.
+        queued = (event, session.get_nested_transaction())
+        session.info.setdefault(PENDING, []).append(queued)
+        return event
+    _append(session, [event])
+    return event
+
+
+def append_pending(session: Session) -> None:
+    """Append the events the session queued, in the order they were recorded."""
+    queued = session.info.pop(PENDING, None)
+    if queued:
+        _append(session, [event for event, _savepoint in queued])
+
+
+def _append(session: Session, events: list[AuditEvent]) -> None:
+    """Append events to the chain under its lock (taken until the transaction ends)."""
     connection = session.connection()
-    postgresql = connection.dialect.name == "postgresql"
-    # Three statements: lock, head, insert + counter (PostgreSQL); lock + head, insert,
-    # counter (SQLite). The head is the table's, not the counter's: an append after a cut
-    # tail must find the counter ahead (HEAD_MISMATCH below), and leave it there as evidence.
+    psycopg = connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+    key = current_app.extensions["casemgr.keys"].audit_mac_key
+    # Three statements however many events: lock and head, insert, counter (SQLite); lock,
+    # head, insert and counter (PostgreSQL). The head is the table's, not the counter's: an
+    # append after a cut tail must find the counter ahead (HEAD_MISMATCH below), and leave it.
     seq, prev_mac = _lock_and_read_head(session, connection)
-    event.seq = seq + 1
-    # Stamped under the lock, so that time never runs backwards along the chain.
-    event.occurred_at = utcnow()
-    event.prev_mac = prev_mac
-    event.mac = compute_mac(current_app.extensions["casemgr.keys"].audit_mac_key, prev_mac, event)
-    # The event returned is not attached to the session; it is never changed anyway.
-    if postgresql and connection.dialect.driver == "psycopg":
-        values = [getattr(event, name) for name in _COLUMNS]
-        values[_COLUMNS.index("outcome")] = event.outcome.value
-        values[_COLUMNS.index("occurred_at")] = _OCCURRED_AT.process_bind_param(
-            event.occurred_at, connection.dialect
-        )  # UTC, and a naive time refused, as the column type does
+    first = seq + 1
+    for event in events:
+        seq += 1
+        event.seq = seq
+        # Stamped under the lock, so that time never runs backwards along the chain.
+        event.occurred_at = utcnow()
+        event.prev_mac = prev_mac
+        event.mac = prev_mac = compute_mac(key, prev_mac, event)
+        metrics.AUDIT_APPENDS.labels(event.outcome.value).inc()
+    # The events are not attached to the session; they are never changed anyway.
+    if psycopg:
+        values = []
+        for event in events:
+            row = [getattr(event, name) for name in _COLUMNS]
+            row[_COLUMNS.index("outcome")] = event.outcome.value
+            row[_COLUMNS.index("occurred_at")] = _OCCURRED_AT.process_bind_param(
+                event.occurred_at, connection.dialect
+            )  # UTC, and a naive time refused, as the column type does
+            values.extend(row)
         moved = connection.exec_driver_sql(
-            _INSERT_AND_ADVANCE_PG, (*values, event.seq, event.mac, event.seq)
+            _insert_and_advance_pg(len(events)), (*values, seq, prev_mac, first)
         ).rowcount
     else:
         # A Core insert (compiled once and cached): half the cost of an ORM flush.
-        connection.execute(_INSERT, {name: getattr(event, name) for name in _COLUMNS})
-        moved = _advance(connection, event.seq, event.mac)
-    metrics.AUDIT_APPENDS.labels(event.outcome.value).inc()
-    _after_advance(session, connection, event.seq, event.mac, moved)
-    return event
+        rows = [{name: getattr(event, name) for name in _COLUMNS} for event in events]
+        connection.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+        moved = _advance(connection, first, seq, prev_mac)
+    _after_advance(session, connection, first, seq, prev_mac, moved)
+
+
+def _before_commit(session: Session) -> None:
+    if session.info.get(PENDING):
+        session.flush()  # a flush that records (an integrity failure) must not come after
+        append_pending(session)
+
+
+def _before_read(state: ORMExecuteState) -> None:
+    """A read of the trail in the transaction that queued events sees them (outside a
+    savepoint, which could otherwise take them with it when it rolls back)."""
+    session = state.session
+    if (
+        session.info.get(PENDING)
+        and session.get_nested_transaction() is None
+        and any(mapper.class_ is AuditEvent for mapper in state.all_mappers)
+    ):
+        append_pending(session)
+
+
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    """Drop the events queued in the transaction or savepoint that rolled back."""
+    queued = session.info.get(PENDING)
+    if queued:
+        session.info[PENDING] = [
+            entry for entry in queued if previous.nested and not _within(entry[1], previous)
+        ]
+
+
+def _within(savepoint: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is transaction:
+            return True
+        savepoint = savepoint.parent
+    return False
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost (also closed without a commit)
+        session.info.pop(PENDING, None)
+
+
+for _name, _listener in (
+    ("before_commit", _before_commit),
+    ("do_orm_execute", _before_read),
+    ("after_soft_rollback", _after_soft_rollback),
+    ("after_transaction_end", _after_transaction_end),
+):
+    sa_event.listen(Session, _name, _listener)
 
 
 def _lock_and_read_head(session: Session, connection: Any) -> tuple[int, bytes]:
@@ -208,23 +302,25 @@ def _lock_and_read_head(session: Session, connection: Any) -> tuple[int, bytes]:
     return chain_head(session)
 
 
-def _advance(connection: Any, seq: int, mac: bytes) -> int:
-    """Move the head counter forward to this event; how many rows moved (0 or 1)."""
+def _advance(connection: Any, first: int, last: int, mac: bytes) -> int:
+    """Move the head counter to the last event if it was behind the first; rows moved (0, 1)."""
     p = _PLACEHOLDERS[connection.dialect.paramstyle]
-    return connection.exec_driver_sql(_ADVANCE.replace("{p}", p), (seq, mac, seq)).rowcount
+    return connection.exec_driver_sql(_ADVANCE.replace("{p}", p), (last, mac, first)).rowcount
 
 
-def _after_advance(session: Session, connection: Any, seq: int, mac: bytes, moved: int) -> None:
+def _after_advance(
+    session: Session, connection: Any, first: int, last: int, mac: bytes, moved: int
+) -> None:
     """Note the append for the commit hooks; a counter that did not move is a mismatch (or
     missing: then it is created)."""
     p = _PLACEHOLDERS[connection.dialect.paramstyle]
-    session.info[APPENDED_SEQ] = seq
-    session.info.setdefault(FIRST_APPENDED_SEQ, seq)
+    session.info[APPENDED_SEQ] = last
+    session.info.setdefault(FIRST_APPENDED_SEQ, first)
     if moved == 1:
         return
     counter = connection.exec_driver_sql(_COUNTER).first()
     if counter is None:
-        connection.exec_driver_sql(_CREATE_COUNTER.replace("{p}", p), (seq, mac))
-        if seq == 1:
+        connection.exec_driver_sql(_CREATE_COUNTER.replace("{p}", p), (last, mac))
+        if first == 1:
             return  # a fresh log: nothing was there to disagree with
     session.info[HEAD_MISMATCH] = True

@@ -114,6 +114,7 @@ def record_verification(
         outcome=Outcome.ALLOWED if report.ok else Outcome.ERROR,
         reason=str(first.kind) if first else None,
         channel=channel,
+        immediate=True,  # a failed run's event becomes an alert, keyed by its seq
     )
 
 

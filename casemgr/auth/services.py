@@ -121,7 +121,9 @@ def confirm_recovery_code(user: User, typed: str) -> bool:
             outcome="denied",
         )
         return False
-    event = record("auth.mfa_recovery", actor=user, object_type="user", object_id=user.id)
+    event = record(
+        "auth.mfa_recovery", actor=user, object_type="user", object_id=user.id, immediate=True
+    )  # its alert is keyed by its seq
     alerts.raise_recovery_code_alert(event)
     return True
 

@@ -536,6 +536,7 @@ def report_integrity_failure(failure: IntegrityFailure, *, force: bool = False) 
                 fields=[failure.column] if failure.column else [],
                 outcome="error",
                 reason=failure.reason,
+                immediate=True,  # its alert is keyed by its seq
             )
             raise_integrity_alert(event)
     except Exception:  # the failure itself is still raised: nothing is shown either way

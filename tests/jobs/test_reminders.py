@@ -46,7 +46,10 @@ def test_each_reminder_once_to_the_right_people(db, world):
         [(u, "due_tomorrow", tomorrow.id) for u in people]
         + [(u, "overdue", overdue.id) for u in people]
     )
-    assert sorted(notes(db)) == expected and made == len(expected)
+    # Only these two deadlines' reminders: the case's own emergency action, due 12 hours after
+    # opening, is also due tomorrow when the test runs after local noon.
+    made_here = [note for note in notes(db) if note[2] in (tomorrow.id, overdue.id)]
+    assert sorted(made_here) == expected and made == len(notes(db))
     # Nobody else: not the colleague off the case, the other commune, the lead, auditors, admins.
     for other in (cw.colleague, cw.outsider, cw.other_supervisor, cw.auditor, cw.admin):
         assert notes(db, user_id=other.id) == []
