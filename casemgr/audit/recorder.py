@@ -253,7 +253,8 @@ def _before_read(state: ORMExecuteState) -> None:
     if (
         session.info.get(PENDING)
         and session.get_nested_transaction() is None
-        and any(mapper.class_ is AuditEvent for mapper in state.all_mappers)
+        and state.bind_mapper is not None
+        and state.bind_mapper.class_ is AuditEvent  # the statement's first entity
     ):
         append_pending(session)
 
