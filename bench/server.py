@@ -42,7 +42,7 @@ class Server:
     everything else stay as shipped).
     """
 
-    def __init__(self, province: Province, log_path: Path, *, workers: int = 2) -> None:
+    def __init__(self, province: Province, log_path: Path, *, workers: int | None = None) -> None:
         self.province = province
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -56,7 +56,8 @@ class Server:
             **os.environ,
             **self.province.env(),
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(self.workers),
+            # None: the production default of deploy/gunicorn.conf.py (2 x cores + 1, at most 8).
+            **({"GUNICORN_WORKERS": str(self.workers)} if self.workers else {}),
             "GUNICORN_TIMEOUT": "120",
             "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir.name,
             "CASEMGR_SECURE_COOKIES": "0",
