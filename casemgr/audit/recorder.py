@@ -70,6 +70,7 @@ APPENDED_SEQ = "casemgr.audit_seq"
 FIRST_APPENDED_SEQ = "casemgr.audit_first_seq"  # the first seq this transaction appended
 HEAD_MISMATCH = "casemgr.audit_head_mismatch"
 PENDING = "casemgr.audit_pending"  # events recorded in a request, appended at its commit
+COMMITTING = "casemgr.audit_committing"  # set from the commit's start: append at once
 
 # A reason is a code ("bad credentials", "view_audit") or a short justification typed by a
 # user (break-glass, approvals). Forms that take one must cap it at this length and tell users
@@ -184,7 +185,7 @@ def record(
         reason=clean_reason(reason),
         is_break_glass=bool(is_break_glass),
     )
-    if in_request and not immediate:
+    if in_request and not immediate and not session.info.get(COMMITTING):
         # Appended at the commit, in this transaction: it still commits (or rolls back) with
         # the change it describes, and with the savepoint it was recorded in.
         queued = (event, session.get_nested_transaction())
@@ -241,9 +242,10 @@ def _append(session: Session, events: list[AuditEvent]) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    if session.info.get(PENDING):
-        session.flush()  # a flush that records (an integrity failure) must not come after
-        append_pending(session)
+    # An event recorded from here on (by the commit's own flush, say) is appended at once:
+    # queued, it would come after this hook and be lost.
+    session.info[COMMITTING] = True
+    append_pending(session)
 
 
 def _before_read(state: ORMExecuteState) -> None:
@@ -279,6 +281,7 @@ def _within(savepoint: SessionTransaction | None, transaction: SessionTransactio
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost (also closed without a commit)
         session.info.pop(PENDING, None)
+        session.info.pop(COMMITTING, None)
 
 
 for _name, _listener in (

@@ -123,3 +123,27 @@ def test_the_chain_lock_is_free_until_the_request_commits(own_database):
         assert _lock_is_free(url)
     with app.app_context():
         assert verify_chain(checkpoint_folder=url).events_checked == 2
+
+
+def test_an_event_recorded_by_the_commits_own_flush_is_kept(app, db, make):
+    from sqlalchemy import event
+
+    from casemgr.auth.roles import Role
+
+    user = make.user(Role.SOCIAL_WORKER)
+    before, _ = chain_head(db.session)
+    recorded = []
+
+    def record_in_flush(session, flush_context, instances) -> None:
+        recorded.append(record("test.in_flush", actor=None))
+
+    session = db.session()
+    with app.test_request_context("/admin/users"):
+        user.display_name = "Người dùng thử"  # flushed by the commit, not before
+        event.listen(session, "before_flush", record_in_flush)
+        try:
+            db.session.commit()
+        finally:
+            event.remove(session, "before_flush", record_in_flush)
+    assert [e.seq for e in recorded] == [before + 1]  # appended at once, not queued and lost
+    assert chain_head(db.session)[0] == before + 1
