@@ -146,6 +146,35 @@ def refresh_statistics(connection: Connection, *, sample: int = 0) -> int:
     return 0
 
 
+def lock_latest(obj: Any) -> None:
+    """Lock a versioned object's row until the commit, and bring the object to the version last
+    committed, so that an optimistic-lock check compares with what a save would overwrite.
+
+    Without it, two saves based on the same version could both pass their check, and the second
+    then failed in its flush (StaleDataError: a 500, not the "someone else saved" answer).
+    PostgreSQL: SELECT ... FOR UPDATE (a concurrent save waits for this one's commit). SQLite: a
+    write that matches no row takes the database's write lock (one writer at a time), and the
+    read after it sees the latest commit.
+    """
+    from sqlalchemy import inspect, select
+
+    from casemgr.extensions import db
+
+    mapper = inspect(obj).mapper
+    table, key = mapper.local_table, mapper.primary_key[0]
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        # Names from the mapper, never from input.
+        lock = f"UPDATE {table.name} SET {key.name} = {key.name} WHERE 0 = 1"  # noqa: S608
+        connection.exec_driver_sql(lock)
+    version = mapper.version_id_col
+    latest = db.session.execute(
+        select(version).where(key == inspect(obj).identity[0]).with_for_update()
+    ).scalar_one()
+    if latest != getattr(obj, mapper.get_property_by_column(version).key):
+        db.session.refresh(obj)  # another save committed after this request loaded it
+
+
 def next_yearly_number(counter: Any, unit_id: int, year: int) -> int:
     """The next number of a per-unit, per-year counter table (columns unit_id, year, last), safe
     under concurrent use: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)

@@ -29,7 +29,7 @@ from casemgr.cases.models import (
 from casemgr.cases.policy import CaseAccess, may_take, may_take_combined
 from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME, Status
 from casemgr.clock import local_date, utcnow
-from casemgr.db import next_yearly_number
+from casemgr.db import lock_latest, next_yearly_number
 from casemgr.extensions import db
 from casemgr.notifications.models import NotificationKind
 from casemgr.notifications.services import notify, unit_supervisors
@@ -182,7 +182,9 @@ def open_case(
 
 
 def check_version(case: Case, expected_version: int) -> None:
-    """Refuse a change made on a stale copy of the case (optimistic locking)."""
+    """Refuse a change made on a stale copy of the case (optimistic locking); the case's row
+    stays locked until the commit (casemgr.db.lock_latest)."""
+    lock_latest(case)
     if case.version != expected_version:
         raise StaleCase(case)
 

@@ -54,7 +54,7 @@ from casemgr.auth.models import User
 from casemgr.cases import services as case_services
 from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
 from casemgr.clock import local_date, utcnow
-from casemgr.db import next_yearly_number
+from casemgr.db import lock_latest, next_yearly_number
 from casemgr.extensions import db
 from casemgr.intake import deadlines, policy
 from casemgr.intake.models import IntakeNumberCounter, IntakeReport, IntakeSource, IntakeStatus
@@ -202,6 +202,7 @@ def report_status(
 def _decide(actor: User, report: IntakeReport, expected_version: int) -> None:
     if not policy.may_decide(actor, report):
         raise IntakeDenied("not allowed")
+    lock_latest(report)  # the version compared is the one a decision would overwrite
     if report.version != expected_version:
         raise IntakeError("stale")
     if not report.is_open:

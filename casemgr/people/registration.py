@@ -9,6 +9,7 @@ from sqlalchemy import select
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.clock import utcnow
+from casemgr.db import lock_latest
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people import duplicates, identity
@@ -302,6 +303,7 @@ EDITABLE = (
 
 def correct(user: User, person: Person, *, expected_version: int, **values) -> list[str]:
     """Correct a person's facts if nobody saved them in between; return the changed fields."""
+    lock_latest(person)  # the version compared is the one a save would overwrite
     if person.version != expected_version:
         raise StalePerson(person)
     if values.get("date_of_birth") is not None:
