@@ -441,7 +441,10 @@ def edit(person_id: int):
             if name in form:
                 getattr(form, name).data = getattr(person, name)
         form.sex.data = str(person.sex)
-        form.birth_year.data = person.birth_year if person.birth_year_is_estimated else None
+        # A year without a date is the year field's, whether or not it was flagged as estimated
+        # (records made by services.register_person are not): left empty, saving the form as
+        # shown would erase it.
+        form.birth_year.data = None if person.date_of_birth else person.birth_year
         form.date_of_birth.data = (
             dt.date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
         )

@@ -336,6 +336,23 @@ def test_stale_person_edit_is_refused_and_nothing_is_lost(app, client, casework,
     assert saved.phone == "0912345678" and saved.street_address is None
 
 
+def test_a_person_form_saved_as_shown_keeps_a_birth_year_without_a_date(client, casework, db):
+    person = db.session.get(Person, casework.case.person_id)
+    person.birth_year, person.date_of_birth, person.birth_year_is_estimated = 2015, None, False
+    db.session.commit()
+    client.login(casework.worker)
+    html = client.get(f"/people/{person.id}/edit").get_data(as_text=True)
+    shown = re.search(r'<input[^>]*name="birth_year"[^>]*>', html).group(0)
+    assert 'value="2015"' in shown  # an empty field would erase the year when saved as shown
+    form = {
+        "surname": person.surname or "", "middle_name": person.middle_name or "",
+        "given_name": person.given_name or "", "sex": str(person.sex),
+        "birth_year": "2015", "version": person.version,
+    }  # fmt: skip
+    assert client.post_form(f"/people/{person.id}/edit", form).status_code == 302
+    assert db.session.get(Person, person.id).birth_year == 2015
+
+
 def test_co_worker_sees_and_edits_the_case(app, client, casework, db):
     case = casework.case
     colleague = app.test_client()
