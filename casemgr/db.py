@@ -146,15 +146,24 @@ def refresh_statistics(connection: Connection, *, sample: int = 0) -> int:
     return 0
 
 
+def take_sqlite_write_lock(connection: Connection, table: str) -> None:
+    """SQLite: take the database's write (RESERVED) lock now, until the transaction ends.
+
+    A write that matches no row takes it at once, like BEGIN IMMEDIATE, but also inside an open
+    transaction or savepoint (the tests' fixture); the reads after it see the latest commit.
+    `table` is any table the connection may write (a name from the code, never from input).
+    """
+    connection.exec_driver_sql(f"UPDATE {table} SET rowid = rowid WHERE 0 = 1")  # noqa: S608
+
+
 def lock_latest(obj: Any) -> None:
     """Lock a versioned object's row until the commit, and bring the object to the version last
     committed, so that an optimistic-lock check compares with what a save would overwrite.
 
     Without it, two saves based on the same version could both pass their check, and the second
     then failed in its flush (StaleDataError: a 500, not the "someone else saved" answer).
-    PostgreSQL: SELECT ... FOR UPDATE (a concurrent save waits for this one's commit). SQLite: a
-    write that matches no row takes the database's write lock (one writer at a time), and the
-    read after it sees the latest commit.
+    PostgreSQL: SELECT ... FOR UPDATE (a concurrent save waits for this one's commit). SQLite:
+    the database's write lock (take_sqlite_write_lock; one writer at a time).
     """
     from sqlalchemy import inspect, select
 
@@ -164,9 +173,7 @@ def lock_latest(obj: Any) -> None:
     table, key = mapper.local_table, mapper.primary_key[0]
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
-        # Names from the mapper, never from input.
-        lock = f"UPDATE {table.name} SET {key.name} = {key.name} WHERE 0 = 1"  # noqa: S608
-        connection.exec_driver_sql(lock)
+        take_sqlite_write_lock(connection, table.name)
     version = mapper.version_id_col
     latest = db.session.execute(
         select(version).where(key == inspect(obj).identity[0]).with_for_update()

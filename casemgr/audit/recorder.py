@@ -20,18 +20,16 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
 from casemgr.audit.models import AuditEvent, Outcome
 from casemgr.clock import utcnow
+from casemgr.db import take_sqlite_write_lock
 from casemgr.extensions import db
 from casemgr.ops import metrics
 
 # An arbitrary constant naming the PostgreSQL advisory lock that serialises appends.
 APPEND_LOCK_ID = 0x43A5E_A0D17
-_LOCK_STATEMENTS = {
-    "postgresql": f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})",
-    "sqlite": "UPDATE audit_events SET seq = seq WHERE 0 = 1",
-}
+_LOCK_PG = f"SELECT pg_advisory_xact_lock({APPEND_LOCK_ID})"
 _HEAD = "SELECT seq, mac FROM audit_events ORDER BY seq DESC LIMIT 1"
 # SQLite: the lock and the read of the head in one statement. Writing the head counter's row
-# (unchanged) takes the RESERVED lock first, as _LOCK_STATEMENTS' write does; the subqueries
+# (unchanged) takes the RESERVED lock first, as db.take_sqlite_write_lock does; the subqueries
 # of RETURNING then read the head under it. No counter row: nothing is returned, but the lock
 # is held, and the head is read apart.
 _LOCK_AND_HEAD_SQLITE = (
@@ -104,15 +102,14 @@ def lock_chain(session: Session) -> None:
     """Take the append lock for the rest of the transaction, before the head is read.
 
     PostgreSQL: a transaction-scoped advisory lock, so appends from every process queue up.
-    SQLite: a write that matches no row takes the database's RESERVED (write) lock at once,
-    like BEGIN IMMEDIATE, so no other connection can append between our read of the head and
-    our insert. Done with a statement rather than BEGIN IMMEDIATE so that it works inside an
-    open transaction or savepoint (the test fixture's) as well as at the start of one.
+    SQLite: the database's write lock (db.take_sqlite_write_lock), so no other connection
+    can append between our read of the head and our insert.
     """
     connection = session.connection()
-    statement = _LOCK_STATEMENTS.get(connection.dialect.name)
-    if statement is not None:
-        connection.exec_driver_sql(statement)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_LOCK_PG)
+    elif connection.dialect.name == "sqlite":
+        take_sqlite_write_lock(connection, "audit_events")
 
 
 def chain_head(session: Session) -> tuple[int, bytes]:
@@ -195,7 +192,7 @@ def record(
     return event
 
 
-def append_pending(session: Session) -> None:
+def _append_pending(session: Session) -> None:
     """Append the events the session queued, in the order they were recorded."""
     queued = session.info.pop(PENDING, None)
     if queued:
@@ -245,7 +242,7 @@ def _before_commit(session: Session) -> None:
     # An event recorded from here on (by the commit's own flush, say) is appended at once:
     # queued, it would come after this hook and be lost.
     session.info[COMMITTING] = True
-    append_pending(session)
+    _append_pending(session)
 
 
 def _before_read(state: ORMExecuteState) -> None:
@@ -258,7 +255,7 @@ def _before_read(state: ORMExecuteState) -> None:
         and state.bind_mapper is not None
         and state.bind_mapper.class_ is AuditEvent  # the statement's first entity
     ):
-        append_pending(session)
+        _append_pending(session)
 
 
 def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
