@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Index, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casemgr.db import Base, BigId, UTCDateTime, intpk, utcnow, value_enum
@@ -27,6 +27,8 @@ class AuditEvent(Base):
         Index("ix_audit_events_actor_occurred", "actor_id", "occurred_at"),
         Index("ix_audit_events_case_id", "case_id"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
+        # The auditor's search by username (case-insensitive), newest first: migration 0023.
+        Index("ix_audit_events_actor_name_seq", func.lower(text("actor_name")), "seq"),
     )
 
     # Sequence number: 1, 2, 3 ... without gaps; assigned under the append lock.
