@@ -103,6 +103,18 @@ def own_case_clause(user: User) -> ColumnElement[bool]:
     return Case.id.in_(arm_union(list(_own_arms(user))))
 
 
+def _own_cases_outside(user: User, scope: CaseScope) -> list[int]:
+    """Ids of the cases the user owns or co-works outside the scope's subtrees (usually none:
+    read for each query, so the list never outlives a change)."""
+    return list(
+        db.session.scalars(
+            select(Case.id)
+            .join(Unit, Unit.id == Case.unit_id)
+            .where(own_case_clause(user), ~scope.units_condition(Unit.path))
+        )
+    )
+
+
 def visible_cases(user: User, *, own_only: bool = False) -> Select:
     """Every case the user's roles let them see (no break-glass), as a select to refine;
     `own_only`: only those the user owns or co-works (every scope that sees cases holds them,
@@ -113,11 +125,18 @@ def visible_cases(user: User, *, own_only: bool = False) -> Select:
     elif own_only:
         condition = own_case_clause(user)
     elif scope.kind == Scope.SUBTREE:
-        # A subtree may hold most cases: its aggregates (dashboards, reports) read the cases
-        # in one pass, checking each case's unit, rather than by one index look-up per case.
-        # not_indexed keeps it so: with statistics (ANALYZE) SQLite would start from the few
-        # units and fetch every case through `cases (unit_id, updated_at)`, 3-4 times slower.
-        condition = or_(scope.units_condition(Unit.path), own_case_clause(user))
+        # A subtree may hold most cases (a province) or a few thousand (a commune): its
+        # aggregates (dashboards, reports) should read a province's cases in one pass and a
+        # commune's through the unit index. PostgreSQL chooses so from the units' path alone;
+        # an OR with the user's own cases (a subquery) would make it read every case, so the
+        # own cases outside the subtree, usually none, are looked up first. not_indexed keeps
+        # SQLite, which has no such choice, on the one pass: with statistics (ANALYZE) it
+        # would start from the few units and fetch every case through `cases (unit_id,
+        # updated_at)`, 3-4 times slower at a province.
+        condition = scope.units_condition(Unit.path)
+        outside = _own_cases_outside(user, scope)
+        if outside:
+            condition = or_(condition, Case.id.in_(outside))
         return select(Case).join(Unit, Unit.id == not_indexed(Case.unit_id)).where(condition)
     else:  # everything, or the own caseload
         arms = scope_arms(user)
