@@ -125,6 +125,13 @@ def test_pool_limits_are_settings(monkeypatch, tmp_path):
     assert memory["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
 
 
+def test_postgresql_sessions_run_without_jit(db):
+    """A name search's estimates passed the JIT threshold: 0.4 s of compiling per search."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    assert db.session.scalar(sa.text("SHOW jit")) == "off"
+
+
 def disk_full_on(pattern: str):
     """An os.fsync that fails with ENOSPC for files whose name matches (after the bytes were
     handed to the kernel: the file exists, partly written, as on a disk that just filled)."""
