@@ -443,6 +443,12 @@ class Builder:
             }  # fmt: skip
 
         self._children(CaseNote, "notes", self.scale.notes, row)
+        # Inserted in bulk, past the flush that keeps the cases' last contact dates: set them.
+        from casemgr.cases import contact
+        from casemgr.extensions import db
+
+        contact.refresh(db.session)
+        db.session.commit()
 
     def services(self) -> None:
         from sqlalchemy import select

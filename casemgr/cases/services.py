@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from casemgr.audit import record
 from casemgr.audit.models import Outcome
 from casemgr.auth.models import User
-from casemgr.cases import gates
+from casemgr.cases import contact, gates  # noqa: F401 (contact: listeners store last contacts)
 from casemgr.cases.models import (
     Assessment,
     AssessmentKind,

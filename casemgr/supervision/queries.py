@@ -16,7 +16,7 @@ from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert
 from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.policy import case_scope
 from casemgr.auth.roles import Action, Role
-from casemgr.cases.models import Case, CaseNote, RiskLevel
+from casemgr.cases.models import Case, RiskLevel
 from casemgr.cases.queries import visible_cases
 from casemgr.cases.transfers import incoming_transfers
 from casemgr.cases.workflow import Status
@@ -83,12 +83,6 @@ def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[Worke
     (the same rows and condition as the overdue page).
     """
     cutoff = local_date(now) - dt.timedelta(days=days)
-    last_note = (
-        select(func.max(CaseNote.occurred_on))
-        .where(CaseNote.case_id == Case.id, CaseNote.current())
-        .correlate(Case)
-        .scalar_subquery()
-    )
     per_case = (
         _open_cases(user)
         .with_only_columns(
@@ -98,12 +92,12 @@ def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[Worke
             (Case.owner_id + 0).label("owner_id"),
             Case.risk_level,
             Case.opened_at,
-            last_note.label("last_contact"),
+            Case.last_contact_on.label("last_contact"),
         )
         .subquery()
     )
-    # "Contact" is the latest note's date, or the opening date when there is none (written
-    # with one reference to the note's date: SQLite would run its subquery once per mention).
+    # "Contact" is the latest note's date (stored on the case, casemgr.cases.contact), or the
+    # opening date when there is none.
     silent = func.coalesce(
         per_case.c.last_contact < cutoff, per_case.c.opened_at < local_midnight(cutoff)
     )

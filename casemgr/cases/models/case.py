@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
@@ -44,7 +44,13 @@ class Case(EncryptedModel, Base):
         # worker's own cases and a unit's cases are read newest first from the index alone.
         Index("ix_cases_owner_id_updated_at", "owner_id", "updated_at"),
         Index("ix_cases_unit_id_updated_at", "unit_id", "updated_at"),
-    )
+        # The supervision dashboard's counts per owner (risk, no contact, overdue) and the
+        # compliance table read a unit's cases from this index alone, not the table's rows.
+        Index(
+            "ix_cases_unit_id_status_counts", "unit_id", "status", "owner_id", "risk_level",
+            "opened_at", "last_contact_on", "group_code", "id",
+        ),
+    )  # fmt: skip
 
     id: Mapped[intpk]
     number: Mapped[str] = mapped_column(String(40))
@@ -67,6 +73,8 @@ class Case(EncryptedModel, Base):
     opened_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The latest current note's date (casemgr.cases.contact keeps it when notes change).
+    last_contact_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The intake report: how the case came in, what happened (encrypted narrative).
     summary_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
