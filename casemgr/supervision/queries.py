@@ -140,7 +140,7 @@ def overdue_per_owner(user: User, now: dt.datetime) -> Select:
         _open_cases(user)
         .join(Deadline, Deadline.case_id == Case.id)
         .where(overdue_clause(now))
-        .with_only_columns(owner.label("owner"), func.count(Deadline.id))
+        .with_only_columns(owner.label("owner"), func.count())
         .group_by(owner)
     )
 
