@@ -1,9 +1,10 @@
 """record(): append one audit event to the chain in the caller's transaction.
 
-In a request, events are queued and appended when the transaction commits (or earlier, when
-the session reads the audit trail), so that the chain's lock is held for the append and the
-commit only, not while the page renders; an event queued in a savepoint that rolls back is
-dropped with it. Elsewhere, and with `immediate`, an event is appended at once.
+In a request, events are queued and appended when the transaction commits, so that the chain's
+lock is held for the append and the commit only, not while the page reads and renders (an audit
+page too: it shows the chain as committed, its own events from the next page on); an event
+queued in a savepoint that rolls back is dropped with it. Elsewhere, and with `immediate`, an
+event is appended at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction
 
 from casemgr.audit.chain import GENESIS_MAC, compute_mac
 from casemgr.audit.models import AuditEvent, Outcome
@@ -245,19 +246,6 @@ def _before_commit(session: Session) -> None:
     _append_pending(session)
 
 
-def _before_read(state: ORMExecuteState) -> None:
-    """A read of the trail in the transaction that queued events sees them (outside a
-    savepoint, which could otherwise take them with it when it rolls back)."""
-    session = state.session
-    if (
-        session.info.get(PENDING)
-        and session.get_nested_transaction() is None
-        and state.bind_mapper is not None
-        and state.bind_mapper.class_ is AuditEvent  # the statement's first entity
-    ):
-        _append_pending(session)
-
-
 def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
     """Drop the events queued in the transaction or savepoint that rolled back."""
     queued = session.info.get(PENDING)
@@ -283,7 +271,6 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 
 for _name, _listener in (
     ("before_commit", _before_commit),
-    ("do_orm_execute", _before_read),
     ("after_soft_rollback", _after_soft_rollback),
     ("after_transaction_end", _after_transaction_end),
 ):
