@@ -71,18 +71,16 @@ def plan(province: Province) -> dict:
             if name.startswith("bench.lead"):
                 continue
             unit_id = province.units[users[name]["unit"]]
-            rows = db.session.execute(
-                select(Case.id, Case.status)
-                .where(Case.unit_id == unit_id)
-                .order_by(Case.id)
-                .limit(400)
-            ).all()
+            unit_cases = select(Case.id).where(Case.unit_id == unit_id).order_by(Case.id)
+            # Plans still waiting, wherever they are in the unit: each run approves some, and
+            # a cached province is reused from run to run.
+            drafted = unit_cases.where(Case.status == "plan_drafted").limit(15)
             supervisors.append(
                 {
                     "username": name,
                     "totp": users[name]["totp"],
-                    "approve_cases": [r.id for r in rows if r.status == "plan_drafted"][:15],
-                    "read_cases": [r.id for r in rows[:40]],
+                    "approve_cases": list(db.session.scalars(drafted)),
+                    "read_cases": list(db.session.scalars(unit_cases.limit(40))),
                 }
             )
         auditors = [{"username": n, "totp": users[n]["totp"]} for n in province.of_role("auditor")]
