@@ -22,7 +22,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then (slow leaks in libraries); jitter so they do not all restart.
-max_requests = 2000
+# 0 never recycles them (the bench: see bench/server.py).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 # Request line and headers: limits below gunicorn's defaults are not needed; bodies are held to
 # the app's limits (MAX_CONTENT_LENGTH) and the proxy's client_max_body_size.
