@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from casemgr.audit import record
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert
@@ -96,10 +96,12 @@ def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[Worke
         )
         .subquery()
     )
-    # "Contact" is the latest note's date (stored on the case, casemgr.cases.contact), or the
-    # opening date when there is none.
-    silent = func.coalesce(
-        per_case.c.last_contact < cutoff, per_case.c.opened_at < local_midnight(cutoff)
+    # Silent: opened before the cutoff day, and no note dated on or after it (the latest note's
+    # date is stored on the case, casemgr.cases.contact). A case opened since has had contact,
+    # whatever the date of a note about what came before.
+    silent = and_(
+        per_case.c.opened_at < local_midnight(cutoff),
+        or_(per_case.c.last_contact.is_(None), per_case.c.last_contact < cutoff),
     )
     totals = db.session.execute(
         select(

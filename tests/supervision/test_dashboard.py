@@ -38,7 +38,7 @@ def expected_loads(office, user) -> dict[int, dict[str, int]]:
         row["active"] += 1
         row["high_risk"] += case.risk_level == RiskLevel.HIGH
         notes = office.notes[case.id]
-        last = max(notes) if notes else local_date(case.opened_at)
+        last = max([*notes, local_date(case.opened_at)])  # opening a case is a contact
         row["no_contact"] += last < cutoff
         row["overdue_tasks"] += sum(
             1 for d in child_deadlines(case) if d.met_at is None and d.due_at < office.now
@@ -205,12 +205,14 @@ def test_boundaries_of_no_contact_and_of_each_outcome(db, make, office):
     case(long_ago, note_on=cutoff - dt.timedelta(days=1))  # silent
     case(queries.local_midnight(cutoff))  # opened on that day, no note
     case(queries.local_midnight(cutoff) - dt.timedelta(seconds=1))  # silent
+    # Opened on that day, with a note about an earlier visit: the opening counts as contact.
+    case(queries.local_midnight(cutoff), note_on=cutoff - dt.timedelta(days=10))
     row = next(
         r
         for r in queries.caseload_by_worker(office.lead, now=now, days=DAYS)
         if r.user_id == worker.id
     )
-    assert (row.active, row.no_contact) == (4, 2)
+    assert (row.active, row.no_contact) == (5, 2)
 
     hour = dt.timedelta(hours=1)
     case(now - 13 * hour, risk=RiskLevel.HIGH)  # emergency action missed
