@@ -286,7 +286,8 @@ def test_axe_finds_no_serious_violation(browser, demo_server, role, record_prope
 
 
 def test_vietnamese_header_is_one_line_at_1280(browser, demo_server, artifacts):
-    """Every role's header in Vietnamese fits on one line at 1280 px (menu grouped)."""
+    """Every role's header in Vietnamese fits on one line at 1280 px (menu grouped), and no
+    part of it leaves the screen at 1280 or 1024 px."""
     limiter.reset()
     heights = {}
     for role in ROLES:
@@ -312,6 +313,14 @@ def test_vietnamese_header_is_one_line_at_1280(browser, demo_server, artifacts):
             tallest = max(box["height"] for box in boxes)
             assert tallest <= brand["height"] + 4, f"{role}: an item wraps ({tallest} px)"
             assert bar["height"] < brand["height"] + 24, f"{role}: bar {bar['height']} px"
+            # Nothing leaves the screen, at 1280 px and narrower (where the menu may wrap): the
+            # supervisors' sign-out button was once cut off at 1280 px and gone at 1024.
+            for width in (1280, 1024):
+                page.set_viewport_size({"width": width, "height": 800})
+                sideways = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+                assert sideways <= 0, f"{role}: {width} px wide, scrolls by {sideways} px"
+                out = page.locator("nav form[action$='/auth/logout'] button").bounding_box()
+                assert out["x"] + out["width"] <= width, f"{role}: sign-out off screen at {width}"
         finally:
             walk.close()
     print(f"VI header heights at 1280 px: {heights}")
