@@ -27,8 +27,12 @@ class AuditEvent(Base):
         Index("ix_audit_events_actor_occurred", "actor_id", "occurred_at"),
         Index("ix_audit_events_case_id", "case_id"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
-        # The auditor's search by username (case-insensitive), newest first: migration 0023.
-        Index("ix_audit_events_actor_name_seq", func.lower(text("actor_name")), "seq"),
+        # The auditor's search by username (case-insensitive), newest first: migrations 0023 and
+        # 0025. The name itself as the last column lets PostgreSQL count a user's events from
+        # the index alone (an expression index alone cannot serve an index-only scan).
+        Index(
+            "ix_audit_events_actor_name_seq", func.lower(text("actor_name")), "seq", "actor_name"
+        ),
     )
 
     # Sequence number: 1, 2, 3 ... without gaps; assigned under the append lock.
