@@ -21,7 +21,7 @@ from casemgr.cases.models import Case, CaseNote
 _MARKED = "casemgr.cases.contact.marked"
 
 
-def latest_note_date():
+def _latest_note_date():
     """SQL: the date of the case's latest current note (None without one), for `cases`."""
     return (
         select(func.max(CaseNote.occurred_on))
@@ -32,7 +32,7 @@ def latest_note_date():
 
 def refresh(session: Session, case_ids: Iterable[int] | None = None) -> None:
     """Set `last_contact_on` of these cases (every case when None) from their notes."""
-    statement = update(Case).values(last_contact_on=latest_note_date())
+    statement = update(Case).values(last_contact_on=_latest_note_date())
     if case_ids is not None:
         case_ids = sorted(set(case_ids))
         if not case_ids:
