@@ -41,9 +41,10 @@ class Case(EncryptedModel, Base):
     __table_args__ = (
         UniqueConstraint("number"),
         # The scope's arms with the caseload's default sort key (cases.queries.scope_arms): a
-        # worker's own cases and a unit's cases are read newest first from the index alone.
-        Index("ix_cases_owner_id_updated_at", "owner_id", "updated_at"),
-        Index("ix_cases_unit_id_updated_at", "unit_id", "updated_at"),
+        # worker's own cases and a unit's cases are read newest first from the index alone
+        # (the id too: PostgreSQL's indexes do not hold the row's key, SQLite's do).
+        Index("ix_cases_owner_id_updated_at", "owner_id", "updated_at", "id"),
+        Index("ix_cases_unit_id_updated_at", "unit_id", "updated_at", "id"),
         # The supervision dashboard's counts per owner (risk, no contact, overdue) and the
         # compliance table read a unit's cases from this index alone, not the table's rows.
         Index(
