@@ -13,7 +13,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from casemgr.audit.alerts import COMMENT_MAX_LENGTH
 from casemgr.audit.models import AlertKind, AlertStatus, Outcome
@@ -70,6 +70,17 @@ class EventSearchForm(SearchForm):
     seq_from = IntegerField(_l("From #"), validators=[Optional(), v.sequence_number()])
     seq_to = IntegerField(_l("To #"), validators=[Optional(), v.sequence_number()])
     submit = SubmitField(_l("Search"))
+
+    # A range given backwards would find nothing and say nothing: it is refused, with the
+    # message under its end.
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(str(_l("The end date is before the start date.")))
+
+    def validate_seq_to(self, field: IntegerField) -> None:
+        first = self.seq_from.data
+        if field.data is not None and first is not None and field.data < first:
+            raise ValidationError(str(_l("The last number is before the first.")))
 
 
 class CaseLookupForm(SearchForm):

@@ -199,8 +199,15 @@ def case_access():
     if not form.case.data:
         record("audit.case_access", actor=current_user, object_type="case")
         return render_template("audit/case_access.html", form=form, case_ids=None)
-    if not form.validate():
-        abort(400)
+    if not form.validate():  # too long for a number or id: said under the field
+        record(
+            "audit.case_access",
+            actor=current_user,
+            object_type="case",
+            outcome=Outcome.DENIED,
+            reason="invalid criteria",
+        )
+        return render_template("audit/case_access.html", form=form, case_ids=None)
     case_ids = case_ids_for(form.case.data)
     record(
         "audit.case_access",

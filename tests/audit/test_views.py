@@ -127,6 +127,49 @@ def test_invalid_criteria_show_nothing(client, auditor, trail, db):
     assert last_event(db, "audit.search").outcome == "denied"
 
 
+def field_errors(body: str) -> list[str]:
+    """The messages shown under the search's fields."""
+    return re.findall(r'<div class="invalid-feedback">([^<]+)</div>', body)
+
+
+@pytest.mark.parametrize(
+    ("criteria", "message"),
+    [
+        # A range given backwards is refused with a message, not answered with nothing.
+        ({"date_from": "2030-03-05", "date_to": "2030-03-04"}, "end date is before the start"),
+        ({"seq_from": "5", "seq_to": "4"}, "last number is before the first"),
+        # A number out of range has its message under the field, like every other field's.
+        ({"seq_from": "-1"}, "a number between 0 and"),
+    ],
+)
+def test_a_range_given_backwards_or_out_of_bounds_says_why(
+    client, auditor, trail, db, criteria, message
+):
+    response = client.get("/audit/events", query_string=criteria)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert shown_seqs(body) == set()
+    assert any(message in error for error in field_errors(body)), field_errors(body)
+    assert last_event(db, "audit.search").outcome == "denied"
+
+
+def test_a_range_of_one_day_or_one_number_is_not_backwards(client, auditor, trail):
+    tuesday = (MONDAY + dt.timedelta(days=1)).date().isoformat()
+    assert search(client, date_from=tuesday, date_to=tuesday, action="case.update")
+    one = trail["binh_update"]
+    assert search(client, seq_from=one, seq_to=one) == {one}
+
+
+def test_a_case_number_too_long_is_answered_under_the_field(client, auditor, trail, db):
+    response = client.get("/audit/cases", query_string={"case": "X" * 41})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200  # was a bare 400
+    assert any("40" in error for error in field_errors(body)), field_errors(body)
+    assert 'data-testid="case-accessors"' not in body
+    event = last_event(db, "audit.case_access")
+    assert (event.outcome, event.reason) == ("denied", "invalid criteria")
+
+
 def test_who_accessed_a_case(client, auditor, trail):
     response = client.get("/audit/cases", query_string={"case": "101"})
     body = response.get_data(as_text=True)
