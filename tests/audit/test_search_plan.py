@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from casemgr.audit.queries import EventFilter, search_events
-
-
-def plan(db, statement) -> str:
-    """The database's plan for a statement, as one string."""
-    session = db.session
-    sql = str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
-    if session.get_bind().dialect.name == "sqlite":
-        rows = session.execute(text("EXPLAIN QUERY PLAN " + sql))
-        return "\n".join(str(row[-1]) for row in rows)
-    # A test database is small: forbid the sequential scan so that the plan shows whether an
-    # index can serve the query at all.
-    session.execute(text("SET LOCAL enable_seqscan = off"))
-    session.execute(text("SET LOCAL enable_bitmapscan = off"))
-    rows = session.execute(text("EXPLAIN " + sql))
-    return "\n".join(row[0] for row in rows)
+from tests.plans import plan
 
 
 def test_search_by_username_is_served_by_the_actor_name_index(db):
