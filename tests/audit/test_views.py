@@ -357,3 +357,9 @@ def test_no_export_link_for_criteria_the_export_refuses(client, auditor):
     assert 'data-testid="audit-export"' not in page
     page = client.get("/audit/events?seq_from=1").get_data(as_text=True)
     assert 'data-testid="audit-export"' in page
+
+
+def test_the_alert_filters_have_visible_labels(client, auditor):
+    body = client.get("/audit/alerts").get_data(as_text=True)
+    for name, label in (("status", "Status"), ("kind", "Kind")):
+        assert re.search(rf'<label[^>]*for="{name}"[^>]*>{label}</label>', body), name
