@@ -279,9 +279,23 @@ def record_id() -> NumberRange:
     return NumberRange(min=1, max=MAX_ID)
 
 
-def sequence_number() -> NumberRange:
-    """An audit sequence number bound: zero or more, within the database's integers."""
-    return NumberRange(min=0, max=MAX_ID)
+class SequenceNumber:
+    """An audit sequence number: zero or more, within the database's integers. A value that is
+    not a whole number has the field's own message already, and gets no second one; the upper
+    bound is never shown (a 16-digit limit means nothing to an auditor)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data is None:
+            return
+        if field.data < 0:
+            raise ValidationError(str(_l("Enter a number of at least %(min)s.", min=0)))
+        if field.data > MAX_ID:
+            raise ValidationError(str(_l("No event has so large a number.")))
+
+
+def sequence_number() -> SequenceNumber:
+    """An audit sequence number bound (SequenceNumber)."""
+    return SequenceNumber()
 
 
 class VietnamesePhone:
