@@ -54,11 +54,12 @@ def labels():
 @requires(Action.APPROVE_CASES)
 def dashboard():
     form = PeriodForm(request.args)
-    period = form.period.data if form.validate() and form.period.data in PERIODS else 90
+    if not form.validate() or form.period.data not in PERIODS:
+        form.period.data = 90  # a period not offered: the default, shown as the one used
     return render_template(
         "supervision/dashboard.html",
         form=form,
-        board=queries.dashboard(current_user, period_days=period),
+        board=queries.dashboard(current_user, period_days=form.period.data),
     )
 
 

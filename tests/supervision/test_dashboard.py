@@ -241,3 +241,13 @@ def test_no_contact_days_comes_from_the_settings(app, db, office, monkeypatch):
     expected = sum(r.no_contact for r in queries.caseload_by_worker(
         office.supervisor, now=utcnow(), days=7))  # fmt: skip
     assert sum(r.no_contact for r in board.workers) == expected
+
+
+@pytest.mark.parametrize("asked", ["-5", "7", "xyz", ""])
+def test_a_period_not_offered_shows_the_default_it_uses(client, db, office, asked):
+    client.login(office.supervisor)
+    page = client.get("/supervision/", query_string={"period": asked}).get_data(as_text=True)
+    selected = re.findall(
+        r'<option[^>]*selected[^>]*value="(\d+)"|<option[^>]*value="(\d+)"[^>]*selected', page
+    )
+    assert ["".join(s) for s in selected] == ["90"]
