@@ -205,6 +205,54 @@ REASON_LABELS = {
     "password change needed": _l("password change needed"),
 }
 
+# What kind of record an event is about (object_type). Codes not here (a table named by an
+# integrity failure, say) are shown as recorded.
+OBJECT_LABELS = {
+    "api_token": _l("API token"),
+    "areas": _l("Administrative areas"),
+    "assessment": _l("Assessment record"),
+    "attachment": _l("Attachment"),
+    "audit_alert": _l("Alert"),
+    "audit_event": _l("Audit log"),
+    "backup": _l("Backup"),
+    "break_glass_grant": _l("Emergency access"),
+    "case": _l("Case"),
+    "case_note": _l("Note"),
+    "case_transfer": _l("Case transfer"),
+    "consent": _l("Consent"),
+    "dated_rule": _l("Rule"),
+    "day_off": _l("Day off"),
+    "drug_programme": _l("Drug programme"),
+    "drug_test": _l("Drug test"),
+    "duty": _l("Scheduled duty"),
+    "emergency_action": _l("Emergency action"),
+    "enrolment": _l("Programme enrolment"),
+    "erasure_request": _l("Erasure request"),
+    "escrow": _l("Key escrow"),
+    "intake_report": _l("Intake report"),
+    "intervention_model": _l("Intervention model"),
+    "job": _l("Background job"),
+    "monitoring_visit": _l("Monitoring visit"),
+    "no_contact_order": _l("No-contact order"),
+    "note": _l("Note"),
+    "notification": _l("Notification"),
+    "person": _l("Person"),
+    "plan_action": _l("Plan action"),
+    "programme_activity": _l("Programme activity"),
+    "record": _l("Case record"),
+    "referral": _l("Referral"),
+    "relative": _l("Relative"),
+    "report": _l("Report"),
+    "route": _l("Page"),
+    "service": _l("Service delivered"),
+    "service_delivery": _l("Service delivered"),
+    "service_point": _l("Service point"),
+    "service_type": _l("Service type"),
+    "trafficking_status": _l("Trafficking status"),
+    "unit": _l("Unit"),
+    "user": _l("User"),
+}
+
 # access.denied records the permission the page needs.
 PERMISSION_LABELS = {
     Action.VIEW_DASHBOARD: _l("needs: home page"),
@@ -266,3 +314,14 @@ def action_cell(code: str | None) -> Markup:
     if label == code:
         return Markup("<code>{}</code>").format(code)
     return Markup('{} <code class="small text-muted">{}</code>').format(label, escape(code))
+
+
+def object_cell(code: str | None, object_id: str | int | None) -> Markup:
+    """What an event is about: the kind's label, its code in small type, then the id."""
+    ident = "" if object_id is None else str(object_id)
+    if not code:
+        return Markup("{}").format(ident)
+    label = OBJECT_LABELS.get(code)
+    if label is None:
+        return Markup("<code>{}</code> {}").format(code, ident)
+    return Markup('{} <code class="small text-muted">{}</code> {}').format(str(label), code, ident)

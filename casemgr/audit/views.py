@@ -54,6 +54,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 # One table of labels for every page that shows audit events (codes stay beside the labels).
 bp.add_app_template_filter(labels.action_cell, "audit_action")
 bp.add_app_template_filter(labels.reason_label, "audit_reason")
+bp.add_app_template_filter(labels.object_cell, "audit_object")
 
 CSV_COLUMNS = (
     "seq",

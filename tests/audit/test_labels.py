@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from flask_babel import force_locale
@@ -19,6 +20,8 @@ WRAPPERS = {"record", "_audit", "audit_case_event", "_audit_case"}
 # groups.queries._not_found(user, case, object_type, id).
 VIEW_REFUSERS = {("services.py", "refuse_unknown"): 1, ("views.py", "_not_found"): 0}
 VIEW_REFUSERS[("queries.py", "_not_found")] = 2
+# Wrappers that take the object type as a positional argument: groups.services._audit.
+OBJECT_POSITIONS = {("services.py", "_audit"): 4}
 
 
 def _strings(node: ast.expr) -> list[str] | None:
@@ -39,6 +42,7 @@ class _Walk(ast.NodeVisitor):
         self.params: list[set[str]] = [set()]
         self.actions: set[str] = set()
         self.reasons: set[str] = set()
+        self.objects: set[str] = set()
         self.unreadable: list[str] = []
         self.wrappers = set(WRAPPERS)
 
@@ -69,11 +73,17 @@ class _Walk(ast.NodeVisitor):
         if position is not None and len(call.args) > position:
             for object_type in _strings(call.args[position]) or []:
                 self.actions.add(f"{object_type}.view")
+                self.objects.add(object_type)
+        position = OBJECT_POSITIONS.get((self.filename, name))
+        if position is not None and len(call.args) > position:
+            self.objects.update(_strings(call.args[position]) or [])
         if name == "audit_list" and len(call.args) > 1:  # audit_list(user, reason)
             self.reasons.update(_strings(call.args[1]) or [])
         for keyword in call.keywords:
             if keyword.arg == "reason":
                 self.reasons.update(_strings(keyword.value) or [])
+            if keyword.arg == "object_type":
+                self.objects.update(_strings(keyword.value) or [])
         self.generic_visit(call)
 
 
@@ -89,6 +99,26 @@ def collect() -> tuple[set[str], set[str], list[str]]:
         reasons |= walk.reasons
         unreadable += [f"{path.relative_to(ROOT)}:{spot.split(':')[1]}" for spot in walk.unreadable]
     return actions, reasons, unreadable
+
+
+def collect_objects() -> set[str]:
+    """The object types recorded with a constant code in casemgr/, and the corrections' kinds
+    (recorded by their name)."""
+    from casemgr.corrections.registry import KINDS
+
+    found: set[str] = set(KINDS)
+    for path in sorted(ROOT.rglob("*.py")):
+        walk = _Walk(path.name)
+        walk.visit(ast.parse(path.read_text(encoding="utf-8")))
+        found |= walk.objects
+    return found
+
+
+def test_every_recorded_object_type_has_a_label():
+    found = collect_objects()
+    assert {"case", "person", "drug_programme", "drug_test", "note", "enrolment"} <= found
+    missing = sorted(found - set(labels.OBJECT_LABELS))
+    assert missing == [], f"audit object types without a label in audit/labels.py: {missing}"
 
 
 def test_the_collector_finds_the_actions():
@@ -114,7 +144,9 @@ def test_every_fixed_reason_and_permission_has_a_label():
 
 def test_labels_are_translated(app):
     with app.test_request_context(), force_locale("vi"):
-        for table in (labels.ACTION_LABELS, labels.REASON_LABELS, labels.PERMISSION_LABELS):
+        tables = (labels.ACTION_LABELS, labels.REASON_LABELS, labels.PERMISSION_LABELS,
+                  labels.OBJECT_LABELS)  # fmt: skip
+        for table in tables:
             untranslated = [code for code, label in table.items() if str(label) == label._args[0]]
             assert untranslated == [], f"no Vietnamese for: {untranslated}"
         # The people list records its page in the reason: shown in words, with the number.
@@ -129,5 +161,6 @@ def test_events_page_shows_labels_in_vietnamese(client, make, db):
     page = client.get("/audit/events").get_data(as_text=True)
     assert "Đăng nhập" in page  # the sign-in just recorded, as a label...
     assert "auth.login" in page  # ...with its code beside it
+    assert re.search(r"Người dùng <code[^>]*>user</code> \d+", page)  # what it was about
     last = db.session.query(AuditEvent).filter_by(action="auth.login").first()
     assert last is not None
