@@ -20,7 +20,8 @@ WRAPPERS = {"record", "_audit", "audit_case_event", "_audit_case"}
 # groups.queries._not_found(user, case, object_type, id).
 VIEW_REFUSERS = {("services.py", "refuse_unknown"): 1, ("views.py", "_not_found"): 0}
 VIEW_REFUSERS[("queries.py", "_not_found")] = 2
-# Wrappers that take the object type as a positional argument: groups.services._audit.
+# Wrappers that take the object type as a positional argument, by file name as above:
+# groups.services._audit (the other services' _audit take it by keyword, or not at all).
 OBJECT_POSITIONS = {("services.py", "_audit"): 4}
 
 
