@@ -13,7 +13,7 @@ from casemgr.cases.forms import RISK_LABELS
 from casemgr.cases.queries import case_ids, cases_by_ids
 from casemgr.cases.workflow import STATUS_LABELS
 from casemgr.supervision import queries, services
-from casemgr.supervision.forms import PERIODS, PeriodForm, ReassignForm
+from casemgr.supervision.forms import PeriodForm, ReassignForm
 from casemgr.supervision.models import ReassignReason
 from casemgr.web.access import requires
 from casemgr.web.pagination import paginate_ids
@@ -54,8 +54,8 @@ def labels():
 @requires(Action.APPROVE_CASES)
 def dashboard():
     form = PeriodForm(request.args)
-    if not form.validate() or form.period.data not in PERIODS:
-        form.period.data = 90  # a period not offered: the default, shown as the one used
+    if not form.validate():  # a period not offered: the default, shown as the one used
+        form.period.data = form.period.default
     return render_template(
         "supervision/dashboard.html",
         form=form,
