@@ -115,6 +115,7 @@ def targets(app: Flask) -> dict[str, list[str]]:
         "case": [f"/cases/{r.id}" for r in rows],
         "person": [f"/people/{r.person_id}" for r in rows],
         "caseload": ["/cases/"],
+        "floor": ["/auth/password"],  # a signed-in page with no work of its own
         "healthz": ["/healthz"],  # the minimal page: the floor of any request
     }
 
@@ -153,7 +154,7 @@ def measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100, help="requests per page (default 100)")
-    parser.add_argument("--profile", choices=("case", "person", "caseload", "healthz"))
+    parser.add_argument("--profile", choices=("case", "person", "caseload", "floor", "healthz"))
     parser.add_argument("--sort", default="cumulative", help="pstats order (cumulative, tottime)")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument(

@@ -115,11 +115,29 @@ def _own_cases_outside(user: User, scope: CaseScope) -> list[int]:
     )
 
 
-def visible_cases(user: User, *, own_only: bool = False) -> Select:
+def visible_row(user: User) -> ColumnElement[bool]:
+    """SQL on one case row joined with its unit: the user may see it (no break-glass); the
+    same cases as visible_cases, checked row by row. For a query that finds its few rows by an
+    index of its own (one person's cases, one number): visible_cases would first gather every
+    case in scope (1,700 ids for a social worker at 10^5 cases) to test those few rows."""
+    scope = case_scope(user)
+    if scope.kind == Scope.ALL:
+        return true()
+    if scope.kind == Scope.NONE:
+        return false()
+    coworks = exists().where(CaseWorker.case_id == Case.id, CaseWorker.user_id == user.id)
+    own = or_(Case.owner_id == user.id, coworks)
+    return own if scope.kind == Scope.OWN else or_(scope.units_condition(Unit.path), own)
+
+
+def visible_cases(user: User, *, own_only: bool = False, narrow: bool = False) -> Select:
     """Every case the user's roles let them see (no break-glass), as a select to refine;
     `own_only`: only those the user owns or co-works (every scope that sees cases holds them,
-    so the scope's own condition is not needed beside them)."""
+    so the scope's own condition is not needed beside them); `narrow`: the caller narrows the
+    rows by an index of its own, and the scope is checked on each (visible_row)."""
     scope = case_scope(user)
+    if narrow and not own_only:
+        return select(Case).join(Unit, Unit.id == Case.unit_id).where(visible_row(user))
     if scope.kind == Scope.NONE:
         condition = false()
     elif own_only:

@@ -71,7 +71,9 @@ def _check(actor: User, record: Correctable, reason: str, access: CaseAccess | N
 
 def _sees_person(actor: User, person_id: int) -> bool:
     """Whether the person is in the actor's scope (the person page's own condition)."""
-    seen = select(Person.id).where(Person.id == person_id, visible_persons_condition(actor))
+    seen = select(Person.id).where(
+        Person.id == person_id, visible_persons_condition(actor, narrow=True)
+    )
     return db.session.scalar(seen) is not None
 
 

@@ -121,7 +121,7 @@ def visible_case_by_number(user: User, number: str) -> Case | None:
     cleaned = (number or "").strip().upper()
     if not cleaned or len(cleaned) > 40:
         return None
-    return db.session.scalar(visible_cases(user).where(Case.number == cleaned))
+    return db.session.scalar(visible_cases(user, narrow=True).where(Case.number == cleaned))
 
 
 def reports_of_case(case_id: int) -> list[IntakeReport]:
@@ -140,7 +140,7 @@ def open_case_numbers(user: User, person_id: int) -> list[str]:
     opening another); cases outside the user's scope are not named, not even by number."""
     return list(
         db.session.scalars(
-            visible_cases(user)
+            visible_cases(user, narrow=True)
             .where(Case.person_id == person_id, Case.status != Status.CLOSED)
             .with_only_columns(Case.number)
             .order_by(None)

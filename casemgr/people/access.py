@@ -17,8 +17,10 @@ from casemgr.org.models import Unit
 from casemgr.people.models import Person
 
 
-def visible_persons_condition(user: User):
-    """SQL: persons the user may see (used by lists, searches and the loader alike).
+def visible_persons_condition(user: User, *, narrow: bool = False):
+    """SQL: persons the user may see (used by lists, searches and the loader alike); `narrow`:
+    the query asks about one person or a few, whose cases are checked row by row
+    (cases.queries.visible_row).
 
     A person registered without a case is still found by the unit that registered them: its
     workers (the unit itself) and supervisors (its subtree).
@@ -28,7 +30,11 @@ def visible_persons_condition(user: User):
 
     scope = case_scope(user)
     registered_here = select(Unit.id).where(scope.units_condition(Unit.path))
-    case_seen = visible_cases(user).where(Case.person_id == Person.id).with_only_columns(Case.id)
+    case_seen = (
+        visible_cases(user, narrow=narrow)
+        .where(Case.person_id == Person.id)
+        .with_only_columns(Case.id)
+    )
     # The units where the user works with cases (a worker's own commune office).
     own_units = sorted(
         {a.unit_id for a in user.roles if Action.VIEW_CASES in PERMISSIONS[Role(a.role)]}
@@ -44,7 +50,7 @@ def visible_persons_condition(user: User):
 def load_person(user: User, person_id: int) -> Person:
     """The person, if the user may see them (audited); otherwise 404, also audited."""
     person = db.session.scalar(
-        select(Person).where(Person.id == person_id, visible_persons_condition(user))
+        select(Person).where(Person.id == person_id, visible_persons_condition(user, narrow=True))
     )
     if person is None:
         record(

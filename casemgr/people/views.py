@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import lazyload
 from wtforms import SelectChoice
 
 from casemgr import clock
@@ -390,10 +391,11 @@ def _detail_page(
         for scope in ConsentScope
     }
     cases = db.session.scalars(
-        visible_cases(current_user)
+        visible_cases(current_user, narrow=True)
         .where(Case.person_id == person.id)
         .order_by(Case.opened_at.desc())
-        .options(*WITHOUT_LISTS)  # the list shows number, group and status only
+        # The list shows number, group and status only; the person is this page's own.
+        .options(*WITHOUT_LISTS, lazyload(Case.person), lazyload(Case.unit), lazyload(Case.owner))
     ).all()
     return render_template(
         "people/detail.html",

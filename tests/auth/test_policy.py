@@ -34,8 +34,8 @@ def test_roles_combine_to_the_widest_and_nested_paths_collapse(make, db):
 
 
 def test_list_scope_matches_the_predicate(make, db):
-    """The list queries' scope (its UNION ALL of arms, or the subtree's OR) and the loader's
-    predicate agree on every combination of unit, owner and co-worker, for every role."""
+    """The list queries' scope (its UNION ALL of arms, or the subtree's OR), its row-by-row
+    form (narrow=True) and the loader's predicate agree on every combination of unit, owner and co-worker, for every role."""
     from casemgr.cases.models import Case
     from casemgr.cases.queries import arm_union, scope_arms, visible_cases
     from casemgr.cases.services import set_co_worker
@@ -72,9 +72,14 @@ def test_list_scope_matches_the_predicate(make, db):
                 visible_cases(user).where(Case.id.in_(ids)).with_only_columns(Case.id)
             )
         )
+        by_row = set(
+            db.session.scalars(
+                visible_cases(user, narrow=True).where(Case.id.in_(ids)).with_only_columns(Case.id)
+            )
+        )
         arms = scope_arms(user)
         union = set(db.session.scalars(arm_union(arms))) & set(ids)
-        assert listed == union == expected, user.username
+        assert listed == by_row == union == expected, user.username
         own = {c.id for c in cases if c.id in expected and user.id in c.worker_ids()}
         mine = visible_cases(user, own_only=True).where(Case.id.in_(ids))
         assert set(db.session.scalars(mine.with_only_columns(Case.id))) == own, user.username
