@@ -17,6 +17,14 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 worker_class = "gthread"
+# Connections one worker holds at once: its threads' plus as many kept alive (idle). With
+# gunicorn's default of 1,000 one worker could take every keep-alive connection of the proxy
+# (or of wrk) and serve them all on its one core while the others idled: the same page gave
+# 59 or 137 req/s from one run to the next on 2 cores (docs/performance.md). A worker at its
+# limit stops accepting and the others take the next connections; a worker closes a
+# connection rather than keep more than `threads` of them idle, so a full worker frees a
+# place as soon as a request ends.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 2 * threads))
 # Exports and reports run in the request: allow a minute before a worker is killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30

@@ -149,3 +149,6 @@ def test_gunicorn_config_loads_in_gunicorn(monkeypatch):
     config = Probe().cfg
     assert config.worker_class_str == "gthread" and config.timeout == 60
     assert config.accesslog is None and callable(config.on_starting)
+    # One worker may hold its threads' connections and as many idle ones, not gunicorn's 1,000:
+    # else one worker could take all of a proxy's keep-alive connections (one core busy).
+    assert config.worker_connections == 2 * config.threads
