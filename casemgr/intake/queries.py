@@ -3,9 +3,10 @@ units a report can be filed for, and the counts the home pages show."""
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from casemgr.audit import record
@@ -64,6 +65,15 @@ def waiting(user: User) -> Select:
         .where(IntakeReport.status == IntakeStatus.RECEIVED)
         .order_by(IntakeReport.emergency_due_at, IntakeReport.id)
     )
+
+
+def past_deadline(user: User, now: dt.datetime, limit: int = 20) -> tuple[int, list[IntakeReport]]:
+    """How many waiting reports are past their emergency deadline, and the `limit` most late
+    (the overdue page lists them beside the cases' deadlines); the read is audited."""
+    late = waiting(user).where(IntakeReport.emergency_due_at < now)
+    count = db.session.scalar(select(func.count()).select_from(late.order_by(None).subquery()))
+    record("intake.list", actor=user, object_type="intake_report", reason="overdue tasks")
+    return count, list(db.session.scalars(late.limit(limit))) if count else []
 
 
 def decided(user: User) -> Select:

@@ -16,6 +16,7 @@ from casemgr.auth.roles import Action
 from casemgr.cases.queries import Need, load_case
 from casemgr.clock import LOCAL_TZ, local_date, utcnow
 from casemgr.extensions import db
+from casemgr.intake import queries as intake_queries
 from casemgr.org import queries as org_queries
 from casemgr.org.models import Unit
 from casemgr.rules import queries, services, tasks
@@ -175,7 +176,12 @@ def overdue():
     now = utcnow()
     page = _task_page(overdue=True, now=now)
     owners = tasks.case_owners([task.case_id for task in page.items])
-    return render_template("rules/overdue.html", page=page, now=now, owners=owners)
+    # The intake reports whose emergency action is late head the first page: they are the
+    # most urgent of what is overdue, though not yet cases.
+    late_reports = intake_queries.past_deadline(current_user, now) if page.page == 1 else (0, [])
+    return render_template(
+        "rules/overdue.html", page=page, now=now, owners=owners, late_reports=late_reports
+    )
 
 
 @bp.route("/cases/<int:case_id>/emergency-action", methods=["GET", "POST"])

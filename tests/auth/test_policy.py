@@ -35,7 +35,8 @@ def test_roles_combine_to_the_widest_and_nested_paths_collapse(make, db):
 
 def test_list_scope_matches_the_predicate(make, db):
     """The list queries' scope (its UNION ALL of arms, or the subtree's OR), its row-by-row
-    form (narrow=True) and the loader's predicate agree on every combination of unit, owner and co-worker, for every role."""
+    form (narrow=True) and the loader's predicate agree on every combination of unit, owner
+    and co-worker, for every role."""
     from casemgr.cases.models import Case
     from casemgr.cases.queries import arm_union, scope_arms, visible_cases
     from casemgr.cases.services import set_co_worker

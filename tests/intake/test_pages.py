@@ -426,3 +426,32 @@ def test_the_open_case_warning_names_only_cases_the_user_may_see(intake):
     # Another commune's worker (who might take a report about the same child) is not told the
     # number of a case outside their scope.
     assert open_case_numbers(intake.outsider, earlier.person_id) == []
+
+
+def test_the_overdue_page_lists_reports_past_their_emergency_deadline(client, intake, db):
+    """What the home page marks as late (a waiting report past its 12 hours) is on the overdue
+    page too, for those who may read it; fresh or decided reports are not; the read is audited."""
+    late = intake.receive(received_at=utcnow() - dt.timedelta(hours=13))
+    fresh = intake.receive(received_at=utcnow() - dt.timedelta(hours=1))
+    english(client, intake.worker)
+    html = client.get("/rules/overdue").get_data(as_text=True)
+    section = html.split('data-testid="overdue-intake"', 1)[1].split("</section>", 1)[0]
+    assert late.number in section and fresh.number not in section
+    assert "overdue by 1 h" in section and f'href="/intake/{late.id}"' in section
+    assert db.session.scalar(
+        select(AuditEvent.seq).where(
+            AuditEvent.actor_id == intake.worker.id,
+            AuditEvent.action == "intake.list",
+            AuditEvent.reason == "overdue tasks",
+        )
+    )
+    client.post_form("/auth/logout")
+    english(client, intake.outsider)  # another commune's worker: not theirs to see
+    assert 'data-testid="overdue-intake"' not in client.get("/rules/overdue").get_data(as_text=True)
+    client.post_form("/auth/logout")
+    english(client, intake.worker)
+    client.post_form(
+        f"/intake/{late.id}/dismiss",
+        {"version": str(late.version), "reason": "Trùng với báo cáo trước."},
+    )
+    assert 'data-testid="overdue-intake"' not in client.get("/rules/overdue").get_data(as_text=True)
