@@ -50,7 +50,14 @@ class EventSearchForm(SearchForm):
     case = StringField(_l("Case (number or id)"), validators=[Optional(), Length(max=40)])
     action = StringField(
         _l("Action (e.g. case.view, or case.* for all)"),
-        validators=[Optional(), Length(max=64), Regexp(r"^[a-z0-9_.]+\*?$")],
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(
+                r"^[a-z0-9_.]+\*?$",
+                message=_l("Use an action code in small letters, such as case.view, or case.*"),
+            ),
+        ],
     )
     outcome = SelectField(
         _l("Outcome"),
@@ -64,7 +71,14 @@ class EventSearchForm(SearchForm):
     date_to = DateField(_l("To (date)"), validators=[Optional()])
     client_addr = StringField(
         _l("Client address (or a prefix ending in *)"),
-        validators=[Optional(), Length(max=64), Regexp(r"^[0-9A-Fa-f:.]+\*?$")],
+        validators=[
+            Optional(),
+            Length(max=64),
+            Regexp(
+                r"^[0-9A-Fa-f:.]+\*?$",
+                message=_l("Use an address such as 10.0.0.5, or its beginning such as 10.0.*"),
+            ),
+        ],
     )
     break_glass = BooleanField(_l("Break-glass only"))
     seq_from = IntegerField(_l("From #"), validators=[Optional(), v.sequence_number()])

@@ -143,6 +143,9 @@ def field_errors(body: str) -> list[str]:
         ({"seq_from": "-1"}, "at least 0"),
         ({"seq_to": str(2**53 + 1)}, "No event has so large a number"),
         ({"outcome": "bogus"}, "Choose one of the options offered"),
+        # A code that is not one says what one looks like, not just "Invalid input".
+        ({"action": "Case View"}, "such as case.view, or case.*"),
+        ({"client_addr": "office pc"}, "such as 10.0.0.5"),
     ],
 )
 def test_a_range_given_backwards_or_out_of_bounds_says_why(
