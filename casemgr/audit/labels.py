@@ -1,4 +1,4 @@
-"""Human labels for audit action codes and reason codes, in the user's language.
+"""Human labels for audit action, object, field and reason codes, in the user's language.
 
 One table for every audit page (events, case access, user activity, alerts). The codes stay
 in the trail and in the CSV export (which is for machines and archives); pages show the label
@@ -278,6 +278,144 @@ PERMISSION_LABELS = {
     Action.MANAGE_UNITS: _l("needs: manage units"),
     Action.MANAGE_REFERENCE_DATA: _l("needs: manage reference data"),
 }
+
+
+# What an event names as changed or read (`fields`: names, never values). The services record
+# their model's attribute names; the search records its criteria. tests/audit/test_labels.py
+# collects every name the code can record and fails on one without a label here.
+FIELD_LABELS = {
+    # cases, plans, notes, assessments
+    "action": _l("Action"),
+    "body": _l("Note"),
+    "case_number": _l("Case number"),
+    "number": _l("Case number"),  # the case search by number
+    "co_workers": _l("Co-workers"),
+    "done_on": _l("Done"),
+    "due_on": _l("Due date"),
+    "goal": _l("Goal"),
+    "kind": _l("Kind"),
+    "occurred_on": _l("Date"),
+    "owner_id": _l("Worker"),
+    "protection_level": _l("Protection level"),
+    "responsible": _l("Responsible"),
+    "risk_level": _l("Risk level"),
+    "sub_groups": _l("Sub-groups"),
+    "summary": _l("Intake report"),
+    "unit_id": _l("Unit"),
+    "carers": _l("Carers"),
+    "harm": _l("Harm"),
+    "needs": _l("Needs"),
+    "safety": _l("Immediate safety"),
+    "strengths": _l("Strengths"),
+    # transfers, referrals, reviews, corrections
+    "decline_reason": _l("Reason for declining"),
+    "dismissal_reason": _l("Reason for dismissing"),
+    "outcome": _l("Outcome"),
+    "override_reason": _l("Reason for going ahead without consent"),
+    "reason": _l("Reason"),
+    "review_comment": _l("Review comment"),
+    "void_reason": _l("Reason for voiding"),
+    "voided_at": _l("Voided"),
+    # persons, relatives, consents
+    "surname": _l("Surname"),
+    "middle_name": _l("Middle name"),
+    "given_name": _l("Given name"),
+    "name": _l("Name"),
+    "national_id": _l("National ID number"),
+    "phone": _l("Phone"),
+    "street_address": _l("Street address"),
+    "note": _l("Note"),
+    "date_of_birth": _l("Date of birth"),
+    "uic": _l("Unique identifier code"),
+    "sex": _l("Sex"),
+    "birth_year": _l("Year of birth"),
+    "birth_year_is_estimated": _l("Year of birth estimated"),
+    "area_id": _l("Area"),
+    "ethnicity_code": _l("Ethnicity"),
+    "is_pseudonymous": _l("Pseudonymous"),
+    "registered_unit_id": _l("Registered by (unit)"),
+    "registered_by_id": _l("Registered by"),
+    "relationship_kind": _l("Relationship"),
+    "is_guardian": _l("Guardian"),
+    "relative_id": _l("Relative"),
+    "scope": _l("Consent to"),
+    "given_by": _l("Given by"),
+    "given_on": _l("Given on"),
+    # support, groups, service points, letters
+    "address": _l("Address"),
+    "amount_vnd": _l("Amount (VND)"),
+    "contact": _l("Contact"),
+    "content": _l("Content"),
+    "decision_ref": _l("Decision reference"),
+    "delivered_on": _l("Delivered on"),
+    "filename": _l("File name"),
+    "is_active": _l("Active"),
+    "partner_id": _l("Partner"),
+    "provider": _l("Provider"),
+    "quantity": _l("Quantity"),
+    "result": _l("Result"),
+    "service_type_id": _l("Service"),
+    "tested_on": _l("Tested on"),
+    # intake reports
+    "child_name": _l("Child's name"),
+    "child_details": _l("About the child"),
+    "location": _l("Location"),
+    "situation": _l("Situation"),
+    "reporter_name": _l("Reporter's name"),
+    "reporter_contact": _l("Reporter's contact"),
+    # programmes and their yearly targets
+    "areas": _l("Areas"),
+    "description": _l("Description"),
+    "starts_on": _l("Starts on"),
+    "ends_on": _l("Ends on"),
+    "persons_enrolled": _l("Persons enrolled"),
+    "persons_assisted": _l("Persons assisted (services delivered)"),
+    "community_sessions": _l("Community sessions"),
+    "session_participants": _l("Session participants"),
+    "staff_trained": _l("Staff trained"),
+    "monitoring_visits": _l("Monitoring visits"),
+    # rules, days off, emergency measures
+    "amount": _l("Amount"),
+    "day": _l("Day"),
+    "is_working_day": _l("Working day"),
+    "key": _l("Rule"),
+    "measure": _l("Measure"),
+    "needs_check": _l("Needs checking"),
+    "source": _l("Source"),
+    "taken_at": _l("Taken at"),
+    "unit": _l("Unit of time"),
+    "valid_from": _l("Valid from"),
+    # users
+    "display_name": _l("Display name"),
+    "email": _l("Email"),
+    "role": _l("Role"),
+    "username": _l("Username"),
+    # the audit search's criteria
+    "user": _l("User"),
+    "case_ids": _l("Case"),
+    "date_from": _l("From (date)"),
+    "date_to": _l("To (date)"),
+    "client_addr": _l("Client address"),
+    "break_glass": _l("Break-glass only"),
+    "seq_from": _l("From #"),
+    "seq_to": _l("To #"),
+}
+
+
+def fields_cell(names: str | None) -> Markup:
+    """The recorded field names as labels, each with its code in small type (as actions)."""
+    cells = []
+    for code in (names or "").split(","):
+        if not code:
+            continue
+        label = FIELD_LABELS.get(code)
+        if label is None:
+            cells.append(Markup("<code>{}</code>").format(code))
+        else:
+            cells.append(
+                Markup('{} <code class="small text-muted">{}</code>').format(str(label), code)
+            )
+    return Markup(", ").join(cells)
 
 
 def action_label(code: str | None) -> str:

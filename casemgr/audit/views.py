@@ -55,6 +55,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 bp.add_app_template_filter(labels.action_cell, "audit_action")
 bp.add_app_template_filter(labels.reason_label, "audit_reason")
 bp.add_app_template_filter(labels.object_cell, "audit_object")
+bp.add_app_template_filter(labels.fields_cell, "audit_fields")
 
 CSV_COLUMNS = (
     "seq",
