@@ -54,6 +54,13 @@ def item(statement: Select, *, scalars: bool = True, limit: int = SHORT_LIST) ->
     return Item(count_of(statement), list(result.scalars() if scalars else result))
 
 
+def intake_items(user: User, now: dt.datetime) -> dict[str, Any]:
+    """The reports waiting (count and first rows) and how many are late, for both sections."""
+    waiting, late = intake_queries.waiting_counts(user, now)
+    rows = list(db.session.scalars(intake_queries.waiting(user).limit(SHORT_LIST)))
+    return {"intake": Item(waiting, rows), "late_reports": late}
+
+
 def case_item(statement: Select, *, limit: int = SHORT_LIST) -> Item:
     """item() for a select of cases: the ids of the first rows first (narrow rows, in the full
     page's order), then those cases with what they show. PostgreSQL would otherwise join every
@@ -106,6 +113,7 @@ class WorkerHome:
     referrals: Item
     recent: Item
     intake: Item  # reports waiting for a decision in the worker's communes
+    late_reports: int  # of those, past their emergency deadline (listed on the overdue page)
 
 
 def worker_home(user: User, now: dt.datetime) -> WorkerHome:
@@ -125,7 +133,7 @@ def worker_home(user: User, now: dt.datetime) -> WorkerHome:
         returned=returned,
         referrals=item(referral_list(user, local_date(now), waiting_only=True), scalars=False),
         recent=case_item(recent_cases(user)),
-        intake=item(intake_queries.waiting(user)),
+        **intake_items(user, now),
     )
     # The page names cases and shows return comments: read like a list of cases.
     supervision.audit_list(user, "home page")
@@ -144,11 +152,12 @@ class SupervisorHome:
     alerts: Item
     transfers: Item
     intake: Item  # reports waiting for a decision in the supervised units
+    late_reports: int  # of those, past their emergency deadline (listed on the overdue page)
 
     @property
     def overdue_total(self) -> int:
-        """All overdue deadlines of the units (the overdue page's length)."""
-        return sum(count for _id, _name, count in self.overdue_by_worker)
+        """All overdue deadlines of the units and late intake reports (the overdue page's)."""
+        return sum(count for _id, _name, count in self.overdue_by_worker) + self.late_reports
 
 
 def supervisor_home(user: User, now: dt.datetime) -> SupervisorHome:
@@ -160,7 +169,7 @@ def supervisor_home(user: User, now: dt.datetime) -> SupervisorHome:
         overdue_by_worker=supervision.overdue_by_worker(user, now),
         alerts=open_alerts(user),
         transfers=Item(transfers.count, incoming_rows(user, transfers.rows)),
-        intake=item(intake_queries.waiting(user)),
+        **intake_items(user, now),
     )
     supervision.audit_list(user, "home page")
     return home

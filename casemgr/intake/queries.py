@@ -7,6 +7,7 @@ import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import Select, func, select
+from sqlalchemy import case as sql_case
 from werkzeug.exceptions import Forbidden, NotFound
 
 from casemgr.audit import record
@@ -67,13 +68,24 @@ def waiting(user: User) -> Select:
     )
 
 
-def past_deadline(user: User, now: dt.datetime, limit: int = 20) -> tuple[int, list[IntakeReport]]:
+def waiting_counts(user: User, now: dt.datetime) -> tuple[int, int]:
+    """How many reports wait for a decision, and how many of them are past their emergency
+    deadline (one statement; counts only, no report named)."""
+    rows = waiting(user).order_by(None).subquery()
+    late = func.coalesce(func.sum(sql_case((rows.c.emergency_due_at < now, 1), else_=0)), 0)
+    waiting_count, late_count = db.session.execute(select(func.count(), late)).one()
+    return waiting_count, int(late_count)
+
+
+def past_deadline(user: User, now: dt.datetime, limit: int = 10) -> tuple[int, list[IntakeReport]]:
     """How many waiting reports are past their emergency deadline, and the `limit` most late
     (the overdue page lists them beside the cases' deadlines); the read is audited."""
-    late = waiting(user).where(IntakeReport.emergency_due_at < now)
-    count = db.session.scalar(select(func.count()).select_from(late.order_by(None).subquery()))
+    count = waiting_counts(user, now)[1]
     record("intake.list", actor=user, object_type="intake_report", reason="overdue tasks")
-    return count, list(db.session.scalars(late.limit(limit))) if count else []
+    if not count:
+        return 0, []
+    late = waiting(user).where(IntakeReport.emergency_due_at < now)
+    return count, list(db.session.scalars(late.limit(limit)))
 
 
 def decided(user: User) -> Select:

@@ -50,11 +50,14 @@ def hrefs(html: str) -> dict[str, str]:
 
 
 def listed(client, href: str) -> int:
-    """How many rows the full page says it lists (the pager's "N items")."""
+    """How many rows the full page says it lists (the pager's "N items", and on the overdue
+    page the late intake reports above it)."""
     html = client.get(href).get_data(as_text=True)
     match = re.search(r"(\d+) items?</p>", html)
     assert match, href
-    return int(match.group(1))
+    # The overdue page heads with the late intake reports, counted apart from its pager.
+    late = re.search(r'data-testid="late-count" data-count="(\d+)"', html)
+    return int(match.group(1)) + (int(late.group(1)) if late else 0)
 
 
 def sections(html: str) -> set[str]:
@@ -206,9 +209,11 @@ def test_supervisor_counts_are_the_full_pages_lengths(client, db, office, busy):
     assert shown["supervisor-alerts"] == 1  # the open one about their unit's worker
     assert shown["supervisor-transfers"] == 1
     assert shown["supervisor-intake"] == 2  # their commune's, not the other's
-    # Overdue per worker adds up to the overdue page, and matches the dashboard's table.
+    # Overdue per worker and the late intake reports add up to the overdue page; the per-worker
+    # counts match the dashboard's table.
     per_worker = supervision.overdue_by_worker(office.supervisor, utcnow())
-    assert sum(n for *_, n in per_worker) == shown["supervisor-overdue"] > 0
+    late = int(re.search(r'data-testid="late-reports"><a[^>]*>(\d+) ', html).group(1))
+    assert sum(n for *_, n in per_worker) + late == shown["supervisor-overdue"] > late > 0
     board = {
         r.user_id: r.overdue_tasks
         for r in supervision.caseload_by_worker(office.supervisor, now=utcnow(), days=30)
