@@ -109,8 +109,19 @@ class CaseForm(Form):
         validators=[Optional(), Length(max=20000)],
         render_kw={"rows": 6},
     )
+    # Asked only when the person has open cases (cases.queries.open_cases_of).
+    confirm_another = BooleanField(
+        _l("I have checked the open case(s) above: open another case for this person")
+    )
     refresh = SubmitField(_l("Update sub-groups"))
     submit = SubmitField(_l("Open case"))
+
+    def confirmed_another(self, open_cases: Any) -> bool:
+        """Whether the user ticked that the person's open cases are known (or there are none)."""
+        if not open_cases or self.confirm_another.data:
+            return True
+        field_error(self.confirm_another, _l("Tick this box to open another case for this person."))
+        return False
 
     def validate_sub_group_ids(self, field: MultiCheckboxField) -> None:
         """Sub-groups must belong to the chosen group (choices carry their group)."""

@@ -14,6 +14,7 @@ from sqlalchemy import (
     and_,
     exists,
     false,
+    func,
     or_,
     select,
     true,
@@ -39,6 +40,7 @@ from casemgr.cases.models import (
     PlanAction,
 )
 from casemgr.cases.policy import CaseAccess, case_access
+from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
 from casemgr.db import not_indexed
 from casemgr.extensions import db
@@ -170,6 +172,47 @@ def has_visible_case(user: User, person_id: ColumnElement) -> ColumnElement[bool
     if case_scope(user).kind == Scope.SUBTREE:
         return exists(cases.where(Case.person_id == person_id).with_only_columns(Case.id))
     return person_id.in_(cases.with_only_columns(Case.person_id))
+
+
+@dataclass(frozen=True)
+class OpenCases:
+    """A person's cases not closed, as the user about to open another is told of them."""
+
+    numbers: list[str]  # those the user may see, by number
+    hidden: int  # of the group being opened, those the user may not see: counted, never named
+
+    def __bool__(self) -> bool:
+        return bool(self.numbers or self.hidden)
+
+
+def open_cases_of(user: User, person_id: int, group_code: str | None = None) -> OpenCases:
+    """The person's open cases, before the user opens another (of `group_code`, once chosen).
+
+    Cases outside the user's scope are not named, not even by number; but one of the group the
+    user is opening is counted: else a worker who cannot see a colleague's case would open a
+    second file for the same person and group without knowing."""
+    open_rows = visible_cases(user, narrow=True).where(
+        Case.person_id == person_id, Case.status != Status.CLOSED
+    )
+    numbers = list(
+        db.session.scalars(
+            open_rows.with_only_columns(Case.number).order_by(Case.opened_at, Case.id)
+        )
+    )
+    hidden = 0
+    if group_code:
+        hidden = db.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .join(Unit, Unit.id == Case.unit_id)
+            .where(
+                Case.person_id == person_id,
+                Case.group_code == group_code,
+                Case.status != Status.CLOSED,
+                ~visible_row(user),
+            )
+        )
+    return OpenCases(numbers, hidden)
 
 
 # Loader options for case rows shown without their sub-groups and co-workers.

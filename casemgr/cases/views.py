@@ -151,11 +151,15 @@ def new_case(person_id: int):
         for a in current_user.roles
         if a.role in ("social_worker", "supervisor")
     ]
+    # The person's open cases, and once a group is chosen one of it the user may not see.
+    open_cases = queries.open_cases_of(current_user, person.id, form.group_code.data or None)
     if form.refresh.data:
         form.validate_on_submit()
         for field in form:  # only the sub-groups were asked for: no other field is judged yet
             field.errors = list(field.errors) if field is form.sub_group_ids else []
-    elif form.validate_on_submit() and form.fits_person(person):
+    elif (  # every check runs (no short circuit): all refusals are shown at once
+        form.validate_on_submit() & form.fits_person(person) & form.confirmed_another(open_cases)
+    ):
         try:
             case = services.open_case(
                 current_user,
@@ -173,7 +177,11 @@ def new_case(person_id: int):
             flash(_("Case %(number)s opened.", number=case.number), "success")
             return redirect(url_for("cases.detail", case_id=case.id))
     return render_template(
-        "cases/new.html", form=form, person=person, groups=reference.sub_groups_by_group()
+        "cases/new.html",
+        form=form,
+        person=person,
+        groups=reference.sub_groups_by_group(),
+        open_cases=open_cases,
     )
 
 

@@ -120,6 +120,3 @@ class IntakeCaseForm(CaseForm):
     """Open a case for the child of a report (the case form, read at the report's version)."""
 
     version = HiddenField(validators=[InputRequired()])
-    confirm_another = BooleanField(
-        _l("I have checked the open case(s) above: open another case for this person")
-    )

@@ -14,7 +14,6 @@ from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
 from casemgr.cases.queries import visible_cases
-from casemgr.cases.workflow import Status
 from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.intake import policy
@@ -153,19 +152,5 @@ def reports_of_case(case_id: int) -> list[IntakeReport]:
             select(IntakeReport)
             .where(IntakeReport.case_id == case_id)
             .order_by(IntakeReport.received_at, IntakeReport.id)
-        )
-    )
-
-
-def open_case_numbers(user: User, person_id: int) -> list[str]:
-    """The numbers of the person's cases not closed that the user may see (to warn before
-    opening another); cases outside the user's scope are not named, not even by number."""
-    return list(
-        db.session.scalars(
-            visible_cases(user, narrow=True)
-            .where(Case.person_id == person_id, Case.status != Status.CLOSED)
-            .with_only_columns(Case.number)
-            .order_by(None)
-            .order_by(Case.opened_at, Case.id)
         )
     )

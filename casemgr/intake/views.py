@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from casemgr.auth.roles import Action
 from casemgr.cases.models import ProtectionLevel, RiskLevel
+from casemgr.cases.queries import open_cases_of
 from casemgr.clock import LOCAL_TZ, utcnow
 from casemgr.i18n import show_datetime
 from casemgr.intake import policy, queries, services
@@ -243,14 +244,6 @@ def _case_form(report: IntakeReport) -> IntakeCaseForm:
     return form
 
 
-def _confirmed_another(form: IntakeCaseForm, open_cases: list) -> bool:
-    """Whether the user ticked that the person's open cases are known (or there are none)."""
-    if not open_cases or form.confirm_another.data:
-        return True
-    field_error(form.confirm_another, _("Tick this box to open another case for this person."))
-    return False
-
-
 @bp.route("/<int:report_id>/case/<int:person_id>", methods=["GET", "POST"])
 @requires(Action.EDIT_CASES)
 def open_case(report_id: int, person_id: int):
@@ -260,7 +253,7 @@ def open_case(report_id: int, person_id: int):
         return redirect(url_for(".detail", report_id=report.id))
     person = load_person(current_user, person_id)
     form = _case_form(report)
-    open_cases = queries.open_case_numbers(current_user, person.id)
+    open_cases = open_cases_of(current_user, person.id, form.group_code.data or "child")
     status = 200
     if not form.is_submitted():
         form.group_code.data = "child"
@@ -272,7 +265,7 @@ def open_case(report_id: int, person_id: int):
         for field in form:  # only the sub-groups were asked for: no other field is judged yet
             field.errors = list(field.errors) if field is form.sub_group_ids else []
     elif (  # every check runs (no short circuit): all refusals are shown at once
-        form.validate_on_submit() & form.fits_person(person) & _confirmed_another(form, open_cases)
+        form.validate_on_submit() & form.fits_person(person) & form.confirmed_another(open_cases)
     ):
         try:
             case = services.accept_into_new_case(

@@ -119,7 +119,8 @@ STEPS = {
     "case open": Step(
         lambda c, w, i: c.post_form(f"/cases/new/{w.case.person_id}", {
             "group_code": "trafficking", "protection_level": "support", "risk_level": "low",
-            "unit_id": w.cw.commune.id, "summary": "Tin báo"}),
+            "unit_id": w.cw.commune.id, "summary": "Tin báo",
+            "confirm_another": "y"}),  # the person has an open case: the screen asks first
         lambda c, w, i, t: c.post("/api/v1/cases", headers=bearer(t), json={
             "person_id": w.case.person_id, "group_code": "trafficking",
             "protection_level": "support",

@@ -419,13 +419,18 @@ def test_a_probable_duplicate_can_take_the_report_case(client, intake):
 
 
 def test_the_open_case_warning_names_only_cases_the_user_may_see(intake):
-    from casemgr.intake.queries import open_case_numbers
+    from casemgr.cases.queries import open_cases_of
 
     earlier = open_child_case(intake.worker, intake.commune)
-    assert open_case_numbers(intake.worker, earlier.person_id) == [earlier.number]
+    seen = open_cases_of(intake.worker, earlier.person_id, "child")
+    assert (seen.numbers, seen.hidden) == ([earlier.number], 0)
     # Another commune's worker (who might take a report about the same child) is not told the
-    # number of a case outside their scope.
-    assert open_case_numbers(intake.outsider, earlier.person_id) == []
+    # number of a case outside their scope; but opening one of the same group, they are told
+    # that one exists (and nothing about another group's).
+    other = open_cases_of(intake.outsider, earlier.person_id, "child")
+    assert (other.numbers, other.hidden) == ([], 1)
+    assert not open_cases_of(intake.outsider, earlier.person_id, "trafficking")
+    assert not open_cases_of(intake.outsider, earlier.person_id)
 
 
 def test_the_overdue_page_lists_reports_past_their_emergency_deadline(client, intake, db):
@@ -455,3 +460,39 @@ def test_the_overdue_page_lists_reports_past_their_emergency_deadline(client, in
         {"version": str(late.version), "reason": "Trùng với báo cáo trước."},
     )
     assert 'data-testid="overdue-intake"' not in client.get("/rules/overdue").get_data(as_text=True)
+
+
+def test_opening_a_case_for_a_person_with_a_colleagues_open_case_warns_first(client, intake, db):
+    """A worker who cannot see a colleague's case of the same person and group is told that
+    one exists (not which) and must tick a box before opening a second file; another group
+    opens at once (found by the browser walk: the duplicate was opened without a word)."""
+    earlier = open_child_case(intake.worker, intake.commune)
+    person = earlier.person
+    person.registered_unit_id = intake.commune.id  # the colleague sees the person, not the case
+    db.session.commit()
+    english(client, intake.colleague)
+    page = client.get(f"/people/{person.id}").get_data(as_text=True)
+    assert earlier.number not in page
+    values = {
+        "group_code": "child",
+        "protection_level": "intervention",
+        "risk_level": "high",
+        "unit_id": str(intake.commune.id),
+        "submit": "y",
+    }
+    refused = client.post_form(f"/cases/new/{person.id}", values)
+    body = refused.get_data(as_text=True)
+    assert 'data-testid="hidden-open-case"' in body and earlier.number not in body
+    assert "Tick this box" in field_message(body, "confirm_another")
+
+    def opened() -> int:
+        return db.session.scalar(
+            select(sa.func.count()).select_from(Case).where(Case.person_id == person.id)
+        )
+
+    assert opened() == 1
+    assert (
+        client.post_form(f"/cases/new/{person.id}", {**values, "confirm_another": "y"}).status_code
+        == 302
+    )
+    assert opened() == 2
