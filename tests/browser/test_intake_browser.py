@@ -2,7 +2,7 @@
 very long word at the limit wraps on the report page and in the queue (the page keeps its width),
 a report is refused by a case of another group and linked to a child case, which names it;
 opening a case for a child who has an open case asks for a tick first, and offers only the
-children group."""
+children group; a refused field has the focus."""
 
 from __future__ import annotations
 
@@ -85,6 +85,9 @@ def test_long_text_wraps_and_only_a_child_case_takes_the_report(page, live_serve
     expect(page.locator("#case_number ~ .invalid-feedback")).to_have_text(
         vi("A report about a child can only join a case of the children group.")
     )
+    # The refused field has the focus (and is scrolled to): on a phone the page comes back at
+    # its top, and the message may be far below it.
+    expect(page.locator("#case_number")).to_be_focused()
     page.screenshot(path=str(artifacts / "intake-link-refused.png"), full_page=True)
     field(page, vi("Number of the existing case")).fill(child_case)
     navigate(page, page.get_by_role("button", name=vi("Link to this case")))
@@ -107,6 +110,7 @@ def test_long_text_wraps_and_only_a_child_case_takes_the_report(page, live_serve
     expect(page.locator("#confirm_another ~ .invalid-feedback")).to_have_text(
         vi("Tick this box to open another case for this person.")
     )
+    expect(page.locator("#protection_level")).to_be_focused()  # the first refused, in order
     page.screenshot(path=str(artifacts / "intake-open-case-warning.png"), full_page=True)
     page.locator("#protection_level").select_option(index=1)
     page.locator("#risk_level").select_option(index=1)
