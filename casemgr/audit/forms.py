@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -43,6 +45,12 @@ class SearchForm(Form):
         csrf = False
 
 
+def _code(pattern: str, message: Any) -> list:
+    """An optional code of at most 64 characters matching `pattern` (or a prefix ending in *);
+    the message says what one looks like."""
+    return [Optional(), Length(max=64), Regexp(pattern, message=message)]
+
+
 class EventSearchForm(SearchForm):
     """Criteria for the audit event search."""
 
@@ -50,14 +58,10 @@ class EventSearchForm(SearchForm):
     case = StringField(_l("Case (number or id)"), validators=[Optional(), Length(max=40)])
     action = StringField(
         _l("Action (e.g. case.view, or case.* for all)"),
-        validators=[
-            Optional(),
-            Length(max=64),
-            Regexp(
-                r"^[a-z0-9_.]+\*?$",
-                message=_l("Use an action code in small letters, such as case.view, or case.*"),
-            ),
-        ],
+        validators=_code(
+            r"^[a-z0-9_.]+\*?$",
+            _l("Use an action code in small letters, such as case.view, or case.*"),
+        ),
     )
     outcome = SelectField(
         _l("Outcome"),
@@ -71,14 +75,10 @@ class EventSearchForm(SearchForm):
     date_to = DateField(_l("To (date)"), validators=[Optional()])
     client_addr = StringField(
         _l("Client address (or a prefix ending in *)"),
-        validators=[
-            Optional(),
-            Length(max=64),
-            Regexp(
-                r"^[0-9A-Fa-f:.]+\*?$",
-                message=_l("Use an address such as 10.0.0.5, or its beginning such as 10.0.*"),
-            ),
-        ],
+        validators=_code(
+            r"^[0-9A-Fa-f:.]+\*?$",
+            _l("Use an address such as 10.0.0.5, or its beginning such as 10.0.*"),
+        ),
     )
     break_glass = BooleanField(_l("Break-glass only"))
     seq_from = IntegerField(_l("From #"), validators=[Optional(), v.sequence_number()])
