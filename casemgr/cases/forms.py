@@ -111,7 +111,7 @@ class CaseForm(Form):
     )
     # Asked only when the person has open cases (cases.queries.open_cases_of).
     confirm_another = BooleanField(
-        _l("I have checked the open case(s) above: open another case for this person")
+        _l("I know this person already has an open case: open another one all the same")
     )
     refresh = SubmitField(_l("Update sub-groups"))
     submit = SubmitField(_l("Open case"))

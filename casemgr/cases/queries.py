@@ -180,6 +180,7 @@ class OpenCases:
 
     numbers: list[str]  # those the user may see, by number
     hidden: int  # of the group being opened, those the user may not see: counted, never named
+    group_code: str | None = None  # the group `hidden` counts
 
     def __bool__(self) -> bool:
         return bool(self.numbers or self.hidden)
@@ -212,7 +213,7 @@ def open_cases_of(user: User, person_id: int, group_code: str | None = None) -> 
                 ~visible_row(user),
             )
         )
-    return OpenCases(numbers, hidden)
+    return OpenCases(numbers, hidden, group_code)
 
 
 # Loader options for case rows shown without their sub-groups and co-workers.

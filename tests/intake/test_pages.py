@@ -467,7 +467,7 @@ def test_opening_a_case_for_a_person_with_a_colleagues_open_case_warns_first(cli
     one exists (not which) and must tick a box before opening a second file; another group
     opens at once (found by the browser walk: the duplicate was opened without a word)."""
     earlier = open_child_case(intake.worker, intake.commune)
-    person = earlier.person
+    person, group = earlier.person, earlier.group.name_en  # the page is in English
     person.registered_unit_id = intake.commune.id  # the colleague sees the person, not the case
     db.session.commit()
     english(client, intake.colleague)
@@ -483,6 +483,8 @@ def test_opening_a_case_for_a_person_with_a_colleagues_open_case_warns_first(cli
     refused = client.post_form(f"/cases/new/{person.id}", values)
     body = refused.get_data(as_text=True)
     assert 'data-testid="hidden-open-case"' in body and earlier.number not in body
+    hidden = body.split('data-testid="hidden-open-case">', 1)[1].split("</p>", 1)[0]
+    assert f"“{group}”" in hidden  # the group it was counted for, named
     assert "Tick this box" in field_message(body, "confirm_another")
 
     def opened() -> int:
