@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from casemgr.auth.roles import Action
+from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME
 
 ACTION_LABELS = {
     "access.denied": _l("Page refused"),
@@ -435,6 +436,11 @@ def reason_label(code: str | None) -> str:
     if not code:
         return ""
     label = REASON_LABELS.get(code) or PERMISSION_LABELS.get(code)
+    # A workflow move records its name as the reason ("submit_plan"): shown as the move's
+    # label, as the case page's buttons say it.
+    move = BY_NAME.get(code) or COMBINED_BY_NAME.get(code)
+    if label is None and move is not None:
+        label = move.label
     if (
         label is None
         and code.startswith(PEOPLE_LIST_PAGE)

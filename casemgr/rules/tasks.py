@@ -240,13 +240,13 @@ def child_deadlines(case: Case) -> list[DeadlineRecord]:
 
 
 def case_owners(case_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """Owner's display name and unit code of each case (one query, for a page of tasks)."""
+    """Owner's display name and unit name of each case (one query, for a page of tasks)."""
     if not case_ids:
         return {}
     rows = db.session.execute(
-        select(Case.id, User.display_name, Unit.code)
+        select(Case.id, User.display_name, Unit.name)
         .join(User, User.id == Case.owner_id)
         .join(Unit, Unit.id == Case.unit_id)
         .where(Case.id.in_(case_ids))
     )
-    return {case_id: (name, unit_code) for case_id, name, unit_code in rows}
+    return {case_id: (name, unit_name) for case_id, name, unit_name in rows}

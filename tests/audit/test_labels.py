@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from casemgr.audit import labels
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.roles import Action, Role
+from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME
 
 ROOT = Path(__file__).resolve().parents[2] / "casemgr"
 # Functions that pass their first argument on to record() as the action code.
@@ -154,6 +155,11 @@ def test_labels_are_translated(app):
         # The people list records its page in the reason: shown in words, with the number.
         assert labels.reason_label("people list page 3") == "danh sách người được hỗ trợ, trang 3"
         assert labels.reason_label("people list page x") == "people list page x"
+        # A workflow move's name, recorded as the reason of case.transition, by its label.
+        assert labels.reason_label("submit_plan") == "Trình phê duyệt kế hoạch"
+        moves = {**BY_NAME, **COMBINED_BY_NAME}
+        untranslated = [n for n, m in moves.items() if labels.reason_label(n) == m.label._args[0]]
+        assert untranslated == [], f"workflow moves without Vietnamese: {untranslated}"
 
 
 def test_events_page_shows_labels_in_vietnamese(client, make, db):

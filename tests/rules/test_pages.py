@@ -89,10 +89,13 @@ def test_my_tasks_highlights_what_is_overdue(client, casework, db):
 def test_overdue_page_is_scoped(client, casework, db):
     casework.case.opened_at = utcnow() - dt.timedelta(days=1)
     db.session.flush()
+    unit = casework.case.unit.name, casework.case.unit.code
     client.login(casework.supervisor)
     _english(client)
     page = client.get("/rules/overdue").get_data(as_text=True)
     assert casework.case.number in page and casework.worker.display_name in page
+    # The unit by its name, as the late intake reports above it (it showed the code).
+    assert f">{unit[0]}</td>" in page and f">{unit[1]}</td>" not in page
     assert 'href="/rules/overdue"' in page
     client.post_form("/auth/logout")
     client.login(casework.other_supervisor)
