@@ -9,7 +9,7 @@ walks the code base and fails when a recorded action or a fixed reason has no la
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from casemgr.auth.roles import Action
 from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME
@@ -405,18 +405,8 @@ FIELD_LABELS = {
 
 def fields_cell(names: str | None) -> Markup:
     """The recorded field names as labels, each with its code in small type (as actions)."""
-    cells = []
-    for code in (names or "").split(","):
-        if not code:
-            continue
-        label = FIELD_LABELS.get(code)
-        if label is None:
-            cells.append(Markup("<code>{}</code>").format(code))
-        else:
-            cells.append(
-                Markup('{} <code class="small text-muted">{}</code>').format(str(label), code)
-            )
-    return Markup(", ").join(cells)
+    codes = [code for code in (names or "").split(",") if code]
+    return Markup(", ").join(labelled(FIELD_LABELS.get(code), code) for code in codes)
 
 
 def action_label(code: str | None) -> str:
@@ -450,14 +440,19 @@ def reason_label(code: str | None) -> str:
     return str(label) if label is not None else code
 
 
+def labelled(label: object | None, code: str) -> Markup:
+    """A code's label with the code in small type beside it (codes stay searchable); a code
+    without a label, as it is."""
+    if label is None:
+        return Markup("<code>{}</code>").format(code)
+    return Markup('{} <code class="small text-muted">{}</code>').format(str(label), code)
+
+
 def action_cell(code: str | None) -> Markup:
-    """The label with its code in small type beside it (codes stay searchable)."""
+    """The action's label with its code beside it."""
     if not code:
         return Markup("")
-    label = action_label(code)
-    if label == code:
-        return Markup("<code>{}</code>").format(code)
-    return Markup('{} <code class="small text-muted">{}</code>').format(label, escape(code))
+    return labelled(ACTION_LABELS.get(code), code)
 
 
 def object_cell(code: str | None, object_id: str | int | None) -> Markup:
@@ -465,7 +460,4 @@ def object_cell(code: str | None, object_id: str | int | None) -> Markup:
     ident = "" if object_id is None else str(object_id)
     if not code:
         return Markup("{}").format(ident)
-    label = OBJECT_LABELS.get(code)
-    if label is None:
-        return Markup("<code>{}</code> {}").format(code, ident)
-    return Markup('{} <code class="small text-muted">{}</code> {}').format(str(label), code, ident)
+    return Markup("{} {}").format(labelled(OBJECT_LABELS.get(code), code), ident)
