@@ -62,7 +62,7 @@ def check(province: Province) -> None:
     from sqlalchemy import func, select
 
     from casemgr.audit.services import verify_chain
-    from casemgr.cases.models import Case, CaseNote
+    from casemgr.cases.models import Assessment, Case, CaseNote, PlanAction
     from casemgr.extensions import db
     from casemgr.people.models import Person
     from casemgr.support.models import ServiceDelivery
@@ -74,6 +74,8 @@ def check(province: Province) -> None:
             (Case, "summary"),
             (CaseNote, "body"),
             (ServiceDelivery, "note"),
+            (Assessment, "answers_json"),
+            (PlanAction, "goal"),
         ):
             last = db.session.scalar(select(func.max(model.id)))
             wanted = random.Random(last).sample(range(1, last + 1), min(20, last))

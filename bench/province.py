@@ -2,7 +2,8 @@
 
 One provincial department over 20 commune offices (real commune codes of Quảng Trị), three
 social workers and a supervisor per commune, a provincial supervisor and auditors; persons
-and their cases in every group and status, notes, services delivered and a chained audit log.
+and their cases in every group and status, each with the history, assessments, plan and
+consent that its status implies, notes, services delivered and a chained audit log.
 Every encrypted value is sealed with `crypto.valueformat.seal` under the person's own data
 key (wrapped by the master key), every row carries its row seal, every person its blind-index
 entries, every audit event its MAC: the rows are what the app writes, inserted in batches
@@ -35,7 +36,7 @@ from casemgr import clock
 if TYPE_CHECKING:
     from casemgr.crypto.keyring import KeyRing
 
-GENERATOR_VERSION = 1  # bump when the data changes: cached databases are rebuilt
+GENERATOR_VERSION = 2  # bump when the data changes: cached databases are rebuilt
 CACHE = Path(__file__).resolve().parent / ".cache"
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-Password-not-secret-2026"
@@ -72,6 +73,15 @@ STATUS_WEIGHTS = {
 }  # fmt: skip
 GROUP_WEIGHTS = {"child": 60, "violence": 20, "drugs": 10, "trafficking": 5, "sex_work": 5}
 SUBMITTED = {"plan_drafted", "closure_requested"}
+# The workflow's main path: each status and the move that reaches it (casemgr.cases.workflow).
+MAIN_PATH = (
+    ("intake", None), ("verification", "verify"), ("initial_assessment", "assess"),
+    ("detailed_assessment", "assess_in_detail"), ("plan_drafted", "submit_plan"),
+    ("plan_approved", "approve_plan"), ("implementation", "implement"), ("review", "review"),
+    ("closure_requested", "request_closure"), ("closed", "approve_closure"),
+)  # fmt: skip
+APPROVALS = {"approve_plan", "approve_closure"}  # moves made by the unit's supervisor
+PLAN_ACTIONS = 3  # goals and actions of a plan
 AUDIT_ACTIONS = (  # (action, object type, weight): what a working province's log is made of
     ("case.view", "case", 40),
     ("person.view", "person", 15),
@@ -236,6 +246,7 @@ class Builder:
         self.keys: dict[int, SimpleNamespace] = {}  # person id -> (key id, aead, row key)
         # (case id, person id, unit id, group, opened at, owner id) of every case
         self.cases: list[tuple[int, int, int, str, dt.datetime, int]] = []
+        self.statuses: dict[int, tuple[str, dt.datetime]] = {}  # case id -> (status, updated)
         self.now = clock.utcnow().replace(microsecond=0)
 
     def run(self) -> None:
@@ -250,6 +261,7 @@ class Builder:
                 ("persons and cases", self.persons_and_cases),
                 ("notes", self.notes),
                 ("services delivered", self.services),
+                ("case files", self.case_files),
                 ("audit events", self.audit_events),
                 ("stored deadlines", self.deadlines),
                 ("analyze", self.analyze),
@@ -313,6 +325,7 @@ class Builder:
             staff += [("worker", Role.SOCIAL_WORKER, unit, i) for i in range(WORKERS_PER_COMMUNE)]
             staff.append(("sup", Role.SUPERVISOR, unit, 0))
         self.workers: dict[int, list[int]] = {}
+        self.supervisors: dict[int, int] = {}  # unit id -> its supervisor's id
         for kind, role, unit, index in staff:
             suffix = unit.code.removeprefix("BENCH-").lower()
             username = f"bench.{kind}{index + 1}.{suffix}"
@@ -328,6 +341,8 @@ class Builder:
                 user.mfa_enrolled_at = self.now
             else:
                 self.workers.setdefault(unit.id, []).append(user.id)
+            if kind == "sup":
+                self.supervisors[unit.id] = user.id
             db.session.flush()
             self.province.users[username] = {
                 "id": user.id, "role": str(role), "unit": unit.code, "totp": secret,
@@ -403,6 +418,7 @@ class Builder:
                     **sealed(Case, cid, pid, key, {"summary": self.names.summary()}),
                 })  # fmt: skip
                 self.cases.append((cid, pid, unit_id, group, opened, worker))
+                self.statuses[cid] = (status, updated)
                 for sub in rng.sample(
                     subs.get(group, []), k=min(len(subs.get(group, [])), rng.randint(0, 2))
                 ):
@@ -474,6 +490,95 @@ class Builder:
             }  # fmt: skip
 
         self._children(ServiceDelivery, "services delivered", self.scale.services, row)
+
+    def case_files(self) -> None:
+        """What the workflow leaves in every case file, as the app writes it: the opening event,
+        each move of the main path up to the case's status (history and transition log), the
+        initial and detailed assessments and the plan's actions once the case is past them,
+        and the person's consent to case work. Without them a case page reads empty tables."""
+        from casemgr.cases.models import (
+            Assessment,
+            CaseEvent,
+            CaseTransitionLog,
+            PlanAction,
+        )
+        from casemgr.crypto import ids
+        from casemgr.extensions import db
+        from casemgr.people.relations import Consent
+
+        order = [status for status, _move in MAIN_PATH]
+        rng, names = self.rng, self.names
+        task = self.progress.add_task("case files", total=len(self.cases))
+        counts: dict[str, int] = {}
+        for start in range(0, len(self.cases), CHUNK):
+            chunk = self.cases[start : start + CHUNK]
+            rows: dict[type, list[dict]] = {
+                CaseEvent: [], CaseTransitionLog: [], Assessment: [], PlanAction: [], Consent: []
+            }  # fmt: skip
+            for cid, pid, unit_id, _group, opened, worker in chunk:
+                status, updated = self.statuses[cid]
+                reached = order.index(status)
+                moments = sorted(opened + (updated - opened) * rng.random() for _ in MAIN_PATH)
+                events = [("opened", None, opened, worker)]
+                for step in range(1, reached + 1):
+                    move = MAIN_PATH[step][1]
+                    actor = self.supervisors[unit_id] if move in APPROVALS else worker
+                    events.append(("transition", move, moments[step], actor))
+                    rows[CaseTransitionLog].append({
+                        "case_id": cid, "transition": move, "from_status": order[step - 1],
+                        "to_status": order[step], "actor_id": actor,
+                        "occurred_at": moments[step], "is_break_glass": False,
+                    })  # fmt: skip
+                for kind, code, when, actor in events:
+                    rows[CaseEvent].append({
+                        "case_id": cid, "person_id": pid, "kind": kind, "actor_id": actor,
+                        "occurred_at": when, "code": code, "from_user_id": None,
+                        "to_user_id": worker if kind == "opened" else None,
+                        "from_unit_id": None,
+                        "to_unit_id": unit_id if kind == "opened" else None,
+                        "is_break_glass": False,
+                    })  # fmt: skip
+                for kind, past in (("initial", "initial_assessment"),
+                                   ("detailed", "detailed_assessment")):  # fmt: skip
+                    if reached > order.index(past):
+                        answers = {"situation": names.note(), "needs": names.note()}
+                        rows[Assessment].append({
+                            "case_id": cid, "person_id": pid, "kind": kind,
+                            "risk_rating": rng.choice(["low", "medium", "high"]),
+                            "author_id": worker, "created_at": moments[order.index(past) + 1],
+                            "_texts": {"answers_json": json.dumps(answers, ensure_ascii=False)},
+                        })  # fmt: skip
+                if reached >= order.index("plan_drafted"):
+                    drafted = moments[order.index("plan_drafted")]
+                    for _ in range(PLAN_ACTIONS):
+                        due = (drafted + dt.timedelta(days=rng.randint(14, 120))).date()
+                        rows[PlanAction].append({
+                            "case_id": cid, "person_id": pid, "plan_cycle": 1, "due_on": due,
+                            "done_on": due if status == "closed" or rng.random() < 0.3
+                            else None,
+                            "author_id": worker, "created_at": drafted,
+                            "_texts": {"goal": names.note(), "action": names.service_note(),
+                                       "responsible": names.note()},
+                        })  # fmt: skip
+                rows[Consent].append({
+                    "person_id": pid, "scope": "case_work", "given_by": "subject",
+                    "relative_id": None, "given_on": opened.date(), "withdrawn_on": None,
+                    "recorded_by_id": worker, "created_at": opened,
+                })  # fmt: skip
+            connection = db.session.connection()
+            for model, table_rows in rows.items():
+                new_ids = ids.allocate(db.session, model.__table__, len(table_rows))
+                for row_id, row in zip(new_ids, table_rows, strict=True):
+                    row["id"] = row_id
+                    if hasattr(model, "__encrypted_fields__"):
+                        texts = row.pop("_texts", {})
+                        row.update(sealed(model, row_id, row["person_id"],
+                                          self.keys[row["person_id"]], texts))  # fmt: skip
+                bulk_insert(connection, model.__table__, table_rows)
+                counts[model.__tablename__] = counts.get(model.__tablename__, 0) + len(table_rows)
+            db.session.commit()
+            self.progress.advance(task, len(chunk))
+        self.province.counts.update(counts)
 
     def _children(self, model: type, label: str, total: int, make: Callable[..., dict]) -> None:
         """Rows that belong to random cases (notes, services), dated after the case opened."""
