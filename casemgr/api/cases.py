@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import Conflict
 
 from casemgr.api.access import token_access
 from casemgr.api.blueprint import ID, bp
@@ -148,9 +149,10 @@ def list_cases(args: dict[str, Any]):
     "person_id": 42, "unit_id": 3, "group_code": "child", "protection_level": "support",
     "risk_level": "medium", "summary": "Báo tin qua tổng đài 111."})  # fmt: skip
 @bp.response(201, CaseSchema, example=CASE_EXAMPLE, headers=ETAG_HEADER)
-@documented(422)
+@documented(409, 422)
 def create_case(data: dict[str, Any]):
-    """Open a case for a person you may see, in a unit where you work (the New case screen)."""
+    """Open a case for a person you may see, in a unit where you work (the New case screen):
+    409 when the person already has an open case, unless `confirm_another`."""
     person = load_person(current_user, data["person_id"])
     unit = db.session.get(Unit, data["unit_id"])
     if unit is None:
@@ -163,6 +165,9 @@ def create_case(data: dict[str, Any]):
     sub_groups = reference.sub_groups_by_ids(data["sub_group_ids"])
     if len(sub_groups) != len(set(data["sub_group_ids"])):
         invalid("sub_group_ids", _l("Choose sub-groups of the case's own target group."))
+    open_cases = queries.open_cases_of(current_user, person.id, data["group_code"])
+    if open_cases and not data["confirm_another"]:
+        _open_cases(open_cases)
     try:
         case = services.open_case(
             current_user, person=person, group_code=data["group_code"], sub_groups=sub_groups,
@@ -175,6 +180,26 @@ def create_case(data: dict[str, Any]):
     # the screen's redirect to the case page is a read of its own).
     access = case_access(current_user, case, None, utcnow())
     return case_body(case, access), 201, {"ETag": etag(case.version)}
+
+
+def _open_cases(found: queries.OpenCases) -> NoReturn:
+    """409: the person already has open cases (the numbers the caller may open, a count of
+    those of the same group in caseloads the caller cannot see), as the New case screen warns."""
+    error = Conflict()
+    error.problem_extra = {
+        "code": "open_cases",
+        "detail": str(
+            _l(
+                "This person already has an open case: `open_cases` lists those you may open, "
+                "`elsewhere` counts those of the same group in caseloads you cannot see (ask your "
+                "supervisor, who can add you to it). To open another case all the same, send the "
+                'request again with "confirm_another": true.'
+            )
+        ),
+        "open_cases": found.numbers,
+        "elsewhere": found.hidden,
+    }
+    raise error
 
 
 def _child(person: Person) -> bool:

@@ -202,6 +202,10 @@ class CaseCreateSchema(Strict):
     protection_level = Choice(ProtectionLevel, required=True)
     risk_level = Choice(RiskLevel, required=True)
     summary = Text(5000, load_default=None)
+    confirm_another = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Open the case although the person already has an open case."},
+    )
 
 
 class CaseUpdateSchema(Strict):

@@ -124,7 +124,8 @@ STEPS = {
         lambda c, w, i, t: c.post("/api/v1/cases", headers=bearer(t), json={
             "person_id": w.case.person_id, "group_code": "trafficking",
             "protection_level": "support",
-            "risk_level": "low", "unit_id": w.cw.commune.id, "summary": "Tin báo"}),
+            "risk_level": "low", "unit_id": w.cw.commune.id, "summary": "Tin báo",
+            "confirm_another": True}),  # as on the screen, the API asks first
     ),
     "case transition": Step(
         lambda c, w, i: c.post_form(f"/cases/{i['case_id']}/transition", {

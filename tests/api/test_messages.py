@@ -12,6 +12,7 @@ import pytest
 from flask_babel import force_locale
 
 from casemgr.api.common import REFUSALS, refusal_code
+from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
 from casemgr.people.services import register_person
 from casemgr.web.problems import _message
 from tests.api.conftest import bearer, token_for
@@ -96,3 +97,42 @@ def test_an_unknown_transition_is_a_field_error(client, db, casework):
                         headers=bearer(value, **{"If-Match": etag}))  # fmt: skip
     assert wrong.status_code == 422
     assert [e["field"] for e in wrong.json["errors"]] == ["name"]
+
+
+def test_a_second_open_case_for_a_person_is_confirmed_first(client, db, casework):
+    """As on the New case screen: the open cases the caller may see, by number; those of the
+    same group in caseloads the caller cannot see, counted and never named; nothing opened
+    until the caller confirms."""
+    from sqlalchemy import func, select
+
+    from casemgr.cases import services
+
+    worker = casework.worker
+    person = register_person(worker, sex="female", birth_year=2015, surname="Đỗ",
+                             given_name="Mai", registered_unit_id=casework.commune.id,
+                             registered_by_id=worker.id)  # fmt: skip
+    case = services.open_case(
+        worker, person=person, group_code="child", sub_groups=[],
+        protection_level=ProtectionLevel.SUPPORT, risk_level=RiskLevel.LOW,
+        unit=casework.commune, summary=None,
+    )  # fmt: skip
+    db.session.commit()
+    # The colleague sees the person (registered in their commune), not the worker's case.
+    body = {"person_id": case.person_id, "unit_id": casework.commune.id,
+            "group_code": case.group_code, "protection_level": "support",
+            "risk_level": "low"}  # fmt: skip
+    count = select(func.count()).select_from(Case).where(Case.person_id == case.person_id)
+    before = db.session.scalar(count)
+    own = client.post("/api/v1/cases", json=body, headers=bearer(token_for(casework.worker)))
+    assert own.status_code == 409, own.json
+    assert own.json["code"] == "open_cases" and "confirm_another" in own.json["detail"]
+    assert (own.json["open_cases"], own.json["elsewhere"]) == ([case.number], 0)
+    colleague = bearer(token_for(casework.colleague))
+    hidden = client.post("/api/v1/cases", json=body, headers=colleague)
+    assert hidden.status_code == 409, hidden.json
+    assert (hidden.json["open_cases"], hidden.json["elsewhere"]) == ([], 1)
+    assert case.number not in hidden.get_data(as_text=True)
+    assert db.session.scalar(count) == before
+    made = client.post("/api/v1/cases", json={**body, "confirm_another": True}, headers=colleague)
+    assert made.status_code == 201, made.json
+    assert db.session.scalar(count) == before + 1
