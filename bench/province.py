@@ -36,7 +36,7 @@ from casemgr import clock
 if TYPE_CHECKING:
     from casemgr.crypto.keyring import KeyRing
 
-GENERATOR_VERSION = 2  # bump when the data changes: cached databases are rebuilt
+GENERATOR_VERSION = 3  # bump when the data changes: cached databases are rebuilt
 CACHE = Path(__file__).resolve().parent / ".cache"
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-Password-not-secret-2026"
@@ -82,6 +82,7 @@ MAIN_PATH = (
 )  # fmt: skip
 APPROVALS = {"approve_plan", "approve_closure"}  # moves made by the unit's supervisor
 PLAN_ACTIONS = 3  # goals and actions of a plan
+DONE_LATE_SHARE = 0.1  # plan actions due before the case was last worked on, still not done
 AUDIT_ACTIONS = (  # (action, object type, weight): what a working province's log is made of
     ("case.view", "case", 40),
     ("person.view", "person", 15),
@@ -554,8 +555,7 @@ class Builder:
                         due = (drafted + dt.timedelta(days=rng.randint(14, 120))).date()
                         rows[PlanAction].append({
                             "case_id": cid, "person_id": pid, "plan_cycle": 1, "due_on": due,
-                            "done_on": due if status == "closed" or rng.random() < 0.3
-                            else None,
+                            "done_on": self._done_on(due, status, updated),
                             "author_id": worker, "created_at": drafted,
                             "_texts": {"goal": names.note(), "action": names.service_note(),
                                        "responsible": names.note()},
@@ -579,6 +579,15 @@ class Builder:
             db.session.commit()
             self.progress.advance(task, len(chunk))
         self.province.counts.update(counts)
+
+    def _done_on(self, due: dt.date, status: str, updated: dt.datetime) -> dt.date | None:
+        """When a plan action was marked done: every action of a closed case; nine in ten of
+        those due before the case was last worked on, most by their due date, never after that
+        day (a working province has some overdue actions, not one per case)."""
+        rng = self.rng
+        if status != "closed" and (due >= updated.date() or rng.random() < DONE_LATE_SHARE):
+            return None
+        return min(due - dt.timedelta(days=rng.randint(-7, 14)), updated.date())
 
     def _children(self, model: type, label: str, total: int, make: Callable[..., dict]) -> None:
         """Rows that belong to random cases (notes, services), dated after the case opened."""
