@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 
 from casemgr.audit import record
 from casemgr.auth.models import User
@@ -73,10 +73,11 @@ def tasks_query(
     mine: bool = False,
     overdue_only: bool = False,
     due_today: bool = False,
+    owner_id: int | None = None,
     now: dt.datetime,
 ) -> Select:
-    """The stored open (overdue, or due by tonight) deadlines of the user's open cases, soonest
-    first."""
+    """The stored open (overdue, or due by tonight) deadlines of the user's open cases (of one
+    worker's caseload, given `owner_id`), soonest first."""
     sync()
     if overdue_only:
         condition = overdue_clause(now)
@@ -84,12 +85,20 @@ def tasks_query(
         condition = due_today_clause(now)
     else:
         condition = open_clause(now)
-    return (
+    statement = (
         select(Deadline.case_id, Case.number, Deadline.kind, Deadline.due_at, Deadline.lapses)
         .join(Case, Case.id == Deadline.case_id)
         .where(Deadline.case_id.in_(open_case_ids(user, mine=mine)), condition)
         .order_by(Deadline.due_at, Case.number, Deadline.kind, Deadline.object_id)
     )
+    return statement if owner_id is None else statement.where(Case.owner_id == owner_id)
+
+
+def owner_name(user: User, owner_id: int) -> str | None:
+    """The name of a worker who owns an open case the user may see (None for anyone else: a
+    name is not told for an id the user could only have guessed)."""
+    owns = open_case_ids(user).where(Case.owner_id == owner_id).limit(1)
+    return db.session.scalar(select(User.display_name).where(User.id == owner_id, exists(owns)))
 
 
 def as_tasks(rows: Iterable) -> list[Task]:
@@ -116,13 +125,15 @@ def open_tasks(
     return as_tasks(db.session.execute(statement))
 
 
-def audit_task_list(user: User, *, overdue: bool) -> None:
-    """Record the read of "My tasks" or "Overdue": the list names cases, so looking at it is an
-    audit event like opening one."""
+def audit_task_list(user: User, *, overdue: bool, owner_id: int | None = None) -> None:
+    """Record the read of "My tasks" or "Overdue" (of one worker's caseload, given `owner_id`):
+    the list names cases, so looking at it is an audit event like opening one."""
     record(
         "case.list",
         actor=user,
-        object_type="case",
+        # One worker's list is about that worker's caseload: the event names the worker.
+        object_type="case" if owner_id is None else "user",
+        object_id=owner_id,
         reason="overdue tasks" if overdue else "my tasks",
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -62,14 +62,21 @@ def _error(exc: services.RuleError) -> str:
     return str(RULE_ERRORS.get(str(exc), _l("The request could not be completed.")))
 
 
-def _task_page(*, overdue: bool, now: dt.datetime, due_today: bool = False) -> Page:
+def _task_page(
+    *, overdue: bool, now: dt.datetime, due_today: bool = False, owner_id: int | None = None
+) -> Page:
     """A page of "My tasks" (own caseload; only those due today if asked) or "Overdue" (whole
-    scope), paged in SQL."""
+    scope, or one worker's caseload in it), paged in SQL."""
     statement = tasks.tasks_query(
-        current_user, mine=not overdue, overdue_only=overdue, due_today=due_today, now=now
+        current_user,
+        mine=not overdue,
+        overdue_only=overdue,
+        due_today=due_today,
+        owner_id=owner_id,
+        now=now,
     )
     page = paginate(statement, scalars=False)
-    tasks.audit_task_list(current_user, overdue=overdue)
+    tasks.audit_task_list(current_user, overdue=overdue, owner_id=owner_id)
     return dataclasses.replace(page, items=tasks.as_tasks(page.items))
 
 
@@ -174,13 +181,26 @@ def my_tasks():
 @requires(Action.VIEW_CASES)
 def overdue():
     now = utcnow()
-    page = _task_page(overdue=True, now=now)
+    # One worker's overdue deadlines (the supervisors' dashboards link here from each worker's
+    # count): only a worker whose open case the user may see is named.
+    owner_id = request.args.get("worker", type=int)
+    worker = tasks.owner_name(current_user, owner_id) if owner_id is not None else None
+    if owner_id is not None and worker is None:
+        abort(404)
+    page = _task_page(overdue=True, now=now, owner_id=owner_id)
     owners = tasks.case_owners([task.case_id for task in page.items])
-    # The intake reports whose emergency action is late head the first page: they are the
-    # most urgent of what is overdue, though not yet cases.
-    late_reports = intake_queries.past_deadline(current_user, now) if page.page == 1 else (0, [])
+    # The intake reports whose emergency action is late head the whole scope's first page:
+    # they are the most urgent of what is overdue, though not yet anyone's cases.
+    first = page.page == 1 and owner_id is None
+    late_reports = intake_queries.past_deadline(current_user, now) if first else (0, [])
     return render_template(
-        "rules/overdue.html", page=page, now=now, owners=owners, late_reports=late_reports
+        "rules/overdue.html",
+        page=page,
+        now=now,
+        owners=owners,
+        late_reports=late_reports,
+        worker=worker,
+        owner_id=owner_id,
     )
 
 

@@ -220,6 +220,14 @@ def test_supervisor_counts_are_the_full_pages_lengths(client, db, office, busy):
         if r.overdue_tasks
     }
     assert board == {owner: n for owner, _name, n in per_worker}
+    # Each worker's line opens that worker's overdue deadlines, as many as the line says.
+    card = html.split('data-testid="overdue-by-worker"', 1)[1].split("</ul>", 1)[0]
+    lines = re.findall(
+        r'href="(/rules/overdue\?worker=(\d+))"[^<]*</a>: <span data-count="(\d+)"', card
+    )
+    assert {int(owner): int(n) for _href, owner, n in lines} == board
+    for href, _owner, n in lines:
+        assert listed(client, href) == int(n)
 
 
 def test_auditor_counts_verification_and_verify_now(client, db, office, busy, make):

@@ -103,6 +103,44 @@ def test_overdue_page_is_scoped(client, casework, db):
     assert casework.case.number not in page
 
 
+def test_overdue_page_of_one_worker(client, casework, db):
+    """The supervisors' dashboards link each worker's overdue count to that worker's overdue
+    deadlines: only theirs listed, their name in the heading, the read audited as about them;
+    an id that names no worker of a case the supervisor may see is 404, its name never told."""
+    from casemgr.audit.models import AuditEvent
+
+    yesterday = utcnow() - dt.timedelta(days=1)
+    casework.case.opened_at = yesterday
+    other = open_child_case(casework.colleague, casework.commune, given="Mai")
+    other.opened_at = yesterday
+    db.session.flush()
+    client.login(casework.supervisor)
+    _english(client)
+    whole = client.get("/rules/overdue").get_data(as_text=True)
+    assert casework.case.number in whole and other.number in whole
+    board = client.get("/supervision/").get_data(as_text=True)
+    assert f'href="/rules/overdue?worker={casework.worker.id}"' in board
+    last = db.session.scalar(select(func.max(AuditEvent.seq)))
+    page = client.get(f"/rules/overdue?worker={casework.worker.id}").get_data(as_text=True)
+    assert casework.case.number in page and other.number not in page
+    assert f"Overdue deadlines of {casework.worker.display_name}" in page
+    assert 'data-testid="all-overdue"' in page
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.seq > last, AuditEvent.action == "case.list")
+    )
+    assert (event.reason, event.object_type, event.object_id) == (
+        "overdue tasks", "user", str(casework.worker.id)
+    )  # fmt: skip
+    # Not a worker of any case in scope: the other commune's worker, or an id nobody has.
+    for unknown in (casework.outsider.id, 10**9):
+        response = client.get(f"/rules/overdue?worker={unknown}")
+        assert response.status_code == 404
+        assert casework.outsider.display_name not in response.get_data(as_text=True)
+    client.post_form("/auth/logout")
+    client.login(casework.other_supervisor)
+    assert client.get(f"/rules/overdue?worker={casework.worker.id}").status_code == 404
+
+
 def test_recording_the_emergency_action_through_the_page(client, casework, db):
     client.login(casework.worker)
     _english(client)
