@@ -228,23 +228,36 @@ def attribute_path(run: Run, province: Province) -> None:
     )
 
 
+VERIFY_RUNS = 3  # the median run is reported, as the pages report their median round
+
+
 def audit_verification(run: Run, province: Province) -> None:
-    """The whole chain, as `flask casemgr audit verify` does (casemgr.audit.services)."""
+    """The whole chain, as `flask casemgr audit verify` does (casemgr.audit.services), three
+    times: the first run after the page scenarios was up to a quarter slower than the next
+    two (235,000 against 208,000 events/s on SQLite, one machine, one province)."""
     from casemgr.audit.services import verify_chain
     from casemgr.extensions import db
 
     app = app_for(province)
-    with app.app_context():
-        began = time.perf_counter()
-        report = verify_chain()
-        seconds = time.perf_counter() - began
-        db.session.rollback()
-        db.engine.dispose()
-    assert report.ok, report.first_problem.describe()
-    rate = report.events_checked / seconds
+    runs = []
+    for _ in range(VERIFY_RUNS):
+        with app.app_context():
+            began = time.perf_counter()
+            report = verify_chain()
+            seconds = time.perf_counter() - began
+            db.session.rollback()
+            db.engine.dispose()
+        assert report.ok, report.first_problem.describe()
+        runs.append((report.events_checked / seconds, seconds, report.events_checked))
+    rate, seconds, events = sorted(runs)[len(runs) // 2]
     run.add(
         "audit verification (whole chain)",
-        {"events": report.events_checked, "seconds": round(seconds, 2), "per_s": round(rate)},
+        {
+            "events": events,
+            "seconds": round(seconds, 2),
+            "per_s": round(rate),
+            "per_s_runs": [round(r[0]) for r in runs],
+        },
         "> 200,000 events/s",
         rate > 200_000,
     )
