@@ -103,7 +103,7 @@ def test_overdue_page_is_scoped(client, casework, db):
     assert casework.case.number not in page
 
 
-def test_overdue_page_of_one_worker(client, casework, db):
+def test_overdue_page_of_one_worker(client, casework, db, app, monkeypatch):
     """The supervisors' dashboards link each worker's overdue count to that worker's overdue
     deadlines: only theirs listed, their name in the heading, the read audited as about them;
     an id that names no worker of a case the supervisor may see is 404, its name never told."""
@@ -131,6 +131,14 @@ def test_overdue_page_of_one_worker(client, casework, db):
     assert (event.reason, event.object_type, event.object_id) == (
         "overdue tasks", "user", str(casework.worker.id)
     )  # fmt: skip
+    # Its pages stay that worker's.
+    second = open_child_case(casework.worker, casework.commune, given="Hoa")
+    second.opened_at = yesterday
+    db.session.flush()
+    monkeypatch.setitem(app.config, "PER_PAGE", 1)
+    first = client.get(f"/rules/overdue?worker={casework.worker.id}").get_data(as_text=True)
+    assert f"/rules/overdue?page=2&amp;worker={casework.worker.id}" in first
+    monkeypatch.setitem(app.config, "PER_PAGE", 25)
     # Not a worker of any case in scope: the other commune's worker, or an id nobody has.
     for unknown in (casework.outsider.id, 10**9):
         response = client.get(f"/rules/overdue?worker={unknown}")
