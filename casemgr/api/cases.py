@@ -7,12 +7,12 @@ from typing import Any, NoReturn
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import Conflict
 
 from casemgr.api.access import token_access
 from casemgr.api.blueprint import ID, bp
 from casemgr.api.common import (
     ETAG_HEADER,
+    Refused,
     decode_cursor,
     documented,
     encode_cursor,
@@ -185,8 +185,7 @@ def create_case(data: dict[str, Any]):
 def _open_cases(found: queries.OpenCases) -> NoReturn:
     """409: the person already has open cases (the numbers the caller may open, a count of
     those of the same group in caseloads the caller cannot see), as the New case screen warns."""
-    error = Conflict()
-    error.problem_extra = {
+    extra = {
         "code": "open_cases",
         "detail": str(
             _l(
@@ -199,7 +198,7 @@ def _open_cases(found: queries.OpenCases) -> NoReturn:
         "open_cases": found.numbers,
         "elsewhere": found.hidden,
     }
-    raise error
+    raise Refused(409, extra=extra)
 
 
 def _child(person: Person) -> bool:
