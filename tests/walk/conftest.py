@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -9,7 +10,8 @@ from sqlalchemy import select
 
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
-from casemgr.cases.models import Case, ProtectionLevel
+from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
+from casemgr.clock import utcnow
 from casemgr.demo import DEMO_PASSWORD, load_demo_data
 from casemgr.intake.models import IntakeReport
 from casemgr.org.models import Unit, UnitKind
@@ -107,6 +109,16 @@ def walk_world(make, db) -> WalkWorld:
     """Demo data in the test's transaction, canaries in every case and person, and background
     exports run inline (a thread could not see the test's uncommitted data)."""
     load_demo_data()
+    # One overdue deadline: demo.worker1's high-risk child case taken in a day ago, its 12 hours
+    # for emergency action passed. The overdue lists, the dashboards' per-worker counts and the
+    # overdue page of one worker then have rows and links to walk.
+    late = db.session.scalar(
+        select(Case)
+        .join(User, User.id == Case.owner_id)
+        .where(User.username == "demo.worker1", Case.group_code == "child",
+               Case.risk_level == RiskLevel.HIGH)
+    )  # fmt: skip
+    late.opened_at = utcnow() - dt.timedelta(days=1)
     for username in ("demo.worker1", "demo.worker3"):
         send_demo_referral(username)  # its letter is a page to walk
     _outside_case(make, db)
