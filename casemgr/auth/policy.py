@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 
 from casemgr.auth.models import User
 from casemgr.auth.roles import CASE_SCOPE, Scope
+from casemgr.db import in_subtree
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class CaseScope:
         if self.kind == Scope.ALL:
             return true()
         if self.kind == Scope.SUBTREE:
-            return or_(*(unit_path.startswith(path) for path in self.unit_paths))
+            return or_(*(in_subtree(unit_path, path) for path in self.unit_paths))
         return false()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, false, or_
 
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action, Role
+from casemgr.db import in_subtree
 from casemgr.intake.models import IntakeReport
 from casemgr.org.models import Unit, UnitKind
 from casemgr.web.access import user_may
@@ -30,7 +31,7 @@ class IntakeReach:
 
     def condition(self, unit_id: ColumnElement, unit_path: ColumnElement) -> ColumnElement:
         """SQL: the same rule as covers(), over a report's unit id and path columns."""
-        terms = [unit_path.startswith(path) for path in self.unit_paths]
+        terms = [in_subtree(unit_path, path) for path in self.unit_paths]
         if self.unit_ids:
             terms.append(unit_id.in_(sorted(self.unit_ids)))
         return or_(*terms) if terms else false()

@@ -7,13 +7,14 @@ import datetime as dt
 from sqlalchemy import Select, or_, select
 
 from casemgr import clock
+from casemgr.db import in_subtree
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit, UnitArea
 
 
 def subtree_condition(units: list[Unit]):
     """A SQL condition selecting every unit in the subtrees of `units`."""
-    return or_(*(Unit.path.startswith(unit.path) for unit in units)) if units else False
+    return or_(*(in_subtree(Unit.path, unit.path) for unit in units)) if units else False
 
 
 def units_in_subtrees(units: list[Unit]) -> Select:

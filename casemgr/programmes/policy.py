@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, false, or_, true
 
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
+from casemgr.db import in_subtree
 
 # Roles that see the models of their units' subtrees; administrators see every model.
 VIEWING_ROLES = frozenset({Role.SOCIAL_WORKER, Role.SUPERVISOR})
@@ -31,7 +32,7 @@ class ModelScope:
             return true()
         if not self.unit_paths:
             return false()
-        return or_(*(unit_path.startswith(p) for p in self.unit_paths))
+        return or_(*(in_subtree(unit_path, p) for p in self.unit_paths))
 
 
 def _scope(user: User, roles: frozenset[Role]) -> ModelScope:

@@ -13,6 +13,7 @@ from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case
 from casemgr.cases.queries import visible_cases
+from casemgr.db import in_subtree
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit, UnitArea
 from casemgr.people.identity import missing_consents
@@ -169,7 +170,7 @@ def _served_areas(user: User, roles: Iterable[Role]) -> Select | None:
     return (
         select(UnitArea.area_id)
         .join(Unit, Unit.id == UnitArea.unit_id)
-        .where(or_(Unit.id.in_(unit_ids), *(Unit.path.startswith(p) for p in paths)))
+        .where(or_(Unit.id.in_(unit_ids), *(in_subtree(Unit.path, p) for p in paths)))
     )
 
 

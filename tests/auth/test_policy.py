@@ -90,3 +90,43 @@ def test_list_scope_matches_the_predicate(make, db):
         cases[2].id,
         cases[3].id,
     }
+
+
+def test_a_subtree_scope_writes_its_unit_paths_into_the_statement(make, db):
+    """A supervisor's subtree is written into the SQL, not bound: PostgreSQL's generic plan of a
+    prepared statement cannot see a bound prefix, and guessed one unit for a province-wide
+    subtree (casemgr.db.in_subtree)."""
+    from sqlalchemy import event, select
+
+    from casemgr.org.models import Unit
+
+    province = make.unit()
+    supervisor = make.user(Role.SUPERVISOR, province)
+    statement = select(Unit.id).where(case_scope(supervisor).units_condition(Unit.path))
+    sent = []
+
+    def record(conn, cursor, sql, parameters, context, executemany):
+        sent.append((sql, parameters))
+
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        ids = db.session.scalars(statement).all()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert province.id in ids
+    sql, parameters = sent[-1]
+    assert f"'{province.path}'" in sql, sql
+    values = parameters.values() if isinstance(parameters, dict) else parameters
+    assert province.path not in [str(value) for value in values or ()]
+
+
+def test_a_subtree_path_is_quoted_in_the_statement(db):
+    from sqlalchemy import select
+
+    from casemgr.db import in_subtree
+    from casemgr.org.models import Unit
+
+    hostile = "/1/' OR 1=1 --"
+    statement = select(Unit.id).where(in_subtree(Unit.path, hostile))
+    assert db.session.scalars(statement).all() == []
