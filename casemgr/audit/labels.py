@@ -8,6 +8,9 @@ walks the code base and fails when a recorded action or a fixed reason has no la
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -421,10 +424,57 @@ def action_label(code: str | None) -> str:
 PEOPLE_LIST_PAGE = "people list page "
 
 
-def reason_label(code: str | None) -> str:
-    """A fixed reason's label in the user's language; other reasons are shown as recorded."""
+def _model(code: str) -> object | None:
+    """ "model 12" as "intervention model 12" in the user's language."""
+    number = code.removeprefix("model ")
+    if number == code or not number.isdigit():
+        return None
+    return _l("intervention model %(number)s", number=number)
+
+
+@functools.cache
+def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
+    """Reasons built from codes, per action: (separator, label of the part before it, label of
+    the part after it). Read on first use: the forms that own these labels import much more."""
+    from casemgr.people.forms import CONSENT_GIVER_LABELS, CONSENT_SCOPE_LABELS
+    from casemgr.programmes.forms import ACTIVITY_KIND_LABELS, FINDING_LABELS
+
+    scope, giver = CONSENT_SCOPE_LABELS.get, CONSENT_GIVER_LABELS.get
+    return {
+        "person.consent_add": (":", scope, giver),  # "referral:guardian"
+        "person.consent_withdraw": ("", scope, None),  # "referral"
+        "programme.activity": (": ", _model, ACTIVITY_KIND_LABELS.get),  # "model 1: staff_training"
+        "programme.visit": (": ", _model, FINDING_LABELS.get),  # "model 1: satisfactory"
+        "programme.enrol": ("", _model, None),  # "model 1"
+        "programme.leave": ("", _model, None),
+    }
+
+
+def _composite_label(code: str, action: str) -> str | None:
+    shape = _composite_reasons().get(action)
+    if shape is None:
+        return None
+    separator, first_label, second_label = shape
+    if second_label is None:
+        first = first_label(code)
+        return None if first is None else str(first)
+    head, found, tail = code.partition(separator)
+    first, second = first_label(head), second_label(tail)
+    if not found or first is None or second is None:
+        return None  # not the shape this action records: shown as recorded
+    return f"{first}: {second}"
+
+
+def reason_label(code: str | None, action: str | None = None) -> str:
+    """A fixed reason's label in the user's language; a reason built from codes (a consent's
+    scope and giver, a programme model and kind) with its parts' labels, given the action that
+    recorded it; other reasons are shown as recorded."""
     if not code:
         return ""
+    if action is not None:
+        composite = _composite_label(code, action)
+        if composite is not None:
+            return composite
     label = REASON_LABELS.get(code) or PERMISSION_LABELS.get(code)
     # A workflow move records its name as the reason ("submit_plan"): shown as the move's
     # label, as the case page's buttons say it.

@@ -162,6 +162,28 @@ def test_labels_are_translated(app):
         assert untranslated == [], f"workflow moves without Vietnamese: {untranslated}"
 
 
+def test_reasons_built_from_codes_are_shown_by_their_parts(app):
+    with app.test_request_context(), force_locale("vi"):
+        consent = labels.reason_label("referral:guardian", "person.consent_add")
+        assert consent == (
+            "Chia sẻ với các tổ chức mà người được hỗ trợ được chuyển gửi đến: "
+            "Cha mẹ hoặc người giám hộ"
+        )
+        assert labels.reason_label("referral", "person.consent_withdraw").startswith("Chia sẻ")
+        activity = labels.reason_label("model 12: staff_training", "programme.activity")
+        assert activity == "mô hình can thiệp 12: Lớp tập huấn cho cán bộ xã"
+        assert labels.reason_label("model 3", "programme.enrol") == "mô hình can thiệp 3"
+        # Not the shape the action records, or another action: shown as recorded.
+        for code, action in [
+            ("model 3 not open to the case", "programme.enrol"),
+            ("referral:nobody", "person.consent_add"),
+            ("referral", "person.consent_add"),
+            ("model x: staff_training", "programme.activity"),
+            ("referral:guardian", "service.deliver"),
+        ]:
+            assert labels.reason_label(code, action) == code
+
+
 def test_events_page_shows_labels_in_vietnamese(client, make, db):
     auditor = make.user(Role.AUDITOR)
     client.login(auditor)
