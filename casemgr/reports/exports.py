@@ -123,7 +123,7 @@ def person_list_workbook(
     sheet.append(
         [
             str(_l("Case")),
-            str(_l("Name")),
+            str(_l("Full name")),
             str(_l("Sex")),
             str(_l("Birth year")),
             str(_l("Target group")),
