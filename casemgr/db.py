@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from sqlalchemy import (
@@ -112,6 +113,20 @@ def in_subtree(path_column: ColumnElement, path: str) -> ColumnElement[bool]:
     Paths are the app's own ("/1/4/"), digits and slashes, and SQLAlchemy quotes them.
     """
     return path_column.startswith(bindparam(None, path, type_=String(), literal_execute=True))
+
+
+def built_on(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for a database of `dialect`: leaves out of a schema comparison
+    the indexes that the models build on another database only (`Index.ddl_if`)."""
+
+    def include(item: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+        condition = getattr(item, "_ddl_if", None) if kind == "index" and not reflected else None
+        if condition is None or condition.dialect is None:
+            return True
+        wanted = condition.dialect
+        return dialect == wanted if isinstance(wanted, str) else dialect in wanted
+
+    return include
 
 
 def configure_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:

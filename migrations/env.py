@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from casemgr.db import built_on
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -85,7 +87,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        # Autogenerate compares only the indexes built on this database (casemgr.db.built_on).
+        options = {"include_object": built_on(connection.dialect.name), **conf_args}
+        context.configure(connection=connection, target_metadata=get_metadata(), **options)
 
         with context.begin_transaction():
             context.run_migrations()

@@ -11,6 +11,7 @@ from flask_migrate import downgrade, upgrade
 
 from casemgr import create_app
 from casemgr.crypto.keyfile import new_key_document
+from casemgr.db import built_on
 from casemgr.extensions import db
 from tests.conftest import app_config
 from tests.dbsetup import fresh_database
@@ -32,7 +33,10 @@ def test_upgrade_matches_models_and_downgrade_empties():
             upgrade()
             with db.engine.connect() as conn:
                 diff = compare_metadata(
-                    MigrationContext.configure(conn, opts={"compare_type": True}),
+                    MigrationContext.configure(
+                        conn,
+                        opts={"compare_type": True, "include_object": built_on(conn.dialect.name)},
+                    ),
                     db.metadata,
                 )
             assert diff == []

@@ -48,7 +48,8 @@ class CaseEvent(EncryptedModel, Base):
     actor_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     occurred_at: Mapped[timestamp]
     # Plain and never personal: a transition name, a reason code, or changed field names.
-    code: Mapped[str | None] = mapped_column(String(200))
+    # Indexed: the worker's home finds the plans returned for changes by their code.
+    code: Mapped[str | None] = mapped_column(String(200), index=True)
     from_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     to_user_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id"))
     from_unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"))
