@@ -183,9 +183,11 @@ def overdue():
     now = utcnow()
     # One worker's overdue deadlines (the supervisors' dashboards link here from each worker's
     # count): only a worker whose open case the user may see is named.
-    owner_id = request.args.get("worker", type=int)
+    # An id that is not a number names no worker either (not the whole list under a bad link).
+    asked = request.args.get("worker") or None  # "?worker=" is the whole list
+    owner_id = int(asked) if asked is not None and asked.isdigit() else None
     worker = tasks.owner_name(current_user, owner_id) if owner_id is not None else None
-    if owner_id is not None and worker is None:
+    if asked is not None and worker is None:
         abort(404)
     page = _task_page(overdue=True, now=now, owner_id=owner_id)
     owners = tasks.case_owners([task.case_id for task in page.items])

@@ -140,7 +140,7 @@ def test_overdue_page_of_one_worker(client, casework, db, app, monkeypatch):
     assert f"/rules/overdue?page=2&amp;worker={casework.worker.id}" in first
     monkeypatch.setitem(app.config, "PER_PAGE", 25)
     # Not a worker of any case in scope: the other commune's worker, or an id nobody has.
-    for unknown in (casework.outsider.id, 10**9):
+    for unknown in (casework.outsider.id, 10**9, "abc", "-1"):
         response = client.get(f"/rules/overdue?worker={unknown}")
         assert response.status_code == 404
         assert casework.outsider.display_name not in response.get_data(as_text=True)
