@@ -145,6 +145,8 @@ class CaseForm(Form):
 class CaseEditForm(VersionedForm):
     """Change a case's classification and summary."""
 
+    loaded = HiddenField()  # digests of the values as loaded (web.saved_meanwhile)
+
     sub_group_ids = MultiCheckboxField(_l("Sub-groups"), coerce=int, validate_choice=True)
     protection_level = SelectField(
         _l("Protection level"), choices=fact_choices(PROTECTION_LABELS), validators=[choose()]

@@ -32,7 +32,14 @@ from casemgr.cases.forms import (
     SearchForm,
     TransitionForm,
 )
-from casemgr.cases.models import AssessmentKind, NoteKind, PlanAction, ProtectionLevel, RiskLevel
+from casemgr.cases.models import (
+    AssessmentKind,
+    Case,
+    NoteKind,
+    PlanAction,
+    ProtectionLevel,
+    RiskLevel,
+)
 from casemgr.cases.policy import may_take, may_take_combined
 from casemgr.cases.queries import Need
 from casemgr.cases.workflow import (
@@ -47,6 +54,7 @@ from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.people.access import load_person
 from casemgr.reference import queries as reference
+from casemgr.web import saved_meanwhile
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import EMPTY, flash_warnings, sub_group_choices
 from casemgr.web.pagination import paginate_ids
@@ -240,15 +248,26 @@ def summary(case_id: int):
     )
 
 
+def _form_values(case: Case) -> dict[str, object]:
+    """The edit form's fields as loaded from `case` (also what a save made meanwhile holds)."""
+    return {
+        "risk_level": str(case.risk_level),
+        "protection_level": str(case.protection_level),
+        "sub_group_ids": [s.id for s in case.sub_groups],
+        "summary": case.summary,
+    }
+
+
 @bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
 @requires(Action.EDIT_CASES)
 def edit(case_id: int):
     case, access = queries.load_case(current_user, case_id, Need.WRITE)
-    form = CaseEditForm(obj=None if request.method == "POST" else case)
+    form = CaseEditForm()
     if request.method == "GET":
-        form.sub_group_ids.data = [s.id for s in case.sub_groups]
-        form.summary.data = case.summary
+        for name, value in _form_values(case).items():
+            form[name].data = value
         form.version.data = case.version
+        form.loaded.data = saved_meanwhile.fingerprint(_form_values(case))
     form.sub_group_ids.choices = sub_group_choices(reference.sub_groups(case.group_code))
     conflict = None
     if form.validate_on_submit():
@@ -265,12 +284,14 @@ def edit(case_id: int):
                 reason=form.reason.data or None,
             )
         except services.StaleCase as exc:
-            conflict = exc.current
-            form.version.data = conflict.version  # saving again now overwrites, knowingly
+            saved = exc.current
+            form.version.data = saved.version  # saving again now overwrites, knowingly
+            conflict = saved_meanwhile.merge(form, form.loaded.data, _form_values(saved))
             flash(
                 _(
-                    "Someone else saved this case while you were editing. Your changes are "
-                    "kept below; compare them with the saved values and save again."
+                    "Someone else saved this case while you were editing. What they changed "
+                    "is listed below and is now in the form, except where you changed the "
+                    "same field: your value is kept there. Check and save again."
                 ),
                 "warning",
             )

@@ -110,6 +110,7 @@ class PersonForm(Form):
         )
     )
     version = HiddenField()
+    loaded = HiddenField()  # digests of the values as loaded (web.saved_meanwhile)
     submit = SubmitField(_l("Save"))
 
     def validate(self, extra_validators=None) -> bool:

@@ -57,8 +57,9 @@ from casemgr.people.forms import (
     RelativeForm,
     WithdrawConsentForm,
 )
-from casemgr.people.models import ErasureRequest
+from casemgr.people.models import ErasureRequest, Person
 from casemgr.people.relations import Consent, ConsentGiver, ConsentScope, Relative
+from casemgr.web import saved_meanwhile
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import field_error, starting_empty
 from casemgr.web.pagination import paginate
@@ -418,6 +419,39 @@ def _detail_page(
     ), status
 
 
+_SAVED_MEANWHILE = _l(
+    "Someone else saved this person while you were editing. What they changed is listed "
+    "below and is now in the form, except where you changed the same field: your value is "
+    "kept there. Check and save again."
+)
+
+
+def _form_values(person: Person) -> dict[str, object]:
+    """The edit form's fields as loaded from `person` (also what a save made meanwhile holds)."""
+    values: dict[str, object] = {
+        name: getattr(person, name)
+        for name in (
+            "surname",
+            "middle_name",
+            "given_name",
+            "national_id",
+            "phone",
+            "street_address",
+            "ethnicity_code",
+        )
+    }
+    values["sex"] = str(person.sex)
+    # A year without a date is the year field's, whether or not it was flagged as estimated
+    # (records made by services.register_person are not): left empty, saving the form as
+    # shown would erase it.
+    values["birth_year"] = None if person.date_of_birth else person.birth_year
+    values["date_of_birth"] = (
+        dt.date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
+    )
+    values["area_id"] = person.area_id or 0
+    return values
+
+
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @requires(Action.EDIT_CASES)
 def edit(person_id: int):
@@ -431,27 +465,11 @@ def edit(person_id: int):
     if person.is_pseudonymous:  # known by code only: there are no names to correct
         del form.surname, form.middle_name, form.given_name, form.national_id
     if request.method == "GET":
-        for name in (
-            "surname",
-            "middle_name",
-            "given_name",
-            "national_id",
-            "phone",
-            "street_address",
-            "ethnicity_code",
-        ):
+        for name, value in _form_values(person).items():
             if name in form:
-                getattr(form, name).data = getattr(person, name)
-        form.sex.data = str(person.sex)
-        # A year without a date is the year field's, whether or not it was flagged as estimated
-        # (records made by services.register_person are not): left empty, saving the form as
-        # shown would erase it.
-        form.birth_year.data = None if person.date_of_birth else person.birth_year
-        form.date_of_birth.data = (
-            dt.date.fromisoformat(person.date_of_birth) if person.date_of_birth else None
-        )
-        form.area_id.data = person.area_id or 0
+                form[name].data = value
         form.version.data = person.version
+        form.loaded.data = saved_meanwhile.fingerprint(_form_values(person))
     conflict = None
     if request.method == "POST" and form.validate():
         area_id = form.area_id.data or None
@@ -475,15 +493,10 @@ def edit(person_id: int):
                 **named,
             )
         except registration.StalePerson as exc:
-            conflict = exc.current
-            form.version.data = conflict.version
-            flash(
-                _(
-                    "Someone else saved this person while you were editing. Your changes "
-                    "are kept below; compare them with the saved values and save again."
-                ),
-                "warning",
-            )
+            saved = exc.current
+            form.version.data = saved.version
+            conflict = saved_meanwhile.merge(form, form.loaded.data, _form_values(saved))
+            flash(str(_SAVED_MEANWHILE), "warning")
         except services.PersonError as exc:
             _refuse(form, exc)
         else:

@@ -52,7 +52,10 @@ class _FormReader(HTMLParser):
                 self.values.append((self._select, (chosen or [self._options[0][0]])[0]))
             self._select = None
         elif tag == "textarea" and self._textarea is not None:
-            self.values.append((self._textarea, self._text.removeprefix("\n")))
+            # A browser drops one line break right after the start tag (CRLF or LF).
+            text = self._text
+            text = text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
+            self.values.append((self._textarea, text))
             self._textarea = None
 
 
