@@ -121,14 +121,24 @@ class PersonForm(Form):
         given = getattr(self, "given_name", None)
         named = given is not None and not (pseudonymous and pseudonymous.data)
         if named and not (given.data or "").strip():
-            self.given_name.errors.append(_l("Enter the given name, or register with a code."))
+            self.given_name.errors.append(
+                _l("Enter the given name, or register with a code.")
+                if pseudonymous is not None  # registration offers the code; an edit does not
+                else _l("Enter the given name.")
+            )
             ok = False
         if (
             self.date_of_birth.data
+            and not self.date_of_birth.errors  # a refused date has its own message
             and self.birth_year.data
             and self.date_of_birth.data.year != self.birth_year.data
         ):
-            self.birth_year.errors.append(_l("The year differs from the date of birth."))
+            self.birth_year.errors.append(
+                _l(
+                    "The year differs from the date of birth. "
+                    "If the date is right, clear the estimated year."
+                )
+            )
             ok = False
         return ok
 

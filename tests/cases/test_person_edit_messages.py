@@ -1,0 +1,43 @@
+"""The person edit form's own messages: no offer of a code it cannot take, and one message for
+one wrong date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from casemgr.clock import today
+from casemgr.people.models import Person
+from tests.validation.browser_form import defaults, errors_under
+
+
+def _form(client, casework, db):
+    person = db.session.get(Person, casework.case.person_id)
+    client.login(casework.worker)
+    client.post_form("/auth/language", {"locale": "en"})
+    url = f"/people/{person.id}/edit"
+    form = defaults(client.get(url).get_data(as_text=True))
+    return url, form
+
+
+def test_an_empty_given_name_asks_for_the_name_only(client, casework, db):
+    url, form = _form(client, casework, db)
+    html = client.post_form(url, {**form, "given_name": ""}).get_data(as_text=True)
+    assert errors_under(html, "given_name") == ["Enter the given name."]
+
+
+def test_a_future_date_of_birth_is_one_message_not_two(client, casework, db):
+    url, form = _form(client, casework, db)
+    later = today() + dt.timedelta(days=400)
+    sent = {**form, "birth_year": str(later.year - 12), "date_of_birth": later.isoformat()}
+    html = client.post_form(url, sent).get_data(as_text=True)
+    assert errors_under(html, "date_of_birth")
+    assert errors_under(html, "birth_year") == []
+
+
+def test_a_date_of_birth_in_another_year_than_the_estimate_says_what_to_do(client, casework, db):
+    url, form = _form(client, casework, db)
+    sent = {**form, "birth_year": "2012", "date_of_birth": "2013-05-01"}
+    html = client.post_form(url, sent).get_data(as_text=True)
+    assert errors_under(html, "birth_year") == [
+        "The year differs from the date of birth. If the date is right, clear the estimated year."
+    ]
