@@ -432,21 +432,39 @@ def _model(code: str) -> object | None:
     return _l("intervention model %(number)s", number=number)
 
 
+def _group(code: str) -> str | None:
+    """A target group's name in the user's language (reference data, the same in every office)."""
+    from flask_babel import get_locale
+
+    from casemgr.reference.data import TARGET_GROUPS
+
+    names = {group: (vi, en) for group, vi, en in TARGET_GROUPS}.get(code)
+    return None if names is None else names[1 if str(get_locale()) == "en" else 0]
+
+
 @functools.cache
 def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
     """Reasons built from codes, per action: (separator, label of the part before it, label of
-    the part after it). Read on first use: the forms that own these labels import much more."""
+    the part after it, if any). Read on first use: the modules that own these labels import
+    much more."""
+    from casemgr.jobs.wording import duty_outcome
     from casemgr.people.forms import CONSENT_GIVER_LABELS, CONSENT_SCOPE_LABELS
     from casemgr.programmes.forms import ACTIVITY_KIND_LABELS, FINDING_LABELS
+    from casemgr.support.forms import POINT_KIND_LABELS, VICTIM_STATUS_LABELS
 
     scope, giver = CONSENT_SCOPE_LABELS.get, CONSENT_GIVER_LABELS.get
     return {
         "person.consent_add": (":", scope, giver),  # "referral:guardian"
-        "person.consent_withdraw": ("", scope, None),  # "referral"
+        # "referral:guardian"; "referral" alone before 2026-12-07
+        "person.consent_withdraw": (":", scope, giver),
         "programme.activity": (": ", _model, ACTIVITY_KIND_LABELS.get),  # "model 1: staff_training"
         "programme.visit": (": ", _model, FINDING_LABELS.get),  # "model 1: satisfactory"
         "programme.enrol": ("", _model, None),  # "model 1"
         "programme.leave": ("", _model, None),
+        "programme.create": ("", _group, None),  # "child"
+        "service_point.create": ("", POINT_KIND_LABELS.get, None),  # "school"
+        "trafficking.status_add": ("", VICTIM_STATUS_LABELS.get, None),  # "identified"
+        "duty.run": ("", duty_outcome, None),  # '{"failed_jobs":0,"requeued":0}'
     }
 
 
@@ -455,14 +473,14 @@ def _composite_label(code: str, action: str) -> str | None:
     if shape is None:
         return None
     separator, first_label, second_label = shape
-    if second_label is None:
-        first = first_label(code)
-        return None if first is None else str(first)
-    head, found, tail = code.partition(separator)
-    first, second = first_label(head), second_label(tail)
-    if not found or first is None or second is None:
+    head, found, tail = code.partition(separator) if separator else (code, "", "")
+    first = first_label(head)
+    if first is None:
         return None  # not the shape this action records: shown as recorded
-    return f"{first}: {second}"
+    if not found:
+        return str(first)
+    second = second_label(tail) if second_label is not None else None
+    return None if second is None else f"{first}: {second}"
 
 
 def reason_label(code: str | None, action: str | None = None) -> str:

@@ -219,7 +219,7 @@ def withdraw_consent(user: User, consent: Consent, on: dt.date) -> None:
         actor=user,
         object_type="consent",
         object_id=consent.id,
-        reason=str(consent.scope),
+        reason=f"{consent.scope}:{consent.given_by}",  # as its recording said it
     )
 
 

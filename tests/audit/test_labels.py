@@ -169,7 +169,16 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
             "Chia sẻ với các tổ chức mà người được hỗ trợ được chuyển gửi đến: "
             "Cha mẹ hoặc người giám hộ"
         )
+        assert labels.reason_label("referral:guardian", "person.consent_withdraw") == consent
+        # A withdrawal recorded before the giver was: the scope alone.
         assert labels.reason_label("referral", "person.consent_withdraw").startswith("Chia sẻ")
+        assert labels.reason_label("child", "programme.create") == "Trẻ em có hoàn cảnh đặc biệt"
+        assert labels.reason_label("school", "service_point.create") == "Trường học"
+        assert labels.reason_label("identified", "trafficking.status_add") == (
+            "Nạn nhân đã được xác định"
+        )
+        duty = labels.reason_label('{"failed_jobs":0,"requeued":2}', "duty.run")
+        assert "2" in duty and "{" not in duty
         activity = labels.reason_label("model 12: staff_training", "programme.activity")
         assert activity == "mô hình can thiệp 12: Lớp tập huấn cho cán bộ xã"
         assert labels.reason_label("model 3", "programme.enrol") == "mô hình can thiệp 3"
@@ -177,7 +186,8 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
         for code, action in [
             ("model 3 not open to the case", "programme.enrol"),
             ("referral:nobody", "person.consent_add"),
-            ("referral", "person.consent_add"),
+            ("nobody:guardian", "person.consent_add"),
+            ("adults", "programme.create"),
             ("model x: staff_training", "programme.activity"),
             ("referral:guardian", "service.deliver"),
         ]:

@@ -92,6 +92,11 @@ def test_consent_given_after_the_day_or_withdrawn_does_not_count(db, support):
     withdraw_consent(support.cw.worker, given, DAY + dt.timedelta(days=2))
     with pytest.raises(referrals.ConsentMissing):
         _send(db, support, on=DAY + dt.timedelta(days=2))
+    # The audit trail says whose consent was withdrawn, as it said whose was given.
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "person.consent_withdraw")
+    ).one()
+    assert event.reason == f"{given.scope}:{given.given_by}"
 
 
 # (age, consents given, who is still missing): from 7 the child's own consent is needed too.
