@@ -69,7 +69,16 @@ class ModelForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     group_code = SelectField(_l("Target group"), validators=[DataRequired()])
     unit_id = SelectField(_l("Owning unit"), coerce=int, validators=[DataRequired()])
-    area_ids = SelectMultipleField(_l("Areas served"), coerce=int, validators=[DataRequired()])
+    area_ids = SelectMultipleField(
+        _l("Areas served"),
+        coerce=int,
+        validators=[DataRequired()],
+        description=_l(
+            "Provinces first, then the communes of your units. Hold Ctrl (⌘ on a Mac) to "
+            "choose more than one."
+        ),
+        render_kw={"size": 10},
+    )
     starts_on = DateField(_l("Start date"), validators=[DataRequired(), v.record_date()])
     ends_on = DateField(_l("End date"), validators=[Optional(), v.record_date()])
     description = TextAreaField(

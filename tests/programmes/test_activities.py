@@ -93,3 +93,11 @@ def test_supervisor_registers_a_model_in_their_subtree_only(client, programmes):
         services.create_model(cw.supervisor, name="x", group_code="child", unit=cw.commune,
                               starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2025, 1, 1),
                               areas=[])  # fmt: skip
+
+
+def test_the_areas_list_says_how_to_choose_several(client, programmes):
+    client.login(programmes.cw.supervisor)
+    html = client.get("/programmes/new").get_data(as_text=True)  # Vietnamese, the default
+    select = html[html.index('name="area_ids"') - 200 : html.index('name="area_ids"') + 200]
+    assert 'size="10"' in select and "multiple" in select
+    assert "Giữ phím Ctrl" in html
