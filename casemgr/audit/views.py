@@ -7,6 +7,7 @@ never case content. Every page is itself audited.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ def _criteria(form: EventSearchForm) -> queries.EventFilter:
 
 def _search_args() -> dict[str, str]:
     """The search criteria of this request, for the pager's and export's links."""
-    return {k: v for k, v in request.args.items() if k != "page" and v}
+    return {k: v for k, v in request.args.items() if k not in ("page", "upto") and v}
 
 
 def _page_context(page) -> dict:
@@ -125,11 +126,23 @@ def events():
         outcome=Outcome.ALLOWED if valid else Outcome.DENIED,
         reason=None if valid else "invalid criteria",
     )
+    # The list is read as it was when its first page was shown, newest first: its later pages
+    # stay the same while new events (this auditor's own searches among them) are appended.
+    asked = request.args.get("upto", "")
+    upto = int(asked) if asked.isdigit() else None
+    if upto is not None:
+        wanted = criteria.seq_to if criteria.seq_to is not None else upto
+        criteria = dataclasses.replace(criteria, seq_to=min(wanted, upto))
     page = paginate(queries.search_events(criteria, _zone()))
+    if upto is None and page.items:
+        upto = page.items[0].seq if page.page == 1 else None
+    search_args = _search_args()
     return render_template(
         "audit/events.html",
         form=form,
-        search_args=_search_args(),
+        search_args=search_args,
+        pager_args={**search_args, "upto": upto} if upto is not None else search_args,
+        upto=upto if asked.isdigit() else None,
         may_export=valid and user_may(current_user, Action.EXPORT_AUDIT),  # as export() checks
         **_page_context(page),
     )

@@ -95,6 +95,22 @@ def test_search_by_each_criterion(client, auditor, trail):
     }
 
 
+def test_later_pages_stay_as_the_list_was_opened(app, client, auditor, trail, monkeypatch):
+    """New events (this auditor's own searches among them) do not push rows onto the next
+    page: the pager's links read the log as of its head when the list was opened."""
+    monkeypatch.setitem(app.config, "PER_PAGE", 2)
+    first = client.get("/audit/events", query_string={"action": "case.*"}).get_data(as_text=True)
+    assert shown_seqs(first) == {trail["binh_glass"], trail["binh_update"]}
+    link = re.search(r'href="(/audit/events\?[^"]*page=2[^"]*)"', first).group(1)
+    assert "upto=" in link
+    newer = record("case.view", actor=trail["anh"], object_type="case", object_id=105)
+    second = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert shown_seqs(second) == {trail["anh_view"], trail["anh_denied"]}
+    assert 'data-testid="audit-upto"' in second and newer.seq not in shown_seqs(second)
+    # A new search shows the newest events.
+    assert newer.seq in search(client, action="case.*")
+
+
 def test_search_by_client_address(client, make, db):
     worker = make.user()
     client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
