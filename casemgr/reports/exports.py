@@ -120,6 +120,7 @@ def person_list_workbook(
     cases = list(db.session.scalars(statement))
     workbook = Workbook()
     sheet = workbook.active
+    sheet.title = str(_l("People"))[:31]  # Excel's limit on a sheet's name
     sheet.append(
         [
             str(_l("Case")),

@@ -48,12 +48,10 @@ def test_a_list_job_ends_done_with_its_file_sealed_in_the_database(client, db, p
     response = client.get(url)
     assert "Refresh" not in response.headers
     data = client.get(url + "/download").data
-    rows = list(
-        openpyxl.load_workbook(io.BytesIO(exports.decrypt_xlsx(data, password))).active.iter_rows(
-            values_only=True
-        )
-    )
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.decrypt_xlsx(data, password))).active
+    rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) - 1 == job.total
+    assert sheet.title != "Sheet"  # named after what it lists, in the user's language
     downloads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "job.download"))
     assert [(e.actor_id, e.object_id, e.reason) for e in downloads] == [
         (province.supervisor.id, str(job.id), "person_list")
