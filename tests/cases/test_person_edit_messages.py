@@ -41,3 +41,19 @@ def test_a_date_of_birth_in_another_year_than_the_estimate_says_what_to_do(clien
     assert errors_under(html, "birth_year") == [
         "The year differs from the date of birth. If the date is right, clear the estimated year."
     ]
+
+
+def test_a_person_whose_case_is_not_yours_is_not_said_to_have_none(client, casework, db):
+    from tests.cases.conftest import open_child_case
+
+    theirs = open_child_case(casework.colleague, casework.commune, given="Mai")
+    # Registered by the office, so its workers find the person; the case is the colleague's.
+    db.session.get(Person, theirs.person_id).registered_unit_id = casework.commune.id
+    db.session.flush()
+    client.login(casework.worker)
+    client.post_form("/auth/language", {"locale": "en"})
+    response = client.get(f"/people/{theirs.person_id}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert theirs.number not in html and "No case yet." not in html
+    assert "No case that you can see." in html
