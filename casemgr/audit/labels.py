@@ -436,10 +436,15 @@ def _group(code: str) -> str | None:
     """A target group's name in the user's language (reference data, the same in every office)."""
     from flask_babel import get_locale
 
+    names = _group_names().get(code)
+    return None if names is None else names[1 if str(get_locale()) == "en" else 0]
+
+
+@functools.cache
+def _group_names() -> dict[str, tuple[str, str]]:
     from casemgr.reference.data import TARGET_GROUPS
 
-    names = {group: (vi, en) for group, vi, en in TARGET_GROUPS}.get(code)
-    return None if names is None else names[1 if str(get_locale()) == "en" else 0]
+    return {group: (vi, en) for group, vi, en in TARGET_GROUPS}
 
 
 @functools.cache

@@ -264,10 +264,8 @@ def edit(case_id: int):
     case, access = queries.load_case(current_user, case_id, Need.WRITE)
     form = CaseEditForm()
     if request.method == "GET":
-        for name, value in _form_values(case).items():
-            form[name].data = value
+        saved_meanwhile.load(form, _form_values(case))
         form.version.data = case.version
-        form.loaded.data = saved_meanwhile.fingerprint(_form_values(case))
     form.sub_group_ids.choices = sub_group_choices(reference.sub_groups(case.group_code))
     conflict = None
     if form.validate_on_submit():

@@ -419,13 +419,6 @@ def _detail_page(
     ), status
 
 
-_SAVED_MEANWHILE = _l(
-    "Someone else saved this person while you were editing. What they changed is listed "
-    "below and is now in the form, except where you changed the same field: your value is "
-    "kept there. Check and save again."
-)
-
-
 def _form_values(person: Person) -> dict[str, object]:
     """The edit form's fields as loaded from `person` (also what a save made meanwhile holds)."""
     values: dict[str, object] = {
@@ -465,11 +458,8 @@ def edit(person_id: int):
     if person.is_pseudonymous:  # known by code only: there are no names to correct
         del form.surname, form.middle_name, form.given_name, form.national_id
     if request.method == "GET":
-        for name, value in _form_values(person).items():
-            if name in form:
-                form[name].data = value
+        saved_meanwhile.load(form, _form_values(person))
         form.version.data = person.version
-        form.loaded.data = saved_meanwhile.fingerprint(_form_values(person))
     conflict = None
     if request.method == "POST" and form.validate():
         area_id = form.area_id.data or None
@@ -496,7 +486,14 @@ def edit(person_id: int):
             saved = exc.current
             form.version.data = saved.version
             conflict = saved_meanwhile.merge(form, form.loaded.data, _form_values(saved))
-            flash(str(_SAVED_MEANWHILE), "warning")
+            flash(
+                _(
+                    "Someone else saved this person while you were editing. What they changed "
+                    "is listed below and is now in the form, except where you changed the "
+                    "same field: your value is kept there. Check and save again."
+                ),
+                "warning",
+            )
         except services.PersonError as exc:
             _refuse(form, exc)
         else:

@@ -38,9 +38,17 @@ def _digest(name: str, value: object) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:20]
 
 
-def fingerprint(values: Mapping[str, object]) -> str:
+def _fingerprint(values: Mapping[str, object]) -> str:
     """The hidden field's value: each field's digest as loaded."""
     return json.dumps({name: _digest(name, value) for name, value in values.items()})
+
+
+def load(form: Form, values: Mapping[str, object]) -> None:
+    """Fill the form's fields from the record's `values`, and keep their digests as loaded."""
+    for name, value in values.items():
+        if name in form:
+            form[name].data = value
+    form.loaded.data = _fingerprint(values)
 
 
 def _loaded(token: str | None) -> dict[str, str]:
@@ -94,5 +102,5 @@ def merge(form: Form, loaded: str | None, saved: Mapping[str, object]) -> list[C
             continue  # both made the same change
         label = str(field.label.text)
         changes.append(Change(field.name, label, _shown(field, value), not mine_untouched))
-    form.loaded.data = fingerprint(saved)
+    form.loaded.data = _fingerprint(saved)
     return changes
