@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
 from casemgr.clock import utcnow
+from casemgr.collation import register_sqlite as register_sqlite_collation
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -139,6 +140,7 @@ def configure_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
     - busy_timeout: how long a write waits for the write lock (one writer at a time, holding it
       from its first write, the audit append, to its commit) before "database is locked".
       pysqlite's 5 s was shorter than a slow page under load; CASEMGR_SQLITE_BUSY_TIMEOUT.
+    - the "vietnamese" collation (casemgr.collation), which SQLite keeps per connection.
 
     Durability is unchanged (synchronous stays FULL): a committed audit event is on disk. The
     write transaction still starts at the first write statement (pysqlite's deferred BEGIN), so
@@ -150,6 +152,7 @@ def configure_sqlite(engine: Engine, busy_timeout_seconds: float) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
+        register_sqlite_collation(dbapi_connection)
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_seconds * 1000)}")

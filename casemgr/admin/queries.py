@@ -11,6 +11,7 @@ from casemgr.auth.models import RoleAssignment, User
 from casemgr.auth.roles import MFA_REQUIRED_ROLES, Role
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Status
+from casemgr.collation import vietnamese
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 
@@ -88,12 +89,14 @@ def responsible_supervisors(user: User) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .join(Unit, Unit.id == RoleAssignment.unit_id)
             .where(
-                RoleAssignment.role == Role.SUPERVISOR, User.is_enabled, Unit.path.in_(ancestors)
+                User.is_enabled,
+                User.id.in_(
+                    select(RoleAssignment.user_id)
+                    .join(Unit, Unit.id == RoleAssignment.unit_id)
+                    .where(RoleAssignment.role == Role.SUPERVISOR, Unit.path.in_(ancestors))
+                ),
             )
-            .order_by(User.display_name, User.id)
-            .distinct()
+            .order_by(vietnamese(User.display_name), User.id)
         )
     )

@@ -42,6 +42,7 @@ from casemgr.cases.models import (
 from casemgr.cases.policy import CaseAccess, case_access
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
+from casemgr.collation import vietnamese
 from casemgr.db import not_indexed
 from casemgr.extensions import db
 from casemgr.org.models import Unit
@@ -472,15 +473,17 @@ def unit_workers(case: Case) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
             .where(
-                RoleAssignment.unit_id == case.unit_id,
-                RoleAssignment.role == "social_worker",
                 User.is_enabled,
                 User.id != case.owner_id,
+                User.id.in_(
+                    select(RoleAssignment.user_id).where(
+                        RoleAssignment.unit_id == case.unit_id,
+                        RoleAssignment.role == "social_worker",
+                    )
+                ),
             )
-            .order_by(User.display_name)
-            .distinct()
+            .order_by(vietnamese(User.display_name), User.id)
         )
     )
 

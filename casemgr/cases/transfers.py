@@ -20,6 +20,7 @@ from casemgr.cases.policy import CaseAccess
 from casemgr.cases.services import CaseError, check_reason, check_version, record_event
 from casemgr.cases.workflow import Status
 from casemgr.clock import utcnow
+from casemgr.collation import vietnamese
 from casemgr.extensions import db
 from casemgr.notifications.models import NotificationKind
 from casemgr.notifications.services import notify
@@ -66,7 +67,9 @@ def history(case: Case) -> list[CaseTransfer]:
 
 def receiving_units(case: Case, today: dt.date) -> list[Unit]:
     """Units open today that the case could move to (not its own)."""
-    units = db.session.scalars(select(Unit).where(Unit.id != case.unit_id).order_by(Unit.name))
+    units = db.session.scalars(
+        select(Unit).where(Unit.id != case.unit_id).order_by(vietnamese(Unit.name), Unit.id)
+    )
     return [unit for unit in units if unit.is_open_on(today)]
 
 
@@ -268,14 +271,16 @@ def new_owner_choices(transfer: CaseTransfer) -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
             .where(
-                RoleAssignment.unit_id == transfer.to_unit_id,
-                RoleAssignment.role == Role.SOCIAL_WORKER,
                 User.is_enabled,
+                User.id.in_(
+                    select(RoleAssignment.user_id).where(
+                        RoleAssignment.unit_id == transfer.to_unit_id,
+                        RoleAssignment.role == Role.SOCIAL_WORKER,
+                    )
+                ),
             )
-            .order_by(User.display_name)
-            .distinct()
+            .order_by(vietnamese(User.display_name), User.id)
         )
     )
 

@@ -15,6 +15,7 @@ from casemgr.auth.models import User
 from casemgr.cases.models import Case
 from casemgr.cases.queries import visible_cases
 from casemgr.clock import today
+from casemgr.collation import vietnamese
 from casemgr.extensions import db
 from casemgr.intake import policy
 from casemgr.intake.models import IntakeReport, IntakeStatus
@@ -42,7 +43,7 @@ def receiving_units(user: User) -> list[Unit]:
     units = db.session.scalars(
         select(Unit)
         .where(Unit.kind == UnitKind.COMMUNE_OFFICE, reach.condition(Unit.id, Unit.path))
-        .order_by(Unit.name)
+        .order_by(vietnamese(Unit.name), Unit.id)
     )
     day = today()
     return [unit for unit in units if policy.may_receive(user, unit) and unit.is_open_on(day)]

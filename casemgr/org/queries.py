@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Select, or_, select
 
 from casemgr import clock
+from casemgr.collation import vietnamese
 from casemgr.db import in_subtree
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit, UnitArea
@@ -46,20 +47,6 @@ def areas_by_codes(level: AreaLevel, codes: list[str]) -> list[Area]:
     return list(db.session.scalars(select(Area).where(Area.level == level, Area.code.in_(codes))))
 
 
-def provinces() -> list[Area]:
-    """All current provinces by code."""
-    return list(
-        db.session.scalars(select(Area).where(Area.level == AreaLevel.PROVINCE).order_by(Area.code))
-    )
-
-
-def communes_of(province: Area) -> list[Area]:
-    """The communes of a province by name."""
-    return list(
-        db.session.scalars(select(Area).where(Area.parent_id == province.id).order_by(Area.name))
-    )
-
-
 def communes_for_units(units: list[Unit]) -> list[Area]:
     """Current communes of the provinces the units (or the units above them) serve, by name."""
     ancestor_ids = {int(part) for unit in units for part in unit.path.strip("/").split("/") if part}
@@ -79,6 +66,6 @@ def communes_for_units(units: list[Unit]) -> list[Area]:
                 Area.level == AreaLevel.COMMUNE,
                 Area.valid_to.is_(None),
             )
-            .order_by(Area.name)
+            .order_by(vietnamese(Area.name), Area.id)
         )
     )

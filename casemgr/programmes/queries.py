@@ -15,6 +15,7 @@ from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.cases.models import Case
 from casemgr.cases.queries import visible_cases
+from casemgr.collation import vietnamese
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit
 from casemgr.org.queries import communes_for_units
@@ -37,7 +38,7 @@ def visible_models(user: User) -> Select:
         select(InterventionModel)
         .join(Unit, Unit.id == InterventionModel.unit_id)
         .where(view_scope(user).condition(Unit.path))
-        .order_by(InterventionModel.name, InterventionModel.id)
+        .order_by(vietnamese(InterventionModel.name), InterventionModel.id)
     )
 
 
@@ -85,7 +86,7 @@ def servable_areas(units: list[Unit]) -> list[Area]:
     provinces = db.session.scalars(
         select(Area)
         .where(Area.level == AreaLevel.PROVINCE, Area.valid_to.is_(None))
-        .order_by(Area.name)
+        .order_by(vietnamese(Area.name), Area.id)
     ).all()
     return [*provinces, *communes_for_units(units)]
 
@@ -99,7 +100,7 @@ def activity_areas(model: InterventionModel) -> list[Area]:
         db.session.scalars(
             select(Area)
             .where(or_(Area.id.in_(ids), and_(Area.parent_id.in_(ids), Area.valid_to.is_(None))))
-            .order_by(Area.name)
+            .order_by(vietnamese(Area.name), Area.id)
         )
     )
 
@@ -124,7 +125,7 @@ def enrolment_choices(user: User, case_: Case, day: dt.date) -> list[Interventio
                     view_scope(user).condition(Unit.path),
                 ),
             )
-            .order_by(InterventionModel.name)
+            .order_by(vietnamese(InterventionModel.name), InterventionModel.id)
         )
     )
 

@@ -21,6 +21,7 @@ from casemgr.cases.queries import visible_cases
 from casemgr.cases.transfers import incoming_transfers
 from casemgr.cases.workflow import Status
 from casemgr.clock import local_date, local_midnight, utcnow
+from casemgr.collation import sort_key, vietnamese
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.org.queries import subtree_condition
@@ -67,7 +68,7 @@ def subtree_workers(user: User) -> Select:
             User.is_enabled,
             case_scope(user).units_condition(Unit.path),
         )
-        .order_by(User.display_name, User.id, Unit.name)
+        .order_by(vietnamese(User.display_name), User.id, vietnamese(Unit.name))
     )
 
 
@@ -130,7 +131,7 @@ def caseload_by_worker(user: User, *, now: dt.datetime, days: int) -> list[Worke
 
     for owner_id, count in db.session.execute(overdue_per_owner(user, now)):
         rows[owner_id].overdue_tasks = count
-    return sorted(rows.values(), key=lambda r: (-r.active, r.name, r.user_id))
+    return sorted(rows.values(), key=lambda r: (-r.active, sort_key(r.name), r.user_id))
 
 
 def overdue_per_owner(user: User, now: dt.datetime) -> Select:
@@ -156,7 +157,7 @@ def overdue_by_worker(user: User, now: dt.datetime) -> list[tuple[int, str, int]
         db.session.execute(select(User.id, User.display_name).where(User.id.in_(counts))).all()
     )
     rows = [(owner_id, names.get(owner_id, ""), count) for owner_id, count in counts.items()]
-    return sorted(rows, key=lambda r: (-r[2], r[1], r[0]))
+    return sorted(rows, key=lambda r: (-r[2], sort_key(r[1]), r[0]))
 
 
 # -- approvals --------------------------------------------------------------------------------
@@ -303,7 +304,7 @@ def deadline_compliance(
         unit = units.get(unit_id) or units.setdefault(unit_id, UnitCompliance(unit_id, name))
         tally = unit.kinds[kind]
         setattr(tally, how, getattr(tally, how) + count)
-    return sorted(units.values(), key=lambda u: u.unit_name)
+    return sorted(units.values(), key=lambda u: (sort_key(u.unit_name), u.unit_id))
 
 
 # -- the page ------------------------------------------------------------------------------

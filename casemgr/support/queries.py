@@ -13,6 +13,7 @@ from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases.models import Case
 from casemgr.cases.queries import visible_cases
+from casemgr.collation import vietnamese
 from casemgr.db import in_subtree
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit, UnitArea
@@ -205,7 +206,7 @@ def service_points(
         statement = statement.where(ServicePoint.area_id == area_id)
     if active_only:
         statement = statement.where(ServicePoint.is_active)
-    return statement.order_by(ServicePoint.name, ServicePoint.id)
+    return statement.order_by(vietnamese(ServicePoint.name), ServicePoint.id)
 
 
 def manageable_areas(user: User) -> list[Area]:
@@ -218,14 +219,16 @@ def manageable_areas(user: User) -> list[Area]:
     current = Area.valid_to.is_(None)
     if manages_everywhere(user):
         provinces = db.session.scalars(
-            select(Area).where(Area.level == AreaLevel.PROVINCE, current).order_by(Area.name)
+            select(Area)
+            .where(Area.level == AreaLevel.PROVINCE, current)
+            .order_by(vietnamese(Area.name), Area.id)
         )
         return [*provinces, *communes_for_units([a.unit for a in user.roles])]
     return list(
         db.session.scalars(
             select(Area)
             .where(current, covered_areas_condition(user, Area.id, (Role.SUPERVISOR,)))
-            .order_by(Area.level.desc(), Area.name)
+            .order_by(Area.level.desc(), vietnamese(Area.name), Area.id)
         )
     )
 
@@ -236,7 +239,7 @@ def point_areas() -> list[Area]:
         db.session.scalars(
             select(Area)
             .where(Area.id.in_(select(ServicePoint.area_id)))
-            .order_by(Area.name, Area.id)
+            .order_by(vietnamese(Area.name), Area.id)
         )
     )
 
@@ -247,7 +250,7 @@ def partners() -> list[ServicePoint]:
         db.session.scalars(
             select(ServicePoint)
             .where(ServicePoint.is_active)
-            .order_by(ServicePoint.kind, ServicePoint.name, ServicePoint.id)
+            .order_by(ServicePoint.kind, vietnamese(ServicePoint.name), ServicePoint.id)
         )
     )
 
