@@ -440,6 +440,23 @@ def _group(code: str) -> str | None:
     return None if names is None else names[1 if str(get_locale()) == "en" else 0]
 
 
+def _areas_loaded(code: str) -> object | None:
+    """ "34/3321" (provinces/communes loaded) in words."""
+    provinces, _slash, communes = code.partition("/")
+    if not (provinces.isdigit() and communes.isdigit()):
+        return None
+    return _l(
+        "%(provinces)s provinces and %(communes)s communes",
+        provinces=provinces,
+        communes=communes,
+    )
+
+
+def _former_areas(code: str) -> object | None:
+    """ "120" (former areas loaded from a file) in words."""
+    return _l("%(count)s former areas", count=code) if code.isdigit() else None
+
+
 @functools.cache
 def _group_names() -> dict[str, tuple[str, str]]:
     from casemgr.reference.data import TARGET_GROUPS
@@ -470,6 +487,8 @@ def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
         "service_point.create": ("", POINT_KIND_LABELS.get, None),  # "school"
         "trafficking.status_add": ("", VICTIM_STATUS_LABELS.get, None),  # "identified"
         "duty.run": ("", duty_outcome, None),  # '{"failed_jobs":0,"requeued":0}'
+        "areas.load": ("", _areas_loaded, None),  # "34/3321"
+        "areas.load_legacy": ("", _former_areas, None),  # "120"
     }
 
 

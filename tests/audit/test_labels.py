@@ -182,6 +182,10 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
         activity = labels.reason_label("model 12: staff_training", "programme.activity")
         assert activity == "mô hình can thiệp 12: Lớp tập huấn cho cán bộ xã"
         assert labels.reason_label("model 3", "programme.enrol") == "mô hình can thiệp 3"
+        assert (
+            labels.reason_label("34/3321", "areas.load") == "34 tỉnh, thành phố và 3321 xã, phường"
+        )
+        assert labels.reason_label("120", "areas.load_legacy") == "120 đơn vị hành chính cũ"
         # Not the shape the action records, or another action: shown as recorded.
         for code, action in [
             ("model 3 not open to the case", "programme.enrol"),
@@ -190,6 +194,7 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
             ("adults", "programme.create"),
             ("model x: staff_training", "programme.activity"),
             ("referral:guardian", "service.deliver"),
+            ("34/x", "areas.load"),
         ]:
             assert labels.reason_label(code, action) == code
 
