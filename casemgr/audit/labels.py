@@ -324,7 +324,7 @@ FIELD_LABELS = {
     "surname": _l("Surname"),
     "middle_name": _l("Middle name"),
     "given_name": _l("Given name"),
-    "name": _l("Name"),
+    "name": _l("Full name"),  # a search or check by the whole name
     "national_id": _l("National ID number"),
     "phone": _l("Phone"),
     "street_address": _l("Street address"),

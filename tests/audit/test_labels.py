@@ -152,6 +152,9 @@ def test_labels_are_translated(app):
         for table in tables:
             untranslated = [code for code, label in table.items() if str(label) == label._args[0]]
             assert untranslated == [], f"no Vietnamese for: {untranslated}"
+        # A search by the whole name is not a read of the given name.
+        assert str(labels.FIELD_LABELS["name"]) == "Họ và tên"
+        assert str(labels.FIELD_LABELS["given_name"]) == "Tên"
         # The people list records its page in the reason: shown in words, with the number.
         assert labels.reason_label("people list page 3") == "danh sách người được hỗ trợ, trang 3"
         assert labels.reason_label("people list page x") == "people list page x"
