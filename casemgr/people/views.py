@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import exists, select
 from sqlalchemy.orm import lazyload
 from wtforms import SelectChoice
 
@@ -398,6 +399,10 @@ def _detail_page(
         # The list shows number, group and status only; the person is this page's own.
         .options(*WITHOUT_LISTS, lazyload(Case.person), lazyload(Case.unit), lazyload(Case.owner))
     ).all()
+    # "No case yet" only when there is none: a case the user may not see is not said away.
+    others_hidden = not cases and db.session.scalar(
+        select(exists().where(Case.person_id == person.id))
+    )
     return render_template(
         "people/detail.html",
         person=person,
@@ -406,6 +411,7 @@ def _detail_page(
         missing=missing,
         consent_rule=CONSENT_RULE_LABELS[identity.consent_rule(age)],
         cases=cases,
+        others_hidden=others_hidden,
         linked=registration.linked_ids(person),
         relative_form=relative_form,
         consent_form=consent_form,

@@ -194,7 +194,7 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
         vi("Registered. Record consent and relatives, then open a case.")
     )
     expect(worker_page.locator("main")).to_contain_text(vi("born about %(year)d", year=2016))
-    expect(worker_page.locator("main")).to_contain_text(vi("No case that you can see."))
+    expect(worker_page.locator("main")).to_contain_text(vi("No case yet."))
     navigate(worker_page, worker_page.get_by_role("link", name=vi("Open a case")))
     expect(worker_page).to_have_url(re.compile(r"/cases/new/\d+$"))
     expect(worker_page.locator("main")).to_contain_text(CHILD_NAME)

@@ -57,3 +57,19 @@ def test_a_person_whose_case_is_not_yours_is_not_said_to_have_none(client, casew
     html = response.get_data(as_text=True)
     assert theirs.number not in html and "No case yet." not in html
     assert "No case that you can see." in html
+
+
+def test_a_person_without_any_case_reads_no_case_yet(client, casework, db):
+    from casemgr.people.registration import register_person
+
+    person = register_person(  # registered by the office, no case opened yet
+        casework.worker, sex="female", birth_year=2015, surname="Lê", given_name="Lan"
+    )
+    person.registered_unit_id = casework.commune.id
+    db.session.flush()
+    person_id = person.id
+    client.login(casework.worker)
+    client.post_form("/auth/language", {"locale": "en"})
+    response = client.get(f"/people/{person_id}")
+    html = response.get_data(as_text=True)
+    assert "No case yet." in html and "No case that you can see." not in html
