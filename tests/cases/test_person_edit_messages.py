@@ -73,3 +73,29 @@ def test_a_person_without_any_case_reads_no_case_yet(client, casework, db):
     response = client.get(f"/people/{person_id}")
     html = response.get_data(as_text=True)
     assert "No case yet." in html and "No case that you can see." not in html
+
+
+def test_the_person_page_shows_the_commune_of_the_address_and_the_person_number(
+    client, casework, db
+):
+    from sqlalchemy import select
+
+    from casemgr.org.models import Area, AreaLevel
+    from casemgr.people.registration import register_person
+
+    commune = db.session.scalar(select(Area).where(Area.level == AreaLevel.COMMUNE).limit(1))
+    person = register_person(
+        casework.worker,
+        sex="female",
+        birth_year=2015,
+        surname="Lê",
+        given_name="Lan",
+        street_address="Thôn Đông, số 5",
+        area_id=commune.id,
+    )
+    person.registered_unit_id = casework.commune.id
+    db.session.flush()
+    client.login(casework.worker)
+    html = client.get(f"/people/{person.id}").get_data(as_text=True)
+    assert f'data-testid="address">Thôn Đông, số 5, {commune.name}</dd>' in html
+    assert f'data-testid="person-number">{person.id}</dd>' in html
