@@ -426,3 +426,21 @@ def test_search_by_a_common_given_name_finds_every_case_in_scope(
     html = _results(client.post_form("/cases/search", {"q": "Lan"}))
     for case in [casework.case, *mine]:
         assert case.number in html
+
+
+def test_an_assessment_without_a_rating_does_not_read_as_not_assessed(client, casework, db):
+    case = casework.case
+    client.login(casework.worker)
+    _english(client)
+    for name in ("verify", "assess"):
+        assert _move(client, case, name).status_code == 302
+    response = client.post_form(
+        f"/cases/{case.id}/assessments/new", {"kind": "initial", "safety": "An toàn tạm thời"}
+    )
+    assert response.status_code == 302
+    assert db.session.get(Case, case.id).risk_level == "high"  # kept, as the form says
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    timeline = page[page.index('data-kind="assessment"') :]
+    timeline = timeline[: timeline.index("</li>")]
+    assert "Not assessed" not in timeline
+    assert "No risk rating: the case kept its risk level." in timeline
