@@ -393,6 +393,9 @@ def record_assessment(
     return assessment
 
 
+DUE_BEFORE_OPENING = "due before the case was opened"
+
+
 def add_plan_action(
     actor: User,
     case: Case,
@@ -408,6 +411,8 @@ def add_plan_action(
         raise CaseError("read only")
     if case.status not in (Status.DETAILED_ASSESSMENT, Status.INITIAL_ASSESSMENT):
         raise CaseError("plan locked")
+    if due_on is not None and due_on < local_date(case.opened_at):
+        raise CaseError(DUE_BEFORE_OPENING)
     item = PlanAction(
         case_id=case.id,
         person_id=case.person_id,

@@ -51,12 +51,13 @@ from casemgr.cases.workflow import (
     transitions_from,
 )
 from casemgr.extensions import db
+from casemgr.i18n import show_date
 from casemgr.org.models import Unit
 from casemgr.people.access import load_person
 from casemgr.reference import queries as reference
 from casemgr.web import saved_meanwhile
 from casemgr.web.access import requires, user_may
-from casemgr.web.forms import EMPTY, flash_warnings, sub_group_choices
+from casemgr.web.forms import EMPTY, field_error, flash_warnings, sub_group_choices
 from casemgr.web.pagination import paginate_ids
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -391,11 +392,19 @@ def add_plan_action(case_id: int):
                 due_on=form.due_on.data,
             )
         except services.CaseError as exc:
-            flash(_error(exc), "danger")
+            if str(exc) != services.DUE_BEFORE_OPENING:
+                flash(_error(exc), "danger")
+                return redirect(url_for("cases.detail", case_id=case.id))
+            opened = clock.local_date(case.opened_at)
+            message = _(
+                "The due date cannot be before the case was opened (%(day)s).",
+                day=show_date(opened),
+            )
+            field_error(form.due_on, message)
         else:
             flash(_("Added to the plan."), "success")
             flash_warnings(form)
-        return redirect(url_for("cases.detail", case_id=case.id))
+            return redirect(url_for("cases.detail", case_id=case.id))
     return render_template("cases/plan_form.html", case=case, form=form), 400
 
 

@@ -383,6 +383,8 @@ def test_caseload_filters_and_overdue(app, client, casework, db):
     from tests.cases.conftest import open_child_case
 
     late = open_child_case(casework.worker, casework.commune, given="Hà")
+    late.opened_at -= dt.timedelta(days=30)  # opened before its action fell due
+    db.session.flush()
     access = casework.access(casework.worker, late)
     for name in ("verify", "assess"):
         services.take_transition(casework.worker, late, access, name, expected_version=late.version)
@@ -444,3 +446,30 @@ def test_an_assessment_without_a_rating_does_not_read_as_not_assessed(client, ca
     timeline = timeline[: timeline.index("</li>")]
     assert "Not assessed" not in timeline
     assert "No risk rating: the case kept its risk level." in timeline
+
+
+def test_a_plan_action_due_before_the_case_was_opened_is_refused_under_the_date(
+    client, casework, db
+):
+    import datetime as dt
+
+    from casemgr.cases.models import PlanAction
+    from casemgr.clock import local_date
+
+    case = casework.case
+    client.login(casework.worker)
+    _english(client)
+    for name in ("verify", "assess"):
+        assert _move(client, case, name).status_code == 302
+    opened = local_date(db.session.get(Case, case.id).opened_at)
+    sent = {"goal": "Trẻ an toàn", "action": "Thăm nhà", "responsible": "Cán bộ xã"}
+    response = client.post_form(
+        f"/cases/{case.id}/plan", {**sent, "due_on": (opened - dt.timedelta(days=1)).isoformat()}
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "The due date cannot be before the case was opened" in html
+    assert 'value="Trẻ an toàn"' in html  # what was typed is kept
+    assert db.session.scalar(select(func.count()).select_from(PlanAction)) == 0
+    response = client.post_form(f"/cases/{case.id}/plan", {**sent, "due_on": opened.isoformat()})
+    assert response.status_code == 302

@@ -198,14 +198,16 @@ def test_due_date_in_the_past_warns_without_blocking(client, casework, db):
     from casemgr.cases import services
 
     case = casework.case
+    case.opened_at = case.opened_at - dt.timedelta(days=90)  # the action's date is after it
     access = casework.access(casework.worker)
     for name in ("verify", "assess"):
         services.take_transition(casework.worker, case, access, name, expected_version=case.version)
     db.session.commit()
     client.login(casework.worker)
+    past = (clock.today() - dt.timedelta(days=30)).isoformat()
     response = client.post_form(
         f"/cases/{case.id}/plan",
-        {"goal": "An toàn", "action": "Thăm nhà", "responsible": "Xã", "due_on": "2026-11-01"},
+        {"goal": "An toàn", "action": "Thăm nhà", "responsible": "Xã", "due_on": past},
         follow_redirects=True,
     )
     assert response.status_code == 200
