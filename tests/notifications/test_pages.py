@@ -73,6 +73,9 @@ def test_returning_a_plan_without_a_comment_is_refused_under_the_field(
     field = html.split('id="reason-return_plan"', 1)[1].split("</form>", 1)[0]
     assert "Say why: a comment is required when you return or decline." in field
     assert 'aria-invalid="true"' in html.split('id="reason-return_plan"', 1)[0][-400:] + field
+    # The box ticked stays ticked: only the comment is asked for again.
+    box = re.search(r'<input[^>]*data-testid="understood-return_plan"[^>]*>', field).group(0)
+    assert " checked" in box
     assert _fresh(db, case).status == Status.PLAN_DRAFTED
     assert _counts(db, case.id) == before  # nothing recorded, nobody told
 
