@@ -150,7 +150,7 @@ class RelativeForm(Form):
         _l("Relationship"), choices=fact_choices(RELATIONSHIP_LABELS), validators=[choose()]
     )
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), v.phone()])
     is_guardian = BooleanField(_l("Parent or legal guardian (can give consent)"))
     submit = SubmitField(_l("Add relative"))
 

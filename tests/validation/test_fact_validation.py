@@ -412,6 +412,24 @@ def test_refused_relative_comes_back_with_its_values_and_messages(client, casewo
     assert 'value="Nguyễn Văn Tư"' in html
 
 
+def test_a_relative_phone_that_is_no_phone_number_is_refused_under_the_field(
+    client, casework, db
+):
+    from casemgr.people.relations import Relative
+
+    client.login(casework.worker)
+    person_id = casework.case.person_id
+    before = _count(db, Relative)
+    sent = {"relationship_kind": "mother", "name": "Nguyễn Thị Tư", "phone": "12"}
+    response = client.post_form(f"/people/{person_id}/relatives", sent)
+    assert response.status_code == 400
+    assert _count(db, Relative) == before
+    assert errors_under(response.get_data(as_text=True), "phone")
+    sent["phone"] = "0912 345 678"
+    assert client.post_form(f"/people/{person_id}/relatives", sent).status_code == 302
+    assert _count(db, Relative) == before + 1
+
+
 def test_consent_dated_in_the_future_is_refused_under_the_date(client, casework, db):
     from casemgr.people.relations import Consent
 
