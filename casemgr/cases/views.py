@@ -44,6 +44,7 @@ from casemgr.cases.policy import may_take, may_take_combined
 from casemgr.cases.queries import Need
 from casemgr.cases.workflow import (
     BY_NAME,
+    COMBINED_BY_NAME,
     STATUS_LABELS,
     Status,
     combined_from,
@@ -331,7 +332,15 @@ def transition(case_id: int):
             return redirect(url_for("cases.detail", case_id=case.id))
         return redirect(url_for("cases.detail", case_id=case.id)), 403
     else:
-        flash(_("The case is now at: %(status)s.", status=STATUS_LABELS[case.status]), "success")
+        move = BY_NAME.get(form.transition.data) or COMBINED_BY_NAME.get(form.transition.data)
+        flash(
+            _(
+                "Done: %(move)s. The case is now at: %(status)s.",
+                move=move.label if move else form.transition.data,
+                status=STATUS_LABELS[case.status],
+            ),
+            "success",
+        )
     return redirect(url_for("cases.detail", case_id=case.id))
 
 

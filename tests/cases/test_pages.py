@@ -473,3 +473,19 @@ def test_a_plan_action_due_before_the_case_was_opened_is_refused_under_the_date(
     assert db.session.scalar(select(func.count()).select_from(PlanAction)) == 0
     response = client.post_form(f"/cases/{case.id}/plan", {**sent, "due_on": opened.isoformat()})
     assert response.status_code == 302
+
+
+def test_a_move_says_what_was_done_and_where_the_case_is_now(client, casework, db):
+    from casemgr.cases.workflow import BY_NAME, STATUS_LABELS
+
+    case = casework.case
+    client.login(casework.worker)
+    _english(client)
+    version = db.session.get(Case, case.id).version
+    html = client.post_form(
+        f"/cases/{case.id}/transition",
+        {"transition": "verify", "version": version, "understood": "y"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    move = BY_NAME["verify"]
+    assert f"Done: {move.label}. The case is now at: {STATUS_LABELS[move.target]}." in html

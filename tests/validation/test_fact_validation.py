@@ -412,9 +412,7 @@ def test_refused_relative_comes_back_with_its_values_and_messages(client, casewo
     assert 'value="Nguyễn Văn Tư"' in html
 
 
-def test_a_relative_phone_that_is_no_phone_number_is_refused_under_the_field(
-    client, casework, db
-):
+def test_a_relative_phone_that_is_no_phone_number_is_refused_under_the_field(client, casework, db):
     from casemgr.people.relations import Relative
 
     client.login(casework.worker)
