@@ -475,7 +475,9 @@ def test_a_plan_action_due_before_the_case_was_opened_is_refused_under_the_date(
     assert response.status_code == 302
 
 
-def test_a_move_says_what_was_done_and_where_the_case_is_now(client, casework, db):
+def test_a_move_says_what_was_done_and_where_the_case_is_now(app, client, casework, db):
+    from flask_babel import force_locale
+
     from casemgr.cases.workflow import BY_NAME, STATUS_LABELS
 
     case = casework.case
@@ -488,4 +490,6 @@ def test_a_move_says_what_was_done_and_where_the_case_is_now(client, casework, d
         follow_redirects=True,
     ).get_data(as_text=True)
     move = BY_NAME["verify"]
-    assert f"Done: {move.label}. The case is now at: {STATUS_LABELS[move.target]}." in html
+    with app.test_request_context(), force_locale("en"):
+        said = f"Done: {move.label}. The case is now at: {STATUS_LABELS[move.target]}."
+    assert said in html
