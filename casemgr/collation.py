@@ -4,13 +4,16 @@ Code-point order put "Cao Bằng" before "Cà Mau" and "Xã Ái Tử" after "Xã
 accented letter comes after "z". Vietnamese order (CLDR's tailoring, which PostgreSQL's ICU
 collation "vi" follows) is a b c … with ă after a, â after ă, đ after d, ê after e, ô and ơ
 after o, ư after u; the tones matter only between names that are otherwise equal, in the
-order ngang, huyền, hỏi, ngã, sắc, nặng; lower case before upper case last of all.
+order ngang, huyền, hỏi, ngã, sắc, nặng; lower case before upper case last of all. Numbers
+compare by their value ("Phường 2" before "Phường 10"; the units' paths "/1/2/" before "/1/10/",
+so that ordering by path is the tree's order).
 
 - `sort_key(text)` is that order for Python sorts.
 - `vietnamese(column)` orders a query by it: the collation named "vietnamese", which migration
-  0028 creates on PostgreSQL (ICU, locale "vi") and `register_sqlite` adds to every SQLite
-  connection (comparing `sort_key`s). `tests/test_collation.py` checks that both databases
-  order the country's province and commune names as `sort_key` does.
+  0028 creates on PostgreSQL (ICU, locale "vi-u-kn": Vietnamese, numbers by value) and
+  `register_sqlite` adds to every SQLite connection (comparing `sort_key`s).
+  `tests/org/test_collation.py` checks that both databases order the country's province and
+  commune names as `sort_key` does.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from sqlalchemy import ColumnElement
 
 NAME = "vietnamese"
 
-# Primary weights: spaces, then punctuation and symbols, then digits, then letters.
-_SYMBOLS, _DIGITS, _LETTERS, _OTHER_SCRIPTS = 100, 0x200000, 0x300000, 0x400000
+# Primary weights: spaces, then punctuation and symbols, then numbers, then letters.
+_SYMBOLS, _DIGITS, _LETTERS, _OTHER_SCRIPTS = 100, 0x200000, 0x40000000, 0x50000000
 _ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
 _LETTER = {letter: _LETTERS + i for i, letter in enumerate(_ALPHABET)}
 # Marks that make another letter of the alphabet (a + breve = ă), and the tones.
@@ -65,7 +68,14 @@ def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ..
                 tones[-1] = _TONES[char]
             continue
         lower = char.lower()
-        letters.append(_primary(lower))
+        weight = _primary(lower)
+        if _DIGITS <= weight < _LETTERS and letters and _DIGITS <= letters[-1] < _LETTERS:
+            # A number is one element, by its value: "Phường 2" before "Phường 10".
+            letters[-1] = min(
+                _DIGITS + (letters[-1] - _DIGITS) * 10 + weight - _DIGITS, _LETTERS - 1
+            )
+            continue
+        letters.append(weight)
         tones.append(0)
         cases.append(0 if lower == char else 1)
     return tuple(letters), tuple(tones), tuple(cases)

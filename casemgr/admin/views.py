@@ -208,7 +208,7 @@ def reset_password(user_id: int):
 @bp.route("/units")
 @requires(Action.MANAGE_UNITS)
 def units():
-    statement = select(Unit).order_by(Unit.path)
+    statement = select(Unit).order_by(org_queries.tree_order())
     return render_template(
         "admin/units.html", page=paginate(statement), kind_labels=UNIT_KIND_LABELS
     )

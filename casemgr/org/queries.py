@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from casemgr import clock
 from casemgr.collation import vietnamese
 from casemgr.db import in_subtree
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit, UnitArea
+
+
+def tree_order() -> ColumnElement:
+    """Units in the tree's order: by path, whose ids compare as numbers ("/1/2/" before
+    "/1/10/"; plain text order put the tenth commune office before the second)."""
+    return vietnamese(Unit.path)
 
 
 def subtree_condition(units: list[Unit]):
@@ -20,7 +26,7 @@ def subtree_condition(units: list[Unit]):
 
 def units_in_subtrees(units: list[Unit]) -> Select:
     """Every unit at or below the given ones."""
-    return select(Unit).where(subtree_condition(units)).order_by(Unit.path)
+    return select(Unit).where(subtree_condition(units)).order_by(tree_order())
 
 
 def open_units(on: dt.date | None = None) -> list[Unit]:
@@ -30,7 +36,7 @@ def open_units(on: dt.date | None = None) -> list[Unit]:
         db.session.scalars(
             select(Unit)
             .where(Unit.valid_from <= day, or_(Unit.valid_to.is_(None), Unit.valid_to > day))
-            .order_by(Unit.path)
+            .order_by(tree_order())
         )
     )
 

@@ -18,7 +18,7 @@ from casemgr.cases.queries import visible_cases
 from casemgr.collation import vietnamese
 from casemgr.extensions import db
 from casemgr.org.models import Area, AreaLevel, Unit
-from casemgr.org.queries import communes_for_units
+from casemgr.org.queries import communes_for_units, tree_order
 from casemgr.programmes.models import (
     Activity,
     ActivityKind,
@@ -75,7 +75,7 @@ def manageable_units(user: User) -> list[Unit]:
                 Unit.valid_from <= today,
                 or_(Unit.valid_to.is_(None), Unit.valid_to > today),
             )
-            .order_by(Unit.path)
+            .order_by(tree_order())
         )
     )
 

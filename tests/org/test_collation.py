@@ -56,3 +56,29 @@ def test_both_databases_order_the_country_as_python_does(db):
     assert len(names) > 3000
     assert names == sorted(names, key=sort_key)
     assert names != sorted(names)  # code-point order differs: the test can tell them apart
+
+
+def test_numbers_compare_by_value_so_paths_sort_in_tree_order(db):
+    assert sorted(["Phường 10", "Phường 2", "Phường 1"], key=sort_key) == [
+        "Phường 1", "Phường 2", "Phường 10",
+    ]  # fmt: skip
+    assert sorted(["/1/10/", "/1/2/3/", "/1/", "/1/2/"], key=sort_key) == [
+        "/1/", "/1/2/", "/1/2/3/", "/1/10/",
+    ]  # fmt: skip
+
+
+def test_the_unit_list_is_in_tree_order_with_the_tenth_office_after_the_second(
+    client, make, db
+):
+    from casemgr.auth.roles import Role
+    from casemgr.org.models import UnitKind
+
+    province = make.unit(kind=UnitKind.PROVINCIAL_DEPARTMENT)
+    second, tenth = make.unit(province), make.unit(province)
+    # Ids across a power of ten, as the demo's second and tenth commune offices (2 and 11):
+    # text order put "/1/11/" before "/1/2/".
+    second.path, tenth.path = f"{province.path}99999998/", f"{province.path}100000000/"
+    db.session.flush()
+    client.login(make.user(Role.ADMINISTRATOR, province))
+    html = client.get("/admin/units?per_page=100").get_data(as_text=True)
+    assert html.index(f">{second.code}<") < html.index(f">{tenth.code}<")
