@@ -15,7 +15,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from casemgr.support.models import (
     DecidingAuthority,
@@ -85,6 +85,15 @@ class DeliveryForm(Form):
         _l("Note"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3}
     )
     submit = SubmitField(_l("Record service"))
+
+    # The case page shows a partner or a free-text provider, not both: refusing the pair keeps
+    # the typed text from being saved where nobody reads it.
+    def validate_provider(self, field: StringField) -> None:
+        """Either a partner from the directory or another provider, not both."""
+        if self.partner_id.data and (field.data or "").strip():
+            raise ValidationError(
+                _l("Choose a partner organisation or write another provider, not both.")
+            )
 
 
 class StatusForm(Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from sqlalchemy import select, text
@@ -91,6 +92,44 @@ def test_referral_walked_through_the_pages(client, db, support):
     assert "Forced criminality" in case_page or "Cưỡng bức phạm tội" in case_page
     listing = client.get("/support/referrals?show=all").get_data(as_text=True)
     assert support.case.number in listing
+
+
+def test_a_partner_and_another_provider_together_are_refused_and_both_kept(client, db, support):
+    _identified(support)
+    client.login(support.cw.worker)
+    url = f"/support/cases/{support.case.id}/services/new"
+    data = {
+        "service_type_id": _type(db, "b").id,
+        "delivered_on": DAY.isoformat(),
+        "partner_id": support.shelter.id,
+        "provider": "Trạm y tế phường",
+    }
+    response = client.post_form(url, data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[:300]
+    field = re.search(r'<input[^>]*name="provider"[^>]*>', page).group(0)
+    assert "is-invalid" in field and 'value="Trạm y tế phường"' in field
+    feedback = re.search(
+        r'name="provider"[^>]*>\s*<div class="invalid-feedback[^"]*">([^<]+)<', page
+    )
+    assert feedback.group(1).strip() == (
+        "Chọn một tổ chức đối tác hoặc ghi đơn vị khác, không cả hai."
+    )
+    chosen = re.search(
+        r'<option[^>]*selected[^>]*value="(\d+)"|<option[^>]*value="(\d+)"[^>]*selected',
+        re.search(r'<select[^>]*name="partner_id".*?</select>', page, re.S).group(0),
+    )
+    assert support.shelter.id in {int(v) for v in chosen.groups() if v}
+    deliveries = select(ServiceDelivery).where(ServiceDelivery.case_id == support.case.id)
+    assert db.session.scalars(deliveries).all() == []
+    # Either one alone is recorded.
+    assert client.post_form(url, {**data, "partner_id": 0}).status_code == 302
+    assert client.post_form(url, {**data, "provider": ""}).status_code == 302
+    recorded = db.session.scalars(deliveries.order_by(ServiceDelivery.id)).all()
+    assert [(d.partner_id, d.provider) for d in recorded] == [
+        (None, "Trạm y tế phường"),
+        (support.shelter.id, None),
+    ]
 
 
 def test_referral_page_refuses_without_consent_and_offers_the_override_to_supervisors(
