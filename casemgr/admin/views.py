@@ -223,8 +223,11 @@ def new_unit():
         parent = db.get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
         codes = (form.area_codes.data or "").split()
         areas = org_queries.areas_by_codes(AreaLevel.COMMUNE, codes)
-        if len(areas) != len(set(codes)):
-            form.area_codes.errors = [_("Some commune codes are unknown.")]
+        unknown = sorted(set(codes) - {area.code for area in areas})
+        if unknown:
+            form.area_codes.errors = [
+                _("No commune has the code: %(codes)s.", codes=", ".join(unknown))
+            ]
         else:
             try:
                 unit = org_services.open_unit(

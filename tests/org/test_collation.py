@@ -67,9 +67,7 @@ def test_numbers_compare_by_value_so_paths_sort_in_tree_order(db):
     ]  # fmt: skip
 
 
-def test_the_unit_list_is_in_tree_order_with_the_tenth_office_after_the_second(
-    client, make, db
-):
+def test_the_unit_list_is_in_tree_order_with_the_tenth_office_after_the_second(client, make, db):
     from casemgr.auth.roles import Role
     from casemgr.org.models import UnitKind
 

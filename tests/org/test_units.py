@@ -72,10 +72,11 @@ def test_admin_creates_and_closes_a_unit_through_the_ui(client, make, db):
             "kind": "commune_office",
             "parent_id": 0,
             "valid_from": "2025-07-01",
-            "area_codes": "99999",
+            "area_codes": "00070 99999",
         },
     )
     assert bad.status_code == 200 and unit_by_code("NEW-02") is None
+    assert "Không có xã, phường nào mang mã: 99999." in bad.get_data(as_text=True)  # which one
     successor = make.unit()
     response = client.post_form(
         f"/admin/units/{unit.id}", {"successor_id": successor.id, "closed_on": "2026-01-01"}
