@@ -38,7 +38,11 @@ class PeriodForm(Form):
 class ReassignForm(Form):
     """Choose cases (each ticked as "id:version"), a new owner and a reason."""
 
-    cases = SelectMultipleField(_l("Cases"), validate_choice=False, validators=[DataRequired()])
+    cases = SelectMultipleField(
+        _l("Cases"),
+        validate_choice=False,
+        validators=[DataRequired(_l("Tick at least one case to reassign."))],
+    )
     owner_id = SelectField(_l("New owner"), coerce=int, validators=[DataRequired()])
     reason = SelectField(_l("Reason"), choices=fact_choices(REASON_LABELS), validators=[choose()])
     reason_text = TextAreaField(

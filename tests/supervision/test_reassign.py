@@ -135,6 +135,10 @@ def test_through_the_page(client, db, office):
 
     first, second = mine[:2]
     url = f"/supervision/reassign?worker={a.id}"
+    client.post_form("/auth/language", {"locale": "en"})
+    none_ticked = client.post_form(url, {"owner_id": new.id, "reason": "workload"})
+    assert "Tick at least one case to reassign." in none_ticked.get_data(as_text=True)
+    assert "This field is required." not in none_ticked.get_data(as_text=True)
     stale = client.post_form(
         url,
         {"cases": [f"{first.id}:{first.version - 1}"], "owner_id": new.id, "reason": "workload"},
