@@ -1,8 +1,8 @@
 """Case numbers for the auditor's screens: number -> id and ids -> numbers, nothing else.
 
 Reads only the `id` and `number` columns of the cases table (a plain table reference, so the
-audit package imports no domain package and never loads case content). Until the cases table
-exists the screens work with case ids alone.
+audit package imports no domain package and never loads case content), and whether an audit
+event names a case id. Until the cases table exists the screens work with case ids alone.
 """
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from flask import current_app
 from sqlalchemy import column, inspect, select, table
 
+from casemgr.audit.models import AuditEvent
 from casemgr.extensions import db
 
 _cases = table("cases", column("id"), column("number"))
 _FLAG = "casemgr.audit.has_cases"
+MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds
 
 
 def _has_cases() -> bool:
@@ -27,18 +29,35 @@ def _has_cases() -> bool:
     return known
 
 
+def _plain_id(reference: str) -> int | None:
+    """The id a reference names if it is written as ids are ("7"; not "0007", "+7" or "7.0")."""
+    if not (reference.isascii() and reference.isdigit()) or str(int(reference)) != reference:
+        return None
+    number = int(reference)
+    return number if 0 < number <= MAX_ID else None
+
+
+def _known_id(case_id: int) -> bool:
+    """A case of this id exists, or existed: the audit log names it (an erased or deleted case
+    is still looked up by its id)."""
+    if _has_cases() and db.session.scalar(select(_cases.c.id).where(_cases.c.id == case_id)):
+        return True
+    named = select(AuditEvent.seq).where(AuditEvent.case_id == case_id).limit(1)
+    return db.session.scalar(named) is not None
+
+
 def case_ids_for(reference: str) -> tuple[int, ...]:
-    """Ids matching a reference typed by an auditor: a case number, or a numeric case id."""
+    """The case a reference typed by an auditor names: a whole case number, or else a case id
+    written as ids are (no leading zeros); empty when neither names a case."""
     reference = reference.strip()
-    ids: set[int] = set()
-    if reference.isdigit():
-        ids.add(int(reference))
     if _has_cases():
         found = db.session.scalars(
             select(_cases.c.id).where(_cases.c.number == reference.upper())
         ).all()
-        ids.update(found)
-    return tuple(sorted(ids))
+        if found:
+            return tuple(sorted(found))
+    case_id = _plain_id(reference)
+    return (case_id,) if case_id is not None and _known_id(case_id) else ()
 
 
 def case_numbers(ids: Iterable[int | None]) -> dict[int, str]:

@@ -143,6 +143,8 @@ def events():
         search_args=search_args,
         pager_args={**search_args, "upto": upto} if upto is not None else search_args,
         upto=upto if asked.isdigit() else None,
+        case_ids=criteria.case_ids if valid else None,  # the case the filter was read as
+        case_labels=case_numbers(criteria.case_ids or ()) if valid else {},
         may_export=valid and user_may(current_user, Action.EXPORT_AUDIT),  # as export() checks
         **_page_context(page),
     )

@@ -208,6 +208,47 @@ def test_who_accessed_a_case(client, auditor, trail):
     assert "No case has this number or id." in unknown.get_data(as_text=True)
 
 
+def case_read(body: str) -> str | None:
+    """What the page says the case filter was read as (tags and spaces folded), if anything."""
+    found = re.search(r'data-testid="audit-case-read">(.*?)</(?:p|h2)>', body, re.S)
+    return None if found is None else " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+
+def test_a_case_is_named_by_its_whole_number_or_its_plain_id(client, auditor, make, db):
+    """ "0007" is not case id 7: a padded number names no case, and the page says so; a whole
+    case number or a plain id names the case, and the page says which (number and id)."""
+    unit = make.unit()
+    worker = make.user(unit=unit)
+    case, other = open_child_case(worker, unit), open_child_case(worker, unit, given="Mai")
+    viewed = record("case.view", actor=worker, object_type="case", object_id=case.id,
+                    case_id=case.id)  # fmt: skip
+    seen = record("case.view", actor=worker, object_type="case", object_id=other.id,
+                  case_id=other.id)  # fmt: skip
+    expected = f"{case.number} (id {case.id})"
+    for page in ("/audit/events", "/audit/cases"):
+        for reference in (case.number, case.number.lower(), str(case.id), f" {case.id} "):
+            body = client.get(page, query_string={"case": reference}).get_data(as_text=True)
+            assert case_read(body) == (f"Events of case: {expected}" if page == "/audit/events"
+                                       else expected), (page, reference)  # fmt: skip
+            assert viewed.seq in shown_seqs(body) and seen.seq not in shown_seqs(body)
+        for reference in (f"000{case.id}", f"+{case.id}", "999999", "0", "9" * 30, "abc"):
+            body = client.get(page, query_string={"case": reference}).get_data(as_text=True)
+            assert case_read(body) is None, (page, reference)
+            assert "No case has this number or id." in body, (page, reference)
+            shown = shown_seqs(body) if 'data-testid="audit-events"' in body else set()
+            assert viewed.seq not in shown and seen.seq not in shown
+    event = last_event(db, "audit.case_access")
+    assert (event.outcome, event.reason, event.object_id) == ("denied", "unknown case", None)
+
+
+def test_a_case_gone_from_the_case_list_is_still_found_by_its_events(client, auditor, trail):
+    """Case 101 has events but no row (erased, or deleted): its id still names it."""
+    for page in ("/audit/events", "/audit/cases"):
+        body = client.get(page, query_string={"case": "101"}).get_data(as_text=True)
+        assert "#101 (id 101)" in case_read(body)
+        assert shown_seqs(body) == {trail["anh_view"], trail["binh_update"]}
+
+
 def test_user_activity(client, auditor, trail):
     response = client.get(f"/audit/users/{trail['binh'].id}")
     body = response.get_data(as_text=True)
