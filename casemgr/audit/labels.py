@@ -2,12 +2,14 @@
 
 One table for every audit page (events, case access, user activity, alerts). The codes stay
 in the trail and in the CSV export (which is for machines and archives); pages show the label
-with the code beside it, so an auditor can still search by code. tests/audit/test_labels.py
+with the code beside it, so an auditor can still search by code (an object's type, which no
+search takes, is shown by its label and id alone). tests/audit/test_labels.py
 walks the code base and fails when a recorded action or a fixed reason has no label here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 
@@ -192,6 +194,7 @@ REASON_LABELS = {
     "pending erasures": _l("pending erasures"),
     "person erased": _l("person erased"),
     "person list xlsx (password protected)": _l("person list, Excel (password protected)"),
+    "provincial full.xlsx": _l("full provincial report, Excel"),  # report.export
     "read only": _l("read only"),
     "referrals": _l("referrals"),
     "supervision dashboard": _l("supervision dashboard"),
@@ -255,6 +258,20 @@ OBJECT_LABELS = {
     "trafficking_status": _l("Trafficking status"),
     "unit": _l("Unit"),
     "user": _l("User"),
+}
+
+# case.reassign: why a supervisor's reassignment was refused (supervision.services._refuse);
+# "out of scope" is in REASON_LABELS. A reassignment made records its reason code.
+REASSIGN_REFUSALS = {
+    "not allowed": _l("role does not allow reassigning cases"),
+    "explain other": _l("reason Other chosen without an explanation"),
+    "reason too long": _l("explanation too long"),
+    "nothing chosen": _l("no case chosen"),
+    "unknown owner": _l("new owner unknown or disabled"),
+    "closed": _l("case closed"),
+    "stale": _l("case changed meanwhile"),
+    "owner not in unit": _l("new owner is not a social worker of the case's unit"),
+    "same owner": _l("new owner already owns the case"),
 }
 
 # access.denied records the permission the page needs.
@@ -457,6 +474,48 @@ def _former_areas(code: str) -> object | None:
     return _l("%(count)s former areas", count=code) if code.isdigit() else None
 
 
+def _reassignment(code: str) -> object | None:
+    """A reassignment's reason code, or why it was refused."""
+    from casemgr.cases.history_labels import REASSIGN_REASON_LABELS
+
+    return REASSIGN_REASON_LABELS.get(code) or REASSIGN_REFUSALS.get(code)
+
+
+def _report(code: str) -> object | None:
+    """A report's name ("registered", "deadlines")."""
+    from casemgr.reports.filters import DEADLINES
+    from casemgr.reports.tables import MEASURE_LABELS
+
+    return _l("Deadline compliance") if code == DEADLINES else MEASURE_LABELS.get(code)
+
+
+def _monitored(code: str) -> object | None:
+    """ "registered monitoring" (report.monitoring: the report read) as the report's name."""
+    report = code.removesuffix(" monitoring")
+    return None if report == code else _report(report)
+
+
+FILE_FORMATS = {"csv": "CSV", "xlsx": "Excel"}
+
+
+def _service(code: str) -> str | None:
+    """ "child:education" (a service delivered: target group and service) in words."""
+    from flask_babel import get_locale
+
+    group, _colon, service = code.partition(":")
+    names, group_name = _service_names().get((group, service)), _group(group)
+    if names is None or group_name is None:
+        return None
+    return f"{group_name}: {names[1 if str(get_locale()) == 'en' else 0]}"
+
+
+@functools.cache
+def _service_names() -> dict[tuple[str, str], tuple[str, str]]:
+    from casemgr.support.catalogue import SERVICE_TYPES
+
+    return {(group, code): (vi, en) for group, code, vi, en in SERVICE_TYPES}
+
+
 @functools.cache
 def _group_names() -> dict[str, tuple[str, str]]:
     from casemgr.reference.data import TARGET_GROUPS
@@ -469,6 +528,7 @@ def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
     """Reasons built from codes, per action: (separator, label of the part before it, label of
     the part after it, if any). Read on first use: the modules that own these labels import
     much more."""
+    from casemgr.jobs.views import KIND_LABELS
     from casemgr.jobs.wording import duty_outcome
     from casemgr.people.forms import CONSENT_GIVER_LABELS, CONSENT_SCOPE_LABELS
     from casemgr.programmes.forms import ACTIVITY_KIND_LABELS, FINDING_LABELS
@@ -489,6 +549,13 @@ def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
         "duty.run": ("", duty_outcome, None),  # '{"failed_jobs":0,"requeued":0}'
         "areas.load": ("", _areas_loaded, None),  # "34/3321"
         "areas.load_legacy": ("", _former_areas, None),  # "120"
+        "case.reassign": ("", _reassignment, None),  # "workload", "owner not in unit"
+        "job.start": ("", KIND_LABELS.get, None),  # "person_list"
+        "job.download": ("", KIND_LABELS.get, None),
+        "job.retry": ("", KIND_LABELS.get, None),
+        "report.export": (" ", _report, FILE_FORMATS.get),  # "registered csv"
+        "report.monitoring": ("", _monitored, None),  # "registered monitoring"
+        "service.deliver": ("", _service, None),  # "child:education"
     }
 
 
@@ -547,9 +614,36 @@ def action_cell(code: str | None) -> Markup:
     return labelled(ACTION_LABELS.get(code), code)
 
 
+def _duty(ident: str) -> str | None:
+    """ "recover_jobs@2026-12-07T13:24:00" (a duty and the UTC start of its period) as the
+    duty's label and that time, in the reader's language and time zone."""
+    from casemgr.i18n import show_datetime
+    from casemgr.jobs.views import DUTY_LABELS
+
+    name, _at, slot = ident.partition("@")
+    label = DUTY_LABELS.get(name)
+    try:
+        start = dt.datetime.fromisoformat(slot).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    return None if label is None else f"{label} ({show_datetime(start)})"
+
+
 def object_cell(code: str | None, object_id: str | int | None) -> Markup:
-    """What an event is about: the kind's label, its code in small type, then the id."""
+    """What an event is about: the kind's label and the id ("User #2"); a kind without a label
+    as its code in small type, then the id. The type code only repeats the label, so it is not
+    shown (the CSV export keeps it)."""
     ident = "" if object_id is None else str(object_id)
     if not code:
         return Markup("{}").format(ident)
-    return Markup("{} {}").format(labelled(OBJECT_LABELS.get(code), code), ident)
+    label = OBJECT_LABELS.get(code)
+    if label is None:
+        return Markup("{} {}").format(labelled(None, code), ident)
+    if code == "duty":
+        duty = _duty(ident)
+        if duty is not None:
+            return Markup("{}").format(duty)
+    parts = ident.split(",")
+    if all(part.isdigit() for part in parts):  # ids; "7,8": the cases an auditor looked up
+        ident = ", ".join(f"#{part}" for part in parts)
+    return Markup("{} {}").format(str(label), ident) if ident else Markup("{}").format(str(label))

@@ -22,6 +22,9 @@ WRAPPERS = {"record", "_audit", "audit_case_event", "_audit_case"}
 # groups.queries._not_found(user, case, object_type, id).
 VIEW_REFUSERS = {("services.py", "refuse_unknown"): 1, ("views.py", "_not_found"): 0}
 VIEW_REFUSERS[("queries.py", "_not_found")] = 2
+# Wrappers that record their positional argument as the reason, with the action they record:
+# supervision.services._refuse(actor, code) (case.reassign's refusals).
+REASON_POSITIONS = {("services.py", "_refuse"): (1, "case.reassign")}
 # Wrappers that take the object type as a positional argument, by file name as above:
 # groups.services._audit (the other services' _audit take it by keyword, or not at all).
 OBJECT_POSITIONS = {("services.py", "_audit"): 4}
@@ -45,6 +48,7 @@ class _Walk(ast.NodeVisitor):
         self.params: list[set[str]] = [set()]
         self.actions: set[str] = set()
         self.reasons: set[str] = set()
+        self.action_reasons: set[tuple[str, str]] = set()  # (action, reason) from wrappers
         self.objects: set[str] = set()
         self.unreadable: list[str] = []
         self.wrappers = set(WRAPPERS)
@@ -77,6 +81,9 @@ class _Walk(ast.NodeVisitor):
             for object_type in _strings(call.args[position]) or []:
                 self.actions.add(f"{object_type}.view")
                 self.objects.add(object_type)
+        spot = REASON_POSITIONS.get((self.filename, name))
+        if spot is not None and len(call.args) > spot[0]:
+            self.action_reasons.update((spot[1], r) for r in _strings(call.args[spot[0]]) or [])
         position = OBJECT_POSITIONS.get((self.filename, name))
         if position is not None and len(call.args) > position:
             self.objects.update(_strings(call.args[position]) or [])
@@ -115,6 +122,35 @@ def collect_objects() -> set[str]:
         walk.visit(ast.parse(path.read_text(encoding="utf-8")))
         found |= walk.objects
     return found
+
+
+def collect_action_reasons() -> set[tuple[str, str]]:
+    """(action, reason) recorded through wrappers that take the reason by position."""
+    found: set[tuple[str, str]] = set()
+    for path in sorted(ROOT.rglob("*.py")):
+        walk = _Walk(path.name)
+        walk.visit(ast.parse(path.read_text(encoding="utf-8")))
+        found |= walk.action_reasons
+    return found
+
+
+def test_every_reassignment_refusal_has_a_translated_label(app):
+    found = collect_action_reasons()
+    assert ("case.reassign", "owner not in unit") in found and len(found) >= 8
+    with app.test_request_context(), force_locale("vi"):
+        raw = sorted(f"{a}: {r}" for a, r in found if labels.reason_label(r, a) == r)
+        assert raw == [], f"reasons shown as recorded (add them to audit/labels.py): {raw}"
+        assert labels.reason_label("owner not in unit", "case.reassign") == (
+            "cán bộ phụ trách mới không phải là cán bộ công tác xã hội của đơn vị quản lý hồ sơ"
+        )
+        assert labels.reason_label("explain other", "case.reassign") == (
+            "chọn lý do Khác nhưng không giải thích"
+        )
+        assert labels.reason_label("out of scope", "case.reassign") == "ngoài phạm vi của bạn"
+        from casemgr.supervision.models import ReassignReason
+
+        for reason in ReassignReason:  # a reassignment made records its reason code
+            assert labels.reason_label(str(reason), "case.reassign") != str(reason)
 
 
 def test_every_recorded_object_type_has_a_label():
@@ -189,6 +225,29 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
             labels.reason_label("34/3321", "areas.load") == "34 tỉnh, thành phố và 3321 xã, phường"
         )
         assert labels.reason_label("120", "areas.load_legacy") == "120 đơn vị hành chính cũ"
+        # Jobs by their kind; reports by their name and file format; a service delivered by
+        # its target group and service.
+        assert labels.reason_label("person_list", "job.start") == "Danh sách được bảo vệ"
+        assert labels.reason_label("report_workbook", "job.download") == "Báo cáo đầy đủ cấp tỉnh"
+        assert labels.reason_label("registered csv", "report.export") == (
+            "Số người được đăng ký: CSV"
+        )
+        assert labels.reason_label("provincial full.xlsx", "report.export") == (
+            "báo cáo đầy đủ cấp tỉnh, Excel"
+        )
+        assert labels.reason_label("person list xlsx (password protected)", "report.export") == (
+            "danh sách người được hỗ trợ, Excel (có mật khẩu)"
+        )
+        assert labels.reason_label("registered monitoring", "report.monitoring") == (
+            "Số người được đăng ký"
+        )
+        assert labels.reason_label("deadlines monitoring", "report.monitoring") == (
+            "Tình hình thực hiện đúng thời hạn"
+        )
+        assert labels.reason_label("child:education", "service.deliver") == (
+            "Trẻ em có hoàn cảnh đặc biệt: Hỗ trợ giáo dục"
+        )
+        assert labels.reason_label("not eligible", "service.deliver") == "không đủ điều kiện"
         # Not the shape the action records, or another action: shown as recorded.
         for code, action in [
             ("model 3 not open to the case", "programme.enrol"),
@@ -198,6 +257,11 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
             ("model x: staff_training", "programme.activity"),
             ("referral:guardian", "service.deliver"),
             ("34/x", "areas.load"),
+            ("registered pdf", "report.export"),
+            ("registered", "report.monitoring"),
+            ("child:flying", "service.deliver"),
+            ("adults:education", "service.deliver"),
+            ("person_list", "job.view"),
         ]:
             assert labels.reason_label(code, action) == code
 
@@ -209,7 +273,10 @@ def test_events_page_shows_labels_in_vietnamese(client, make, db):
     page = client.get("/audit/events").get_data(as_text=True)
     assert "Đăng nhập" in page  # the sign-in just recorded, as a label...
     assert "auth.login" in page  # ...with its code beside it
-    assert re.search(r"Người dùng <code[^>]*>user</code> \d+", page)  # what it was about
+    assert re.search(r"Người dùng #\d+", page)  # what it was about, by its label and id
+    assert (
+        "<code" not in page.split('data-testid="audit-events"', 1)[1].split("Người dùng #")[1][:20]
+    )
     last = db.session.query(AuditEvent).filter_by(action="auth.login").first()
     assert last is not None
 
@@ -306,6 +373,27 @@ def test_every_recorded_field_has_a_label():
     assert {"tested_on", "persons_enrolled", "given_name", "kind", "area_id"} <= found
     missing = sorted(found - set(labels.FIELD_LABELS))
     assert missing == [], f"audit field names without a label in audit/labels.py: {missing}"
+
+
+def test_objects_are_shown_by_label_and_id_without_their_type_code(app):
+    """ "Người dùng #2", not "Người dùng user 2": the type code only repeats the label."""
+    with app.test_request_context(), force_locale("vi"):
+        cell = labels.object_cell
+        assert str(cell("user", 2)) == "Người dùng #2"
+        assert str(cell("audit_event", "659")) == "Nhật ký truy cập #659"
+        assert str(cell("case", None)) == "Hồ sơ"
+        assert str(cell("case", "7,8")) == "Hồ sơ #7, #8"  # the cases an auditor looked up
+        assert str(cell("escrow", "escrow-1.json")) == "Lưu ký khóa mã hóa escrow-1.json"
+        # A scheduled duty: its label and the start of its period, in local time.
+        assert str(cell("duty", "recover_jobs@2026-12-07T13:24:00")) == (
+            "Khôi phục công việc bị gián đoạn (07/12/2026 20:24)"
+        )
+        assert str(cell("duty", "gone_duty@2026-12-07T13:24:00")) == (
+            "Nhiệm vụ định kỳ gone_duty@2026-12-07T13:24:00"
+        )
+        # A type without a label (a table named by an integrity failure): its code, as it is.
+        assert str(cell("persons", 3)) == "<code>persons</code> 3"
+        assert str(cell(None, 3)) == "3"
 
 
 def test_fields_are_shown_as_labels_with_their_codes(app):
