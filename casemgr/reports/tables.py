@@ -326,7 +326,7 @@ def _table(
         row_labels=labels(rows, row_keys),
         col_labels=labels(cols, col_keys),
         protected=protected,
-        notes=_notes(protected) if suppress else [],
+        notes=(_notes(protected) if suppress else []) + _counting_notes(rows, cols),
         row_dimension=rows,
         col_dimension=cols,
         internal=not suppress,
@@ -346,6 +346,20 @@ def _notes(protected: Protected) -> list[str]:
             str(_l("Only the totals of this table are published, to protect small counts."))
         )
     return notes
+
+
+def _counting_notes(rows: Dimension, cols: Dimension) -> list[str]:
+    """Why the totals of a layout that counts a person several times exceed the people."""
+    if Dimension.SUB_GROUP in (rows, cols):
+        return [
+            str(
+                _l(
+                    "A person in several sub-groups is counted in each of them, so the total "
+                    "can exceed the number of people."
+                )
+            )
+        ]
+    return []
 
 
 def _keys(dimension: Dimension, found, period: Period) -> list:
