@@ -45,8 +45,9 @@ def table_xlsx(tables: list[Table]) -> bytes:
     _refuse_internal(tables)
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for number, table in enumerate(tables, start=1):
-        sheet = workbook.create_sheet(f"{number}")
+    used: set[str] = set()
+    for table in tables:
+        sheet = workbook.create_sheet(sheet_name(table.sheet_name or table.title, used))
         sheet.append([table.title])
         sheet.append(table.header())
         for label, cells in table.published_rows():
@@ -56,6 +57,23 @@ def table_xlsx(tables: list[Table]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+SHEET_NAME_MAX = 31  # Excel's limit on a sheet's name
+SHEET_NAME_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def sheet_name(wanted: str, used: set[str]) -> str:
+    """A valid sheet name close to `wanted`, unique among `used` (which it joins); Excel
+    compares names without case."""
+    base = " ".join(wanted.translate(SHEET_NAME_FORBIDDEN).split()).strip("'") or "-"
+    name, number = base[:SHEET_NAME_MAX].rstrip(), 1
+    while name.casefold() in used:
+        number += 1
+        suffix = f" ({number})"
+        name = base[: SHEET_NAME_MAX - len(suffix)].rstrip() + suffix
+    used.add(name.casefold())
+    return name
 
 
 def _refuse_internal(tables: list[Table]) -> None:
@@ -120,7 +138,7 @@ def person_list_workbook(
     cases = list(db.session.scalars(statement))
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = str(_l("People"))[:31]  # Excel's limit on a sheet's name
+    sheet.title = sheet_name(str(_l("People")), set())
     sheet.append(
         [
             str(_l("Case")),

@@ -29,6 +29,13 @@ def report_table(user: User, report: str, query: Query) -> Table:
 
 
 FULL_REPORT_BREAKDOWNS = 5  # tables per case measure in the full report
+# The full report's sheet names: short (Excel allows 31 characters), in the user's language.
+SHEET_NAMES = {
+    Measure.REGISTERED: _l("Registered by %(rows)s"),
+    Measure.ACTIVE: _l("Active by %(rows)s"),
+    Measure.ASSISTED: _l("Assisted by %(rows)s"),
+    Measure.CLOSED: _l("Closed by %(rows)s"),
+}
 
 
 def full_report_size() -> int:
@@ -57,6 +64,7 @@ def all_tables(user: User, query: Query, on_table: Callable[[], None] | None = N
             table.title = (
                 f"{table.title}: {table.row_title} × {table.col_title}"  # "x" is a hidden cell
             )
+            table.sheet_name = str(SHEET_NAMES[measure]) % {"rows": table.row_title.lower()}
             result.append(table)
             done()
     result.append(

@@ -107,6 +107,7 @@ class Table:
     row_dimension: Dimension | None = None  # None: fixed rows (deadline compliance)
     col_dimension: Dimension | None = None
     internal: bool = False
+    sheet_name: str = ""  # the workbook sheet's short name (the title when empty)
 
     def __post_init__(self) -> None:
         shape = (len(self.row_keys) + 1, len(self.col_keys) + 1)
@@ -288,6 +289,7 @@ def compliance_table(
         protected=protected,
         notes=_notes(protected) if suppress else [],
         internal=not suppress,
+        sheet_name=str(_l("Deadlines")),  # the title is longer than a sheet's name may be
     )
 
 

@@ -48,3 +48,14 @@ def test_sub_group_sheets_say_why_their_total_can_exceed_the_people(client, demo
         if SUB_GROUP_NOTE in [row[0] for row in rows]:
             with_note.append(rows[1][0].split(" \\ ")[0])
     assert with_note == ["Phân nhóm"] * 4  # registered, active, assisted, closed
+
+
+def test_full_report_sheets_have_short_names_in_the_users_language(client, demo):
+    """A walk found the sheets named "1" to "23": each now has a short name, in order."""
+    workbook = full_report(client, demo["demo.lead"])
+    breakdowns = ["nhóm tuổi", "dân tộc", "xã", "nhóm đối tượng", "phân nhóm"]
+    measures = ["Đăng ký", "Đang mở", "Nhận hỗ trợ", "Đã đóng"]
+    expected = [f"{m} theo {b}" for m in measures for b in breakdowns]
+    expected += ["Dịch vụ đã cung cấp theo loại", "Kết quả chuyển gửi", "Thực hiện đúng thời hạn"]
+    assert workbook.sheetnames == expected
+    assert all(len(name) <= 31 for name in workbook.sheetnames)

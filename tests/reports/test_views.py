@@ -155,3 +155,13 @@ def test_jobs_belong_to_their_user_and_expire(client, app, db, province):
     client.login(province.supervisor)
     assert client.get(status_url + "/download").status_code == 404
     assert 'data-testid="job-expired"' in client.get(status_url).get_data(as_text=True)
+
+
+def test_sheet_names_are_valid_short_and_unique():
+    """Excel refuses names over 31 characters, with []:*?/\\ or alike but for case."""
+    used: set[str] = set()
+    names = [
+        exports.sheet_name(wanted, used)
+        for wanted in ("Tình hình thực hiện đúng thời hạn xử lý", "a/b: [c]?", "A/B: [C]?", "''")
+    ]
+    assert names == ["Tình hình thực hiện đúng thời h", "a b c", "A B C (2)", "-"]
