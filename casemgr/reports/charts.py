@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 
 WIDTH, HEIGHT = 720, 360
-LEFT, RIGHT, TOP, BOTTOM = 60, 20, 40, 90
+LEFT, RIGHT, TOP, BOTTOM = 60, 20, 54, 90
 BAR_FILL = "#2f6f9f"
-HIDDEN_FILL = "#bbbbbb"
+HIDDEN_TEXT = "#666666"
 
 
 @dataclass(frozen=True)
@@ -17,12 +18,21 @@ class Point:
     """One bar or trend point: its label, its value when published, and its published text."""
 
     label: str
-    value: int | None  # None when suppressed: no bar of its true height is ever drawn
+    value: int | None  # None when suppressed: nothing is drawn (no bar, no point, no zero)
     text: str
 
 
-def _frame(title: str, y_title: str, body: list[str]) -> str:
+def _frame(title: str, y_title: str, body: list[str], points: list[Point]) -> str:
     # Presentation attributes only: the CSP forbids style attributes and inline styles.
+    if any(point.value is None for point in points):
+        note = escape(
+            str(_l('Hidden entries ("<5", "x") are not drawn: a gap does not mean zero.'))
+        )
+        body = [
+            f'<text class="hidden-note" x="{WIDTH / 2}" y="40" text-anchor="middle" '
+            f'font-family="sans-serif" font-size="11" fill="{HIDDEN_TEXT}">{note}</text>',
+            *body,
+        ]
     return "\n".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
@@ -49,15 +59,24 @@ def _scale(points: list[Point]) -> float:
 
 
 def _x_label(x: float, label: str) -> str:
-    y = HEIGHT - BOTTOM + 14
+    y = HEIGHT - BOTTOM + 26
     return (
         f'<text x="{x:.1f}" y="{y}" font-family="sans-serif" font-size="11" text-anchor="end" '
         f'transform="rotate(-35 {x:.1f} {y})">{escape(label[:28])}</text>'
     )
 
 
+def _hidden_mark(x: float, point: Point) -> str:
+    """A hidden entry's published text ("<5", "x"), under the axis: nothing is drawn above
+    it, so it reads as a gap and never as a bar or point of height zero."""
+    return (
+        f'<text class="value" x="{x:.1f}" y="{HEIGHT - BOTTOM + 13}" font-family="sans-serif" '
+        f'font-size="11" text-anchor="middle" fill="{HIDDEN_TEXT}">{escape(point.text)}</text>'
+    )
+
+
 def bar_chart(title: str, y_title: str, points: list[Point]) -> str:
-    """Vertical bars; a suppressed bar is a short grey stub labelled "<5" (or "x")."""
+    """Vertical bars; a suppressed entry has no bar (a gap), its "<5" or "x" under the axis."""
     body: list[str] = []
     if points:
         scale = _scale(points)
@@ -66,24 +85,26 @@ def bar_chart(title: str, y_title: str, points: list[Point]) -> str:
             x = LEFT + index * slot + slot * 0.15
             width = slot * 0.7
             base = HEIGHT - BOTTOM
-            height = point.value * scale if point.value is not None else 6
-            fill = BAR_FILL if point.value is not None else HIDDEN_FILL
-            body.append(
-                f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" '
-                f'height="{height:.1f}" fill="{fill}"><title>{escape(point.label)}: '
-                f"{escape(point.text)}</title></rect>"
-            )
-            body.append(
-                f'<text class="value" x="{x + width / 2:.1f}" y="{base - height - 4:.1f}" '
-                f'font-family="sans-serif" font-size="11" text-anchor="middle">'
-                f"{escape(point.text)}</text>"
-            )
+            if point.value is None:
+                body.append(_hidden_mark(x + width / 2, point))
+            else:
+                height = point.value * scale
+                body.append(
+                    f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{width:.1f}" '
+                    f'height="{height:.1f}" fill="{BAR_FILL}"><title>{escape(point.label)}: '
+                    f"{escape(point.text)}</title></rect>"
+                )
+                body.append(
+                    f'<text class="value" x="{x + width / 2:.1f}" y="{base - height - 4:.1f}" '
+                    f'font-family="sans-serif" font-size="11" text-anchor="middle">'
+                    f"{escape(point.text)}</text>"
+                )
             body.append(_x_label(x + width / 2, point.label))
-    return _frame(title, y_title, body)
+    return _frame(title, y_title, body, points)
 
 
 def trend_chart(title: str, y_title: str, points: list[Point]) -> str:
-    """A line over periods; the line breaks at suppressed points, which read "<5" (or "x")."""
+    """A line over periods; it breaks at suppressed points, whose "<5" or "x" is under the axis."""
     body: list[str] = []
     if points:
         scale = _scale(points)
@@ -96,12 +117,7 @@ def trend_chart(title: str, y_title: str, points: list[Point]) -> str:
                 if segment:
                     segments.append(segment)
                 segment = []
-                y = HEIGHT - BOTTOM - 6
-                body.append(
-                    f'<text class="value" x="{x:.1f}" y="{y - 4}" font-family="sans-serif" '
-                    f'font-size="11" text-anchor="middle" fill="#666666">'
-                    f"{escape(point.text)}</text>"
-                )
+                body.append(_hidden_mark(x, point))
             else:
                 y = HEIGHT - BOTTOM - point.value * scale
                 segment.append(f"{x:.1f},{y:.1f}")
@@ -119,7 +135,7 @@ def trend_chart(title: str, y_title: str, points: list[Point]) -> str:
                 f'<polyline points="{" ".join(line)}" fill="none" stroke="{BAR_FILL}" '
                 f'stroke-width="2"/>',
             )
-    return _frame(title, y_title, body)
+    return _frame(title, y_title, body, points)
 
 
 def points_of(published: list[tuple[str, str]]) -> list[Point]:

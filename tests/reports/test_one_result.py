@@ -207,3 +207,29 @@ def test_monitoring_covers_only_the_supervisors_own_scope(make, client):
     page = client.get(f"/reports/monitoring?report=registered&rows=month&cols=sex&year={year}")
     cells = page_cells(page.get_data(as_text=True))
     assert cells[(12, 3)] == "1"
+
+
+def drawn(svg: str) -> dict[str, str]:
+    """What a chart draws at each label: a bar (its title "label: text") or a point."""
+    bars = re.findall(r"<rect [^>]*><title>([^<]*)</title></rect>", svg)
+    return dict(html.unescape(title).split(": ", 1) for title in bars)
+
+
+def test_hidden_entries_are_gaps_in_the_charts_never_zeros(place):
+    """A walk found "Nữ" (x: 25 or more) drawn as a bar of height about zero: a hidden entry
+    is now not drawn at all (no bar, no point), its "<5" or "x" sits under the axis, and the
+    chart says that hidden entries are not drawn."""
+    year = next(YEARS)
+    place.add_cases(year, [(3, "female", None)] * 27 + [(12, "male", None)] * 2)
+    args = f"?report=registered&rows=sex&cols=month&year={year}"
+    bars = place.client.get("/reports/chart.svg" + args).get_data(as_text=True)
+    assert values_in(bars) == ["<5", "x", "0"]  # Nam, Nữ, Không rõ
+    assert drawn(bars) == {"Không rõ": "0"}  # a true zero is a bar; hidden ones are gaps
+    for mark in re.findall(r'<text class="value" x="[^"]*" y="([^"]*)"[^>]*>(?:&lt;5|x)<', bars):
+        assert float(mark) > 270  # under the axis (y = 270), not on a stub
+    note = 'Các ô bị ẩn ("<5", "x") không được vẽ: khoảng trống không có nghĩa là 0.'
+    assert note in html.unescape(bars)
+    trend = place.client.get("/reports/trend.svg" + args).get_data(as_text=True)
+    assert values_in(trend)[2] == "x" and values_in(trend)[11] == "<5"  # March, December
+    assert trend.count("<circle") == 10 and note in html.unescape(trend)  # 10 months of 0
+    check_one_result(place, year, Dimension.SEX, Dimension.MONTH)
