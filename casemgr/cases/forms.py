@@ -36,7 +36,7 @@ from casemgr.cases.models import (
     ProtectionLevel,
     RiskLevel,
 )
-from casemgr.cases.services import COMMENT_REQUIRED
+from casemgr.cases.services import COMMENT_REQUIRED_MOVES
 from casemgr.cases.workflow import consequences
 from casemgr.web import validators as v
 from casemgr.web.forms import Form, choices, choose, fact_choices, field_error
@@ -177,9 +177,16 @@ class TransitionForm(VersionedForm):
     reason = TextAreaField(_l("Comment (optional)"), validators=[Length(max=2000)])
 
     def validate_reason(self, field: TextAreaField) -> None:
-        """Returning a plan or declining a closure says why (the worker is told to look)."""
-        if self.transition.data in COMMENT_REQUIRED and not (field.data or "").strip():
-            raise ValidationError(_l("Say why: a comment is required when you return or decline."))
+        """Returning a plan, declining or requesting a closure says why."""
+        if self.transition.data in COMMENT_REQUIRED_MOVES and not (field.data or "").strip():
+            if self.transition.data in ("return_plan", "decline_closure"):
+                message = _l("Say why: a comment is required when you return or decline.")
+            else:
+                message = _l(
+                    "Say why the case can close: is the person safe and stable, or is there "
+                    "another reason?"
+                )
+            raise ValidationError(message)
 
     # The box under the plain-words consequences of a move that cannot be taken back.
     understood = BooleanField(_l("I understand"))

@@ -45,8 +45,13 @@ DECISION_NOTICES = {
     "decline_closure": NotificationKind.CLOSURE_DECLINED,
 }
 
-# The moves that send a submission back: the worker must be told why, so a comment is required.
-COMMENT_REQUIRED = frozenset({"return_plan", "decline_closure"})
+# The moves that must say why: one that sends a submission back (the worker must be told why),
+# and the request to close a case (the law closes a case only when the person is no longer at
+# risk: the supervisor reads why before deciding). A combined move ending in one of them too.
+COMMENT_REQUIRED = frozenset({"return_plan", "decline_closure", "request_closure"})
+COMMENT_REQUIRED_MOVES = COMMENT_REQUIRED | {
+    c.name for c in COMBINED_BY_NAME.values() if c.steps[-1] in COMMENT_REQUIRED
+}
 
 
 class CaseError(ValueError):
@@ -314,6 +319,8 @@ def take_move(
         raise CaseError("transition not allowed")
     check_version(case, expected_version)
     check_reason(reason)
+    if name in COMMENT_REQUIRED_MOVES and not (reason or "").strip():
+        raise CaseError("comment required")
     for step in combined.steps:
         gate = gates.missing_for(case, step)
         if gate:

@@ -225,7 +225,7 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
         timeline=entries,
         actions=queries.plan_actions(case, entries),
         transition_form=transition_form,
-        comment_required=services.COMMENT_REQUIRED,
+        comment_required=services.COMMENT_REQUIRED_MOVES,
         # The forms only the user may submit are built (and drawn); a reader gets none.
         note_form=NoteForm(formdata=None, occurred_on=clock.today()) if writes else None,
         plan_form=PlanActionForm(formdata=None) if writes and plan_open else None,

@@ -137,6 +137,9 @@ def field(page, label: str):
     return page.get_by_label(label, exact=True)
 
 
+CLOSURE_REASON = "Trẻ đã an toàn, đi học đều; gia đình chăm sóc tốt."
+
+
 def move(page, name: str, vi: Vietnamese, status: str) -> None:
     """Press a workflow button (confirming first when the move cannot be taken back) and check
     the case's new status (badge and message)."""
@@ -311,12 +314,15 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
         navigate(worker_page, worker_page.get_by_role("button", name=vi("Save note")))
         expect(worker_page.locator(".alert-success")).to_have_text(vi("Note saved."))
         expect(worker_page.get_by_test_id("timeline")).to_contain_text(VISIT)
+        # The law closes a case only when the child is safe: the request says why.
+        worker_page.get_by_test_id("comment-request_closure").fill(CLOSURE_REASON)
         move(worker_page, "request_closure", vi, "Closure requested")
         expect(worker_page.get_by_test_id("move-approve_closure")).to_have_count(0)
 
         # -- the supervisor approves the closure ----------------------------------------
         supervisor_page.reload()
         expect(supervisor_page.locator("h1 .badge")).to_have_text(vi("Closure requested"))
+        expect(supervisor_page.get_by_test_id("timeline")).to_contain_text(CLOSURE_REASON)
         move(supervisor_page, "approve_closure", vi, "Closed")
         timeline = supervisor_page.get_by_test_id("timeline")
         expect(timeline).to_contain_text(VISIT)

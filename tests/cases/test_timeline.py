@@ -151,7 +151,7 @@ def _replay(casework, db) -> list[tuple[str, str | None, int, str | None]]:
     step("transfer_accepted", None, receiver, None, lambda: transfers.accept_transfer(
         receiver, transfers.open_transfer(case), new_owner=outsider,
         expected_version=case.version))  # fmt: skip
-    move("request_closure", outsider)
+    move("request_closure", outsider, "Trẻ đã an toàn và ổn định.")
     move("approve_closure", receiver)
     move("reopen", receiver, WHY["reopen"])
     step("corrected", "risk_level,summary", outsider, WHY["corrected"], lambda: (

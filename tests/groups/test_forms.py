@@ -24,7 +24,10 @@ def _sign_in(client, user) -> None:
 
 def _move(casework, user, name: str) -> None:
     case = casework.case
-    services.take_transition(user, case, casework.access(user), name, expected_version=case.version)
+    reason = "Không còn nguy cơ." if name == "request_closure" else None
+    services.take_transition(
+        user, case, casework.access(user), name, expected_version=case.version, reason=reason
+    )
 
 
 def _fill(casework) -> None:

@@ -106,7 +106,8 @@ def _to_plan_drafted(w: World) -> None:
 def _to_closure_requested(w: World) -> None:
     _to_plan_drafted(w)
     w.move("supervisor", "approve_plan", reason=canary("approve"))
-    w.move("worker", "implement", "review", "request_closure")
+    w.move("worker", "implement", "review")
+    w.move("worker", "request_closure", reason=canary("closure"))
 
 
 def _referral(w: World):

@@ -119,7 +119,7 @@ def test_the_service_refuses_a_return_or_decline_without_a_comment(casework, db)
             supervisor, case, casework.access(supervisor), "return_plan",
             expected_version=case.version, reason="  ",
         )  # fmt: skip
-    assert {"return_plan", "decline_closure"} == services.COMMENT_REQUIRED
+    assert {"return_plan", "decline_closure", "request_closure"} == services.COMMENT_REQUIRED
 
 
 def test_approving_needs_no_comment_and_a_return_comment_reaches_the_timeline(client, casework, db):

@@ -18,7 +18,10 @@ def submit(user, case, *steps):
         if name == "submit_plan":  # the plan gate
             record_detailed_assessment(user, case)
         access = case_access(user, case, None, utcnow())
-        case_services.take_transition(user, case, access, name, expected_version=case.version)
+        reason = "Không còn nguy cơ." if name == "request_closure" else None
+        case_services.take_transition(
+            user, case, access, name, expected_version=case.version, reason=reason
+        )
 
 
 def awaiting(db, office, user, units) -> set[int]:
