@@ -60,14 +60,7 @@ def test_a_person_whose_case_is_not_yours_is_not_said_to_have_none(client, casew
 
 
 def test_a_person_without_any_case_reads_no_case_yet(client, casework, db):
-    from casemgr.people.registration import register_person
-
-    person = register_person(  # registered by the office, no case opened yet
-        casework.worker, sex="female", birth_year=2015, surname="Lê", given_name="Lan"
-    )
-    person.registered_unit_id = casework.commune.id
-    db.session.flush()
-    person_id = person.id
+    person_id = _registered(casework).id  # no case opened yet
     client.login(casework.worker)
     client.post_form("/auth/language", {"locale": "en"})
     response = client.get(f"/people/{person_id}")
@@ -81,21 +74,26 @@ def test_the_person_page_shows_the_commune_of_the_address_and_the_person_number(
     from sqlalchemy import select
 
     from casemgr.org.models import Area, AreaLevel
-    from casemgr.people.registration import register_person
 
     commune = db.session.scalar(select(Area).where(Area.level == AreaLevel.COMMUNE).limit(1))
-    person = register_person(
+    person = _registered(casework, street_address="Thôn Đông, số 5", area_id=commune.id)
+    client.login(casework.worker)
+    html = client.get(f"/people/{person.id}").get_data(as_text=True)
+    assert f'data-testid="address">Thôn Đông, số 5, {commune.name}</dd>' in html
+    assert f'data-testid="person-number">{person.id}</dd>' in html
+
+
+def _registered(casework, **fields):
+    """A person registered by the worker's office (so its workers find them), with no case."""
+    from casemgr.people.services import register_person
+
+    return register_person(
         casework.worker,
         sex="female",
         birth_year=2015,
         surname="Lê",
         given_name="Lan",
-        street_address="Thôn Đông, số 5",
-        area_id=commune.id,
+        registered_unit_id=casework.commune.id,
+        registered_by_id=casework.worker.id,
+        **fields,
     )
-    person.registered_unit_id = casework.commune.id
-    db.session.flush()
-    client.login(casework.worker)
-    html = client.get(f"/people/{person.id}").get_data(as_text=True)
-    assert f'data-testid="address">Thôn Đông, số 5, {commune.name}</dd>' in html
-    assert f'data-testid="person-number">{person.id}</dd>' in html
