@@ -97,7 +97,7 @@ def test_register_open_assess_plan_approve_close(app, client, casework, db):
     assert response.status_code == 302
     refused = _move(client, case, "request_closure")  # no comment: the law wants a reason
     assert refused.status_code == 200 and db.session.get(Case, case.id).status == Status.REVIEW
-    assert "Say why the case can close" in refused.get_data(as_text=True)
+    assert "Nêu lý do có thể đóng hồ sơ" in refused.get_data(as_text=True)
     assert _move(client, case, "request_closure", reason="Trẻ đã an toàn.").status_code == 302
     assert _move(supervisor_client, case, "approve_closure").status_code == 302
     assert db.session.get(Case, case.id).status == Status.CLOSED
