@@ -2,7 +2,7 @@
 referrals."""
 
 from casemgr.support.models.catalogue import ServiceDelivery, ServiceType
-from casemgr.support.models.points import ServicePoint, ServicePointKind
+from casemgr.support.models.points import ServicePoint, ServicePointGroup, ServicePointKind
 from casemgr.support.models.referrals import Referral, ReferralStatus
 from casemgr.support.models.trafficking import (
     DecidingAuthority,
@@ -21,6 +21,7 @@ __all__ = [
     "ReferralStatus",
     "ServiceDelivery",
     "ServicePoint",
+    "ServicePointGroup",
     "ServicePointKind",
     "ServiceType",
     "TraffickingStatus",

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.db import Base, BigId, UTCDateTime, intpk, str200, timestamp, utcnow, value_enum
 from casemgr.org.models import Area
+from casemgr.reference.models import TargetGroup
 from casemgr.support.sealing import SealedText
 
 
@@ -58,6 +59,15 @@ class ServicePoint(Base):
     contact = SealedText("contact_enc")
 
     area: Mapped[Area] = relationship(lazy="joined")
+    # The target groups it serves; none recorded (points added before groups were kept) means
+    # it is still offered to every group until an office records them.
+    groups: Mapped[list[TargetGroup]] = relationship(
+        secondary="service_point_groups", order_by="TargetGroup.code", lazy="selectin"
+    )
+
+    def serves(self, group_code: str) -> bool:
+        """Whether cases of the group may be referred to it or receive its services."""
+        return not self.groups or any(g.code == group_code for g in self.groups)
 
     @property
     def is_confidential(self) -> bool:
@@ -66,3 +76,16 @@ class ServicePoint(Base):
 
     def __repr__(self) -> str:
         return f"<ServicePoint {self.id}>"
+
+
+class ServicePointGroup(Base):
+    """A target group a service point serves."""
+
+    __tablename__ = "service_point_groups"
+
+    service_point_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("service_points.id"), primary_key=True
+    )
+    group_code: Mapped[str] = mapped_column(
+        String(20), ForeignKey("target_groups.code"), primary_key=True
+    )
