@@ -166,7 +166,8 @@ def _demo_support(users: dict) -> None:
 
 
 def _demo_points_missing(root: Unit) -> bool:
-    """Add the demo partners to a demo province that has none; whether any were added."""
+    """Add the demo partners to a demo province that has none, or the groups they serve to
+    those that have none; whether any were added."""
     from casemgr.auth.models import User
     from casemgr.support.demo import load_demo_points
 
@@ -243,7 +244,7 @@ def load_demo_data() -> tuple[bool, list[tuple[str, str, str]]]:
 
         load_demo_programmes(users)
         db.session.commit()
-    elif _demo_points_missing(root):  # a demo loaded before it had partners
+    elif _demo_points_missing(root):  # a demo loaded before it had partners, or their groups
         db.session.commit()
     codes = {0: "DEMO-PROV", 1: "DEMO-C01", 2: "DEMO-C02"}
     return created, [(u, str(r), codes[i]) for u, r, i in DEMO_USERS]

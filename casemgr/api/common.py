@@ -43,6 +43,8 @@ REFUSALS: dict[str, tuple[int, str | None, Any]] = {
     "service of another group": (
         422, "service_type_id", _l("This service is not offered to this case.")),
     "partner inactive": (422, "partner_id", _l("This partner no longer takes referrals.")),
+    "partner of another group": (
+        422, "partner_id", _l("This partner does not serve the case's target group.")),
     "already answered": (409, None, _l("The referral has already been answered.")),
     "not accepted": (409, None, _l("Only an accepted referral can be completed.")),
     "before it was sent": (422, "answered_on", _l("The date is before the referral was sent.")),

@@ -310,6 +310,14 @@ class PartnerSchema(ma.Schema):
     kind = fields.String(required=True)
     kind_label = fields.String(required=True, metadata={"description": "In the caller's language."})
     area = fields.String(required=True, metadata={"description": "The area it is in."})
+    groups = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "The target groups it serves; empty while none is recorded (it is "
+            "then offered to every group)."
+        },
+    )
 
 
 class PartnerListSchema(ma.Schema):

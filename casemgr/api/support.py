@@ -126,17 +126,20 @@ def list_service_types(case_id: int):
 @token_access(TokenScope.READ, Action.VIEW_CASES)
 @bp.response(200, PartnerListSchema, example={"items": [{
     "id": 2, "name": "Trung tâm CTXH tỉnh", "kind": "social_work_centre",
-    "kind_label": "Trung tâm công tác xã hội", "area": "Tỉnh A"}]})  # fmt: skip
+    "kind_label": "Trung tâm công tác xã hội", "area": "Tỉnh A",
+    "groups": ["child"]}]})  # fmt: skip
 @documented()
 def list_partners(case_id: int):
-    """The service points that take referrals now: the `partner_id` choices of the case's
+    """The service points that take the case's referrals now: those in use that serve its
+    target group, or have no group recorded yet; the `partner_id` choices of the case's
     referral form (the same list, opened and audited as that screen does)."""
-    load_case(current_user, case_id)
+    case, _access = load_case(current_user, case_id)
     return {
         "items": [
             {"id": p.id, "name": p.name, "kind": str(p.kind),
-             "kind_label": str(POINT_KIND_LABELS[p.kind]), "area": p.area.name}
-            for p in queries.partners()
+             "kind_label": str(POINT_KIND_LABELS[p.kind]), "area": p.area.name,
+             "groups": [g.code for g in p.groups]}
+            for p in queries.partners(case.group_code)
         ]
     }  # fmt: skip
 

@@ -370,6 +370,7 @@ FIELD_LABELS = {
     "decision_ref": _l("Decision reference"),
     "delivered_on": _l("Delivered on"),
     "filename": _l("File name"),
+    "groups": _l("Target groups served"),
     "is_active": _l("Active"),
     "partner_id": _l("Partner"),
     "provider": _l("Provider"),

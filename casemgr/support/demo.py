@@ -19,10 +19,14 @@ from casemgr.people.registration import add_relative, record_consent
 from casemgr.people.relations import ConsentGiver, ConsentScope, Relationship
 from casemgr.support import eligibility
 from casemgr.support.models import ServicePoint, ServicePointKind, VictimStatus
-from casemgr.support.services import create_service_point, record_trafficking_status
+from casemgr.support.services import (
+    create_service_point,
+    record_trafficking_status,
+    update_service_point,
+)
 
 K = ServicePointKind
-# (group it is meant for, kind, name, in the first commune rather than the province)
+# (group it serves, kind, name, in the first commune rather than the province)
 DEMO_POINTS = (
     ("child", K.SOCIAL_PROTECTION_CENTRE, "[DEMO] Trung tâm Công tác xã hội tỉnh", False),
     ("child", K.SCHOOL, "[DEMO] Trường THCS xã", True),
@@ -40,9 +44,17 @@ CONSENT_DAYS_AGO = 30
 
 
 def load_demo_points(admin: User, province: Area, commune: Area) -> list[ServicePoint]:
-    """The demo partners (once: none is added when a [DEMO] point exists)."""
-    if db.session.scalar(select(ServicePoint.id).where(ServicePoint.name.like("[DEMO]%"))):
-        return []
+    """The demo partners, serving their groups; once: when [DEMO] points exist, only those
+    without groups (a demo loaded before points kept them) get theirs. The points added or
+    changed are returned."""
+    existing = {
+        p.name: p
+        for p in db.session.scalars(select(ServicePoint).where(ServicePoint.name.like("[DEMO]%")))
+    }
+    if existing:
+        return [_fill_groups(admin, existing[name], group)
+                for group, _kind, name, _in_commune in DEMO_POINTS
+                if name in existing and not existing[name].groups]  # fmt: skip
     return [
         create_service_point(
             admin,
@@ -51,9 +63,18 @@ def load_demo_points(admin: User, province: Area, commune: Area) -> list[Service
             area=commune if in_commune else province,
             address=None if kind == K.RELIABLE_ADDRESS else "[DEMO] Địa chỉ mẫu",
             contact="[DEMO] 0200 000 000",
+            groups=[group],
         )
-        for _group, kind, name, in_commune in DEMO_POINTS
+        for group, kind, name, in_commune in DEMO_POINTS
     ]
+
+
+def _fill_groups(admin: User, point: ServicePoint, group: str) -> ServicePoint:
+    update_service_point(
+        admin, point, kind=point.kind, name=point.name, area=point.area, address=point.address,
+        contact=point.contact, is_active=point.is_active, groups=[group],
+    )  # fmt: skip
+    return point
 
 
 def prepare_demo_referrals(workers: list[User]) -> None:

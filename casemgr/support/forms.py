@@ -26,7 +26,7 @@ from casemgr.support.models import (
     VictimStatus,
 )
 from casemgr.web import validators as v
-from casemgr.web.forms import Form, MoneyField, choices, choose, fact_choices
+from casemgr.web.forms import CheckboxesField, Form, MoneyField, choices, choose, fact_choices
 
 VICTIM_STATUS_LABELS = {
     VictimStatus.BEING_IDENTIFIED: _l("Being identified"),
@@ -70,6 +70,12 @@ REFERRAL_STATUS_LABELS = {
 }
 
 NONE = SelectChoice(0, "—")
+# After a partner's name in the forms' lists: a partner with no target group recorded is still
+# offered to every group, and offices see which ones to fill in.
+GROUPS_NOT_RECORDED = _l("(target groups not recorded)")
+
+# A partner not offered (another group's, or no longer in use) is refused with the reason.
+NOT_OFFERED = _l("Choose a partner that is in use and serves the case's target group.")
 
 
 class DeliveryForm(Form):
@@ -77,7 +83,12 @@ class DeliveryForm(Form):
 
     service_type_id = SelectField(_l("Service"), coerce=int, validators=[DataRequired()])
     delivered_on = DateField(_l("Date"), validators=[DataRequired(), v.past_date()])
-    partner_id = SelectField(_l("Provided by (partner)"), coerce=int, validators=[Optional()])
+    partner_id = SelectField(
+        _l("Provided by (partner)"),
+        coerce=int,
+        validators=[Optional()],
+        invalid_choice_message=NOT_OFFERED,
+    )
     provider = StringField(_l("Or another provider"), validators=[Optional(), Length(max=300)])
     quantity = IntegerField(_l("Quantity"), validators=[Optional(), v.amount(1, 100_000)])
     amount_vnd = MoneyField(_l("Amount (VND)"), validators=[Optional(), v.amount()])
@@ -125,7 +136,9 @@ class StatusForm(Form):
 class ReferralForm(Form):
     """Send a referral; the override reason is shown only to those who may override."""
 
-    partner_id = SelectField(_l("Refer to"), coerce=int, validators=[DataRequired()])
+    partner_id = SelectField(
+        _l("Refer to"), coerce=int, validators=[DataRequired()], invalid_choice_message=NOT_OFFERED
+    )
     service_type_id = SelectField(_l("For the service"), coerce=int, validators=[DataRequired()])
     sent_on = DateField(_l("Sent on"), validators=[DataRequired(), v.past_date()])
     reason = TextAreaField(
@@ -190,6 +203,13 @@ class ServicePointForm(Form):
         _l("Contact (person, phone, e-mail)"),
         validators=[Optional(), Length(max=500)],
         render_kw={"rows": 2},
+    )
+    groups = CheckboxesField(
+        _l("Target groups served"),
+        description=_l(
+            "Referrals and services offer the partner only to cases of these groups. With none "
+            "ticked it is offered to every group, marked as not recorded."
+        ),
     )
     is_active = BooleanField(_l("In use"), default=True)
     submit = SubmitField(_l("Save"))

@@ -27,6 +27,7 @@ from casemgr.support.models import (
     ReferralStatus,
     ServiceDelivery,
     ServicePoint,
+    ServicePointGroup,
     ServiceType,
     TraffickingStatus,
     TraffickingStatusDocument,
@@ -244,13 +245,24 @@ def point_areas() -> list[Area]:
     )
 
 
-def partners() -> list[ServicePoint]:
-    """Active service points, for referral and delivery forms (by kind, then name)."""
+def partners(group_code: str | None = None) -> list[ServicePoint]:
+    """Active service points, for referral and delivery forms (by kind, then name); with a
+    group, those serving it: the ones with the group recorded and the ones with none recorded
+    yet (ServicePoint.serves)."""
+    statement = select(ServicePoint).where(ServicePoint.is_active)
+    if group_code is not None:
+        recorded = select(ServicePointGroup).where(
+            ServicePointGroup.service_point_id == ServicePoint.id
+        )
+        statement = statement.where(
+            or_(
+                ~exists(recorded),
+                exists(recorded.where(ServicePointGroup.group_code == group_code)),
+            )
+        )
     return list(
         db.session.scalars(
-            select(ServicePoint)
-            .where(ServicePoint.is_active)
-            .order_by(ServicePoint.kind, vietnamese(ServicePoint.name), ServicePoint.id)
+            statement.order_by(ServicePoint.kind, vietnamese(ServicePoint.name), ServicePoint.id)
         )
     )
 

@@ -14,7 +14,12 @@ from casemgr.notifications.services import notify
 from casemgr.people.relations import ConsentGiver
 from casemgr.support import deadlines, queries
 from casemgr.support.models import Referral, ReferralStatus, ServicePoint, ServiceType
-from casemgr.support.services import SupportError, audit_case_event, require_write
+from casemgr.support.services import (
+    SupportError,
+    audit_case_event,
+    check_partner,
+    require_write,
+)
 from casemgr.web.access import user_may
 
 # An override must say why in at least a sentence; the text is sealed, the audit keeps a code.
@@ -47,8 +52,7 @@ def send_referral(
     permitted to override records why. Nobody overrides through emergency access.
     """
     require_write(access)
-    if not partner.is_active:
-        raise SupportError("partner inactive")
+    check_partner(actor, case, access, partner, "referral.send")
     if service_type.id not in {t.id for t in queries.offered_services(case, sent_on)}:
         raise SupportError("not eligible")
     missing = queries.missing_referral_consents(case, sent_on)

@@ -21,6 +21,7 @@ from casemgr.people.services import (
     add_attachment,
     sniff_content_type,
 )
+from casemgr.reference.models import TargetGroup
 from casemgr.support import eligibility, policy, queries
 from casemgr.support.models import (
     DecidingAuthority,
@@ -107,8 +108,8 @@ def deliver_service(
             outcome="denied",
         )
         raise SupportError("not eligible")
-    if partner is not None and not partner.is_active:
-        raise SupportError("partner inactive")
+    if partner is not None:
+        check_partner(actor, case, access, partner, "service.deliver")
     if quantity is not None and quantity <= 0:
         raise SupportError("quantity not positive")
     if amount_vnd is not None and amount_vnd < 0:
@@ -140,6 +141,27 @@ def deliver_service(
         reason=f"{service_type.group_code}:{service_type.code}",
     )
     return delivery
+
+
+def check_partner(
+    actor: User, case: Case, access: CaseAccess, partner: ServicePoint, action: str
+) -> None:
+    """Refuse a partner no longer in use, or one that does not serve the case's target group
+    (the forms do not offer it; a crafted request is refused here and audited)."""
+    if not partner.is_active:
+        raise SupportError("partner inactive")
+    if not partner.serves(case.group_code):
+        audit_case_event(
+            action,
+            actor,
+            case,
+            access,
+            object_type="service_point",
+            object_id=partner.id,
+            reason="partner of another group",
+            outcome="denied",
+        )
+        raise SupportError("partner of another group")
 
 
 # -- trafficking status history --------------------------------------------------------------
@@ -270,11 +292,16 @@ def create_service_point(
     area: Area,
     address: str | None,
     contact: str | None,
+    groups: Iterable[str] = (),
 ) -> ServicePoint:
-    """Add a service point in an area the actor manages."""
+    """Add a service point in an area the actor manages, serving the target groups given."""
     _check_manage(actor, area)
     point = ServicePoint(
-        kind=ServicePointKind(kind), name=name.strip(), area_id=area.id, created_by_id=actor.id
+        kind=ServicePointKind(kind),
+        name=name.strip(),
+        area_id=area.id,
+        created_by_id=actor.id,
+        groups=_target_groups(groups),
     )
     db.session.add(point)
     db.session.flush()  # the sealed values are bound to the row id
@@ -286,7 +313,8 @@ def create_service_point(
         actor=actor,
         object_type="service_point",
         object_id=point.id,
-        fields=[n for n, v in (("address", address), ("contact", contact)) if v],
+        fields=[n for n, v in (("address", address), ("contact", contact)) if v]
+        + (["groups"] if point.groups else []),
         reason=str(point.kind),
     )
     return point
@@ -302,12 +330,19 @@ def update_service_point(
     address: str | None,
     contact: str | None,
     is_active: bool,
+    groups: Iterable[str] | None = None,
 ) -> list[str]:
-    """Change a point the actor manages (in its old and its new area); return changed fields."""
+    """Change a point the actor manages (in its old and its new area); return changed fields.
+    The groups it serves are left as they are when `groups` is None."""
     _check_manage(actor, point.area)
     if area.id != point.area_id:
         _check_manage(actor, area)
     changed = []
+    if groups is not None:
+        wanted = _target_groups(groups)
+        if {g.code for g in wanted} != {g.code for g in point.groups}:
+            point.groups = wanted
+            changed.append("groups")
     for attribute, value in (
         ("kind", ServicePointKind(kind)),
         ("name", name.strip()),
@@ -329,6 +364,13 @@ def update_service_point(
             fields=changed,
         )
     return changed
+
+
+def _target_groups(codes: Iterable[str]) -> list[TargetGroup]:
+    groups = [db.session.get(TargetGroup, code) for code in dict.fromkeys(codes)]
+    if None in groups:
+        raise SupportError("unknown group")
+    return groups  # type: ignore[return-value]
 
 
 def may_edit_point(actor: User, point: ServicePoint) -> bool:

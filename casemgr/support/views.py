@@ -19,10 +19,12 @@ from casemgr.extensions import db
 from casemgr.org.models import Area
 from casemgr.people.forms import CONSENT_GIVER_LABELS
 from casemgr.people.services import AttachmentRejected, PersonError, sniff_content_type
+from casemgr.reference import queries as reference
 from casemgr.support import letters, queries, referrals, services
 from casemgr.support.forms import (
     AUTHORITY_LABELS,
     DOCUMENT_KIND_LABELS,
+    GROUPS_NOT_RECORDED,
     LOCATION_LABELS,
     NONE,
     POINT_KIND_LABELS,
@@ -51,6 +53,8 @@ ERRORS = {
     "not eligible": _l("The person is not eligible for this service on that date."),
     "service of another group": _l("Choose a service of the case's own programme."),
     "partner inactive": _l("This partner is no longer in use."),
+    "partner of another group": _l("This partner does not serve the case's target group."),
+    "unknown group": _l("Choose target groups from the list."),
     "not a trafficking case": _l("Statuses are recorded on trafficking cases only."),
     "location needed": _l("Say whether the person being identified is in Viet Nam or abroad."),
     "consent missing": _l("Referral refused: consent to referral is missing."),
@@ -112,9 +116,21 @@ def _to_detail(case: Case):
     return redirect(url_for("cases.detail", case_id=case.id) + "#support")
 
 
-def _partner_choices() -> list[SelectChoice]:
-    return [SelectChoice(p.id, f"{p.name} ({POINT_KIND_LABELS[p.kind]}, {p.area.name})")
-            for p in queries.partners()]  # fmt: skip
+def _partner_choices(case: Case) -> list[SelectChoice]:
+    """The partners serving the case's group; those with no group recorded are marked."""
+    return [
+        SelectChoice(p.id, f"{p.name} ({POINT_KIND_LABELS[p.kind]}, {p.area.name})"
+                     + ("" if p.groups else f" {GROUPS_NOT_RECORDED}"))
+        for p in queries.partners(case.group_code)
+    ]  # fmt: skip
+
+
+def _refused(form: DeliveryForm | ReferralForm, exc: Exception) -> None:
+    """A refusal about the partner goes under its field; any other is flashed."""
+    if str(exc).startswith("partner "):
+        form.partner_id.errors.append(_error(exc))
+    else:
+        flash(_error(exc), "danger")
 
 
 # -- services delivered ----------------------------------------------------------------------
@@ -130,7 +146,7 @@ def new_service(case_id: int):
     day = form.delivered_on.data or clock.today()
     offered = queries.offered_services(case, day)
     form.service_type_id.choices = starting_empty(SelectChoice(t.id, t.label) for t in offered)
-    form.partner_id.choices = [NONE, *_partner_choices()]
+    form.partner_id.choices = [NONE, *_partner_choices(case)]
     if form.validate_on_submit():
         try:
             services.deliver_service(
@@ -148,7 +164,7 @@ def new_service(case_id: int):
                 note=form.note.data or None,
             )
         except services.SupportError as exc:
-            flash(_error(exc), "danger")
+            _refused(form, exc)
         else:
             flash(_("Service recorded."), "success")
             return _to_detail(case)
@@ -238,7 +254,7 @@ def new_referral(case_id: int):
     if request.method == "GET":
         form.sent_on.data = clock.today()
     day = form.sent_on.data or clock.today()
-    form.partner_id.choices = starting_empty(_partner_choices())
+    form.partner_id.choices = starting_empty(_partner_choices(case))
     form.service_type_id.choices = starting_empty(
         SelectChoice(t.id, t.label) for t in queries.offered_services(case, day)
     )
@@ -262,7 +278,7 @@ def new_referral(case_id: int):
             flash(_error(exc), "danger")
         except services.SupportError as exc:
             status = 403 if str(exc) == "override not allowed" else 200
-            flash(_error(exc), "danger")
+            _refused(form, exc)
         else:
             flash(_("Referral sent."), "success")
             return _to_detail(case)
@@ -441,15 +457,18 @@ def point():
     )
 
 
-def _area_choices() -> list[SelectChoice]:
-    return [SelectChoice(a.id, a.name) for a in queries.manageable_areas(current_user)]
+def _point_form_choices(form: ServicePointForm) -> None:
+    form.area_id.choices = [
+        SelectChoice(a.id, a.name) for a in queries.manageable_areas(current_user)
+    ]
+    form.groups.choices = [SelectChoice(g.code, g.label) for g in reference.target_groups()]
 
 
 @bp.route("/points/new", methods=["GET", "POST"])
 @requires(Action.MANAGE_SERVICE_POINTS)
 def new_point():
     form = ServicePointForm()
-    form.area_id.choices = _area_choices()
+    _point_form_choices(form)
     if form.validate_on_submit():
         try:
             item = services.create_service_point(
@@ -459,6 +478,7 @@ def new_point():
                 area=db.get_or_404(Area, form.area_id.data),
                 address=form.address.data or None,
                 contact=form.contact.data or None,
+                groups=form.groups.data or (),
             )
         except services.SupportError as exc:
             flash(_error(exc), "danger")
@@ -475,9 +495,11 @@ def edit_point():
     if not services.may_edit_point(current_user, item):
         abort(403)
     form = ServicePointForm(obj=None if request.method == "POST" else item)
-    if request.method == "GET" and services.reveal_location(current_user, item):
-        form.address.data, form.contact.data = item.address, item.contact
-    form.area_id.choices = _area_choices()
+    if request.method == "GET":
+        form.groups.data = [g.code for g in item.groups]
+        if services.reveal_location(current_user, item):
+            form.address.data, form.contact.data = item.address, item.contact
+    _point_form_choices(form)
     if item.area_id not in {c.value for c in form.area_id.choices}:
         form.area_id.choices.insert(0, SelectChoice(item.area_id, item.area.name))
     if form.validate_on_submit():
@@ -491,6 +513,7 @@ def edit_point():
                 address=form.address.data or None,
                 contact=form.contact.data or None,
                 is_active=form.is_active.data,
+                groups=form.groups.data or (),
             )
         except services.SupportError as exc:
             flash(_error(exc), "danger")

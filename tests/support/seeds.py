@@ -31,7 +31,7 @@ def send_demo_referral(username: str) -> Referral:
                 worker,
                 case,
                 access,
-                partner=queries.partners()[0],
+                partner=queries.partners(case.group_code)[0],
                 service_type=offered[0],
                 reason="[DEMO] Cần hỗ trợ.",
                 sent_on=today,
