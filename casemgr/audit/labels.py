@@ -191,6 +191,7 @@ REASON_LABELS = {
     "not your area": _l("not your area"),
     "out of scope": _l("outside your scope"),
     "overdue tasks": _l("overdue tasks"),
+    "partner of another group": _l("partner does not serve the case's group"),
     "pending erasures": _l("pending erasures"),
     "person erased": _l("person erased"),
     "person list xlsx (password protected)": _l("person list, Excel (password protected)"),
