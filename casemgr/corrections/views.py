@@ -19,7 +19,8 @@ from casemgr.corrections.queries import load_record
 from casemgr.corrections.registry import Kind
 from casemgr.people.registration import relatives_of
 from casemgr.support import queries as support_queries
-from casemgr.support.forms import NONE, POINT_KIND_LABELS
+from casemgr.support.forms import NONE
+from casemgr.support.views import partner_choices
 from casemgr.web.access import requires
 from casemgr.web.forms import SelectChoice, field_error, starting_empty
 
@@ -76,10 +77,8 @@ def _prepare(form: Any, kind: Kind, item: Any) -> Any:
         form.service_type_id.choices = starting_empty(
             SelectChoice(t.id, t.label) for t in offered.values()
         )
-        form.partner_id.choices = [NONE] + [
-            SelectChoice(p.id, f"{p.name} ({POINT_KIND_LABELS[p.kind]}, {p.area.name})")
-            for p in support_queries.partners()
-        ]
+        # As the delivery form: the partners serving the case's group, and the record's own.
+        form.partner_id.choices = [NONE, *partner_choices(case, keep=item.partner)]
     return form
 
 

@@ -116,12 +116,16 @@ def _to_detail(case: Case):
     return redirect(url_for("cases.detail", case_id=case.id) + "#support")
 
 
-def _partner_choices(case: Case) -> list[SelectChoice]:
-    """The partners serving the case's group; those with no group recorded are marked."""
+def partner_choices(case: Case, keep: ServicePoint | None = None) -> list[SelectChoice]:
+    """The partners serving the case's group, those with no group recorded marked; `keep` (a
+    record's own partner, when a correction shows it) is listed even if it no longer would be."""
+    points = queries.partners(case.group_code)
+    if keep is not None and keep not in points:
+        points.append(keep)
     return [
         SelectChoice(p.id, f"{p.name} ({POINT_KIND_LABELS[p.kind]}, {p.area.name})"
                      + ("" if p.groups else f" {GROUPS_NOT_RECORDED}"))
-        for p in queries.partners(case.group_code)
+        for p in points
     ]  # fmt: skip
 
 
@@ -146,7 +150,7 @@ def new_service(case_id: int):
     day = form.delivered_on.data or clock.today()
     offered = queries.offered_services(case, day)
     form.service_type_id.choices = starting_empty(SelectChoice(t.id, t.label) for t in offered)
-    form.partner_id.choices = [NONE, *_partner_choices(case)]
+    form.partner_id.choices = [NONE, *partner_choices(case)]
     if form.validate_on_submit():
         try:
             services.deliver_service(
@@ -254,7 +258,7 @@ def new_referral(case_id: int):
     if request.method == "GET":
         form.sent_on.data = clock.today()
     day = form.sent_on.data or clock.today()
-    form.partner_id.choices = starting_empty(_partner_choices(case))
+    form.partner_id.choices = starting_empty(partner_choices(case))
     form.service_type_id.choices = starting_empty(
         SelectChoice(t.id, t.label) for t in queries.offered_services(case, day)
     )

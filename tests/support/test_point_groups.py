@@ -186,3 +186,19 @@ def test_demo_partners_serve_their_groups_and_an_older_demo_gets_them(db):
     db.session.expire_all()
     points = db.session.scalars(select(ServicePoint).where(ServicePoint.name.in_(wanted))).all()
     assert all([g.code for g in p.groups] == [wanted[p.name]] for p in points)
+
+
+def test_correcting_a_service_offers_the_partners_serving_the_group_and_its_own(
+    client, db, support, child
+):
+    case, clinic, centre = child
+    cw = support.cw
+    item = services.deliver_service(
+        cw.worker, case, cw.access(cw.worker, case), service_type=_health(case),
+        delivered_on=DAY, partner=centre,
+    )  # fmt: skip
+    db.session.commit()
+    client.login(cw.worker)
+    page = client.get(f"/corrections/service/{item.id}/correct").get_data(as_text=True)
+    offered = _options(page)
+    assert centre.id in offered and clinic.id not in offered
