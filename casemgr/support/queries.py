@@ -246,7 +246,8 @@ def point_areas() -> list[Area]:
 
 
 def partners(group_code: str | None = None) -> list[ServicePoint]:
-    """Active service points, for referral and delivery forms (by kind, then name); with a
+    """Active service points, for referral and delivery forms (by name, as the directory: the
+    choices read "name (kind, area)", so an order by kind looked like none); with a
     group, those serving it: the ones with the group recorded and the ones with none recorded
     yet (ServicePoint.serves)."""
     statement = select(ServicePoint).where(ServicePoint.is_active)
@@ -261,9 +262,7 @@ def partners(group_code: str | None = None) -> list[ServicePoint]:
             )
         )
     return list(
-        db.session.scalars(
-            statement.order_by(ServicePoint.kind, vietnamese(ServicePoint.name), ServicePoint.id)
-        )
+        db.session.scalars(statement.order_by(vietnamese(ServicePoint.name), ServicePoint.id))
     )
 
 

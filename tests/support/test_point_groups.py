@@ -202,3 +202,19 @@ def test_correcting_a_service_offers_the_partners_serving_the_group_and_its_own(
     page = client.get(f"/corrections/service/{item.id}/correct").get_data(as_text=True)
     offered = _options(page)
     assert centre.id in offered and clinic.id not in offered
+
+
+def test_the_partners_are_listed_by_name_in_vietnamese_order(client, support, child):
+    from casemgr.collation import sort_key
+
+    case, _clinic, _centre = child
+    cw = support.cw
+    services.create_service_point(
+        cw.admin, kind=ServicePointKind.SCHOOL, name="Trường THCS xã",
+        area=support.area, address=None, contact=None, groups=["child"],
+    )  # fmt: skip
+    client.login(cw.worker)
+    offered = _options(client.get(f"/support/cases/{case.id}/referrals/new").get_data(as_text=True))
+    names = [label.split(" (", 1)[0] for label in offered.values()]
+    assert names == sorted(names, key=sort_key)  # "Trung tâm" before "Trường" (u before ư)
+    assert names.index("Trung tâm CTXH") < names.index("Trường THCS xã")
