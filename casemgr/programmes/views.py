@@ -30,7 +30,7 @@ from casemgr.programmes.forms import (
 from casemgr.programmes.models import ActivityKind, Finding, InterventionModel
 from casemgr.reference.queries import target_groups
 from casemgr.web.access import requires
-from casemgr.web.forms import field_error, starting_empty
+from casemgr.web.forms import area_choices, field_error, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -74,7 +74,7 @@ def _model_form(form: ModelForm, model: InterventionModel | None = None) -> None
     areas = queries.servable_areas(units)
     if model is not None:  # keep what the model serves selectable
         areas += [area for area in model.areas if area not in areas]
-    form.area_ids.choices = [SelectChoice(a.id, a.name) for a in areas]
+    form.area_ids.choices = area_choices(areas)
 
 
 def _areas(ids: list[int]) -> list[Area]:

@@ -42,7 +42,7 @@ from casemgr.support.forms import (
 from casemgr.support.models import DocumentKind, Referral, ServicePoint, ServiceType
 from casemgr.support.policy import letter_refusal, may_manage_point
 from casemgr.web.access import requires, user_may
-from casemgr.web.forms import starting_empty
+from casemgr.web.forms import area_choices, starting_empty
 from casemgr.web.pagination import paginate
 from casemgr.web.validators import MAX_ID
 
@@ -462,9 +462,7 @@ def point():
 
 
 def _point_form_choices(form: ServicePointForm) -> None:
-    form.area_id.choices = [
-        SelectChoice(a.id, a.name) for a in queries.manageable_areas(current_user)
-    ]
+    form.area_id.choices = area_choices(queries.manageable_areas(current_user))
     form.groups.choices = [SelectChoice(g.code, g.label) for g in reference.target_groups()]
 
 

@@ -210,6 +210,18 @@ def starting_empty(listed: Iterable[SelectChoice], empty: Any = 0) -> list[Selec
     return [SelectChoice(empty, EMPTY), *listed]
 
 
+AREA_GROUPS = {"province": _l("Provinces and cities"), "commune": _l("Communes and wards")}
+
+
+def area_choices(areas: Iterable[Any]) -> list[SelectChoice]:
+    """Areas as choices under the headings of their level: a list holding the provinces and
+    then the communes, each in alphabetical order, read as one list out of order."""
+    return [
+        SelectChoice(a.id, a.name, optgroup=str(AREA_GROUPS.get(str(a.level), "")) or None)
+        for a in areas
+    ]
+
+
 def choose() -> DataRequired:
     """Required choice of a fact (the empty first option is refused)."""
     return DataRequired(message=_l("Choose one."))

@@ -18,3 +18,9 @@ def test_the_model_form_lists_provinces_in_vietnamese_order(client, programmes):
     assert "Cà Mau" in provinces and "Cao Bằng" in provinces
     assert provinces == sorted(provinces, key=sort_key)
     assert provinces.index("Cà Mau") < provinces.index("Cao Bằng")
+    # Under headings: the provinces, then the communes (one list read as out of order).
+    groups = re.findall(r'<optgroup label="([^"]+)"', select_html[: select_html.index("</select>")])
+    assert groups[0] == "Tỉnh, thành phố" and set(groups) <= {
+        "Tỉnh, thành phố",
+        "Xã, phường, đặc khu",
+    }
