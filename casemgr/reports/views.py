@@ -21,16 +21,24 @@ PER_PAGE = 25
 SVG_TYPE = "image/svg+xml"
 
 
-def _asked():
+def _asked(source=None):
     groups = services.target_groups()
-    report, query = filters.parse(request.args, {g.code for g in groups})
+    report, query = filters.parse(
+        request.args if source is None else source, {g.code for g in groups}
+    )
     return report, query, groups
 
 
 @bp.get("/")
 @requires(Action.VIEW_REPORTS)
 def index():
-    report, query, groups = _asked()
+    return _index_page()
+
+
+def _index_page(source=None, *, unconfirmed: bool = False):
+    """The report page for the filters in `source` (the query string by default); a person
+    list asked for without its confirmation comes back with the message under the box."""
+    report, query, groups = _asked(source)
     table = services.report_table(current_user, report, query)
     return render_template(
         "reports/index.html",
@@ -38,7 +46,8 @@ def index():
         targets=services.targets_table(current_user, query.period.year),
         may_list_people=user_may(current_user, Action.EXPORT_PERSON_LISTS),
         has_trend=services.has_trend(table),
-    )
+        unconfirmed=unconfirmed,
+    ), (400 if unconfirmed else 200)
 
 
 @bp.get("/monitoring")
@@ -130,8 +139,8 @@ def full_report():
 @requires(Action.EXPORT_PERSON_LISTS)
 def person_list():
     # The filters come from the form the report page posts (the same names as its GET).
-    if request.form.get("confirm") != "1":
-        abort(400)  # the user must acknowledge that the list names people
+    if request.form.get("confirm") != "1":  # the user must acknowledge that it names people
+        return _index_page(request.form, unconfirmed=True)
     password = exports.generate_password()
     job = job_services.start_job(
         current_user, kinds.PERSON_LIST, _job_params(request.form), secret=password

@@ -130,7 +130,13 @@ def test_person_list_is_encrypted_shown_once_and_audited(client, db, province):
 
 def test_person_list_needs_confirmation_and_the_role(client, province):
     client.login(province.supervisor)
-    assert client.post_form("/reports/person-list", {"year": str(YEAR)}).status_code == 400
+    client.post_form("/auth/language", {"locale": "en"})
+    refused = client.post_form("/reports/person-list", {"year": str(YEAR)})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)  # the report page again, the message under the box
+    box = html.split('id="confirm"', 1)[1].split("</form>", 1)[0]
+    assert "Tick the box to confirm that you need the list" in box
+    assert f'name="year" value="{YEAR}"' in html  # the filters kept
     client._cookies.clear()
     client.login(province.worker)
     assert client.post_form("/reports/person-list", {"confirm": "1"}).status_code == 403
