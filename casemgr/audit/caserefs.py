@@ -14,10 +14,10 @@ from sqlalchemy import column, inspect, select, table
 
 from casemgr.audit.models import AuditEvent
 from casemgr.extensions import db
+from casemgr.web.ids import MAX_ID
 
 _cases = table("cases", column("id"), column("number"))
 _FLAG = "casemgr.audit.has_cases"
-MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds
 
 
 def _has_cases() -> bool:

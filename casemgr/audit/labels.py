@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from casemgr.auth.roles import Action
-from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME
+from casemgr.cases.workflow import move_named
 
 ACTION_LABELS = {
     "access.denied": _l("Page refused"),
@@ -589,7 +589,7 @@ def reason_label(code: str | None, action: str | None = None) -> str:
     label = REASON_LABELS.get(code) or PERMISSION_LABELS.get(code)
     # A workflow move records its name as the reason ("submit_plan"): shown as the move's
     # label, as the case page's buttons say it.
-    move = BY_NAME.get(code) or COMBINED_BY_NAME.get(code)
+    move = move_named(code)
     if label is None and move is not None:
         label = move.label
     if (

@@ -37,7 +37,7 @@ from casemgr.cases.models import (
     RiskLevel,
 )
 from casemgr.cases.services import COMMENT_REQUIRED_MOVES
-from casemgr.cases.workflow import consequences
+from casemgr.cases.workflow import consequences, last_step
 from casemgr.web import validators as v
 from casemgr.web.forms import Form, choices, choose, fact_choices, field_error
 
@@ -179,13 +179,13 @@ class TransitionForm(VersionedForm):
     def validate_reason(self, field: TextAreaField) -> None:
         """Returning a plan, declining or requesting a closure says why."""
         if self.transition.data in COMMENT_REQUIRED_MOVES and not (field.data or "").strip():
-            if self.transition.data in ("return_plan", "decline_closure"):
-                message = _l("Say why: a comment is required when you return or decline.")
-            else:
+            if last_step(self.transition.data) == "request_closure":
                 message = _l(
                     "Say why the case can close: is the person safe and stable, or is there "
                     "another reason?"
                 )
+            else:
+                message = _l("Say why: a comment is required when you return or decline.")
             raise ValidationError(message)
 
     # The box under the plain-words consequences of a move that cannot be taken back.

@@ -27,7 +27,7 @@ from casemgr.cases.models import (
     RiskLevel,
 )
 from casemgr.cases.policy import CaseAccess, may_take, may_take_combined
-from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME, Status
+from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME, Status, last_step
 from casemgr.clock import local_date, utcnow
 from casemgr.db import lock_latest, next_yearly_number
 from casemgr.extensions import db
@@ -50,7 +50,7 @@ DECISION_NOTICES = {
 # risk: the supervisor reads why before deciding). A combined move ending in one of them too.
 COMMENT_REQUIRED = frozenset({"return_plan", "decline_closure", "request_closure"})
 COMMENT_REQUIRED_MOVES = COMMENT_REQUIRED | {
-    c.name for c in COMBINED_BY_NAME.values() if c.steps[-1] in COMMENT_REQUIRED
+    c.name for c in COMBINED_BY_NAME.values() if last_step(c.name) in COMMENT_REQUIRED
 }
 
 

@@ -44,11 +44,11 @@ from casemgr.cases.policy import may_take, may_take_combined
 from casemgr.cases.queries import Need
 from casemgr.cases.workflow import (
     BY_NAME,
-    COMBINED_BY_NAME,
     STATUS_LABELS,
     Status,
     combined_from,
     consequences,
+    move_named,
     transitions_from,
 )
 from casemgr.extensions import db
@@ -332,7 +332,7 @@ def transition(case_id: int):
             return redirect(url_for("cases.detail", case_id=case.id))
         return redirect(url_for("cases.detail", case_id=case.id)), 403
     else:
-        move = BY_NAME.get(form.transition.data) or COMBINED_BY_NAME.get(form.transition.data)
+        move = move_named(form.transition.data)
         flash(
             _(
                 "Done: %(move)s. The case is now at: %(status)s.",

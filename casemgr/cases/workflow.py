@@ -245,6 +245,17 @@ def combined_from(status: Status) -> list[Combined]:
     return [c for c in COMBINED if c.source == status]
 
 
+def move_named(name: str) -> Transition | Combined | None:
+    """The move, single or combined, of this name (a form's button, a recorded reason)."""
+    return BY_NAME.get(name) or COMBINED_BY_NAME.get(name)
+
+
+def last_step(name: str) -> str:
+    """The transition a move ends with: itself, or a combined move's last step."""
+    combined = COMBINED_BY_NAME.get(name)
+    return combined.steps[-1] if combined else name
+
+
 def consequences(name: str) -> list[object]:
     """What the user confirms before the move (empty: no confirmation asked)."""
     combined = COMBINED_BY_NAME.get(name)
