@@ -23,6 +23,7 @@ from wtforms.widgets import (
 )
 from wtforms.widgets.core import _DateTimeBaseInput, clean_key
 
+from casemgr.org.models import Area, AreaLevel
 from casemgr.web.validators import TRANSLATIONS
 
 EMPTY = "—"
@@ -210,14 +211,19 @@ def starting_empty(listed: Iterable[SelectChoice], empty: Any = 0) -> list[Selec
     return [SelectChoice(empty, EMPTY), *listed]
 
 
-AREA_GROUPS = {"province": _l("Provinces and cities"), "commune": _l("Communes and wards")}
+AREA_GROUPS = {
+    AreaLevel.PROVINCE: _l("Provinces and cities"),
+    AreaLevel.COMMUNE: _l("Communes and wards"),
+}
 
 
-def area_choices(areas: Iterable[Any]) -> list[SelectChoice]:
+def area_choices(areas: Iterable[Area]) -> list[SelectChoice]:
     """Areas as choices under the headings of their level: a list holding the provinces and
     then the communes, each in alphabetical order, read as one list out of order."""
     return [
-        SelectChoice(a.id, a.name, optgroup=str(AREA_GROUPS.get(str(a.level), "")) or None)
+        SelectChoice(
+            a.id, a.name, optgroup=str(AREA_GROUPS[a.level]) if a.level in AREA_GROUPS else None
+        )
         for a in areas
     ]
 
