@@ -43,8 +43,8 @@ from casemgr.support.models import DocumentKind, Referral, ServicePoint, Service
 from casemgr.support.policy import letter_refusal, may_manage_point
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import area_choices, starting_empty
+from casemgr.web.ids import MAX_ID
 from casemgr.web.pagination import paginate
-from casemgr.web.validators import MAX_ID
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 

@@ -20,6 +20,7 @@ from wtforms.validators import NumberRange, ValidationError
 
 from casemgr import clock
 from casemgr.crypto import normalise
+from casemgr.web.ids import MAX_ID
 
 # Plausible floors: nobody alive was born before 1900, and this service recorded no visit,
 # test, decision or consent before 2000.
@@ -269,9 +270,6 @@ def age_on(date_of_birth: dt.date | None, birth_year: int | None, day: dt.date) 
 
 
 # -- identifiers -------------------------------------------------------------------------------
-
-# Larger numbers than any row id; a bigger one would overflow the database's integers.
-MAX_ID = 2**53
 
 
 def record_id() -> NumberRange:
