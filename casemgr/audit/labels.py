@@ -3,8 +3,9 @@
 One table for every audit page (events, case access, user activity, alerts). The codes stay
 in the trail and in the CSV export (which is for machines and archives); pages show the label
 with the code beside it, so an auditor can still search by code (an object's type, which no
-search takes, is shown by its label and id alone). tests/audit/test_labels.py
-walks the code base and fails when a recorded action or a fixed reason has no label here.
+search takes, is shown by its label and id alone; a reason, by its label alone).
+tests/audit/test_labels.py walks the code base and fails when a recorded action, a fixed
+reason or a reason built where it is recorded ("social_worker@C01") has no label here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from casemgr.auth.roles import Action
+from casemgr.audit.verify import ProblemKind
+from casemgr.auth.roles import ROLE_LABELS, Action, Role
 from casemgr.cases.workflow import move_named
 
 ACTION_LABELS = {
@@ -101,7 +103,7 @@ ACTION_LABELS = {
     "person.erasure_cancelled": _l("Erasure request cancelled"),
     "person.erasure_denied": _l("Erasure request refused"),
     "person.erasure_requested": _l("Erasure requested"),
-    "person.link": _l("Person linked to a case"),
+    "person.link": _l("Recorded as the same person"),
     "person.list": _l("Person list viewed"),
     "person.relative_add": _l("Relative added"),
     "person.search": _l("Persons searched"),
@@ -152,8 +154,8 @@ ACTION_LABELS = {
     "user.update": _l("User updated"),
 }
 
-# Fixed reason codes (free-text reasons typed by users, and composite codes such as
-# "model 12", are shown as they were recorded).
+# Fixed reason codes. Reasons built from codes ("model 12", "social_worker@C01") are read by
+# _composite_reasons, per action; any other reason is shown as it was recorded.
 REASON_LABELS = {
     "bad credentials": _l("wrong username or password"),
     # crypto.integrity_failure: why a value or key did not open (docs/encryption.md).
@@ -190,6 +192,7 @@ REASON_LABELS = {
     "not on this case": _l("not on this case"),
     "not your area": _l("not your area"),
     "out of scope": _l("outside your scope"),
+    "override not allowed": _l("going ahead without consent not allowed"),
     "overdue tasks": _l("overdue tasks"),
     "partner of another group": _l("partner does not serve the case's group"),
     "pending erasures": _l("pending erasures"),
@@ -299,6 +302,21 @@ PERMISSION_LABELS = {
     Action.MANAGE_USERS: _l("needs: manage users"),
     Action.MANAGE_UNITS: _l("needs: manage units"),
     Action.MANAGE_REFERENCE_DATA: _l("needs: manage reference data"),
+}
+
+# audit.verify: what the first problem found was (audit.verify.ProblemKind).
+VERIFY_PROBLEM_LABELS = {
+    ProblemKind.MISSING: _l("an event is missing (deleted, or later events renumbered)"),
+    ProblemKind.BROKEN_LINK: _l("an event's link does not match the event before it"),
+    ProblemKind.BAD_MAC: _l("an event's content does not match its seal (edited or forged)"),
+    ProblemKind.ARCHIVED_ROW: _l("an archived event is still in the log"),
+    ProblemKind.BAD_ANCHOR: _l("an archive anchor's signature does not verify"),
+    ProblemKind.TAIL_CUT: _l("a checkpoint names an event beyond the end of the log"),
+    ProblemKind.CHECKPOINT_MISMATCH: _l("the log differs from a signed checkpoint"),
+    ProblemKind.BAD_CHECKPOINT: _l("a checkpoint file is unreadable or badly signed"),
+    ProblemKind.EMPTY_LOG: _l("the log is empty, while earlier records say it held events"),
+    ProblemKind.BELOW_EVIDENCE: _l("the log ends before events the database recorded"),
+    ProblemKind.HEAD_MISMATCH: _l("the last event differs from the one the database recorded"),
 }
 
 
@@ -525,25 +543,144 @@ def _group_names() -> dict[str, tuple[str, str]]:
     return {group: (vi, en) for group, vi, en in TARGET_GROUPS}
 
 
+def _units() -> dict[str, tuple[int, str, str]]:
+    """Every unit by its code and by its id (as text): (id, code, name), read once per request.
+    Unit names are not case data; an auditor reads them on the unit pages too."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        return {}
+    found = g.get("audit_units")
+    if found is None:
+        from casemgr.org.queries import unit_names
+
+        found = g.audit_units = {}
+        for unit_id, code, name in unit_names():
+            found[code] = found[f"#{unit_id}"] = (unit_id, code, name)
+    return found
+
+
+def _role_at_unit(code: str) -> object | None:
+    """ "social_worker@C01" (user.role_add, user.role_remove) as the role's label and the unit's
+    name with its code."""
+    role, at, unit_code = code.partition("@")
+    if not at or role not in set(Role) or not unit_code:
+        return None
+    unit = _units().get(unit_code)
+    where = unit_code if unit is None else f"{unit[2]} ({unit_code})"
+    return _l("%(role)s at %(unit)s", role=ROLE_LABELS[Role(role)], unit=where)
+
+
+def _successor(code: str) -> object | None:
+    """ "successor=5" (unit.close) as the successor unit's name and code, or its id."""
+    unit_id = code.removeprefix("successor=")
+    if unit_id == code or not unit_id.isdigit():
+        return None
+    unit = _units().get(f"#{unit_id}")
+    where = f"#{unit_id}" if unit is None else f"{unit[2]} ({unit[1]})"
+    return _l("successor unit: %(unit)s", unit=where)
+
+
+def _open_cases(code: str) -> object | None:
+    """ "open cases: 3" (user.disable: the open cases the user still owns) in words."""
+    count = code.removeprefix("open cases: ")
+    if count == code or not count.isdigit():
+        return None
+    return _l("still owns %(count)s open cases", count=count)
+
+
+def _other_person(code: str) -> object | None:
+    """ "same_as:12", "different_from:12" (person.link, person.distinct): the other
+    registration, by its id only (a person's name is case content)."""
+    kind, _colon, person_id = code.partition(":")
+    if not person_id.isdigit():
+        return None
+    if kind == "same_as":
+        return _l("the same person as person #%(id)s", id=person_id)
+    if kind == "different_from":
+        return _l("a different person from person #%(id)s", id=person_id)
+    return None
+
+
+def _user(code: str) -> object | None:
+    """ "user:5" (a co-worker added or removed) as the user's id."""
+    user_id = code.removeprefix("user:")
+    return _l("user #%(id)s", id=user_id) if user_id != code and user_id.isdigit() else None
+
+
+NOT_OPEN = " not open to the case"
+
+
+def _enrolment(code: str) -> object | None:
+    """ "model 3" (enrolled), or "model 3 not open to the case" (refused)."""
+    if code.endswith(NOT_OPEN):
+        model = _model(code.removesuffix(NOT_OPEN))
+        return None if model is None else _l("%(model)s is not open to the case", model=model)
+    return _model(code)
+
+
+def _year(code: str) -> object | None:
+    """ "2026" (programme.targets: the year whose targets were set)."""
+    return _l("year %(year)s", year=code) if code.isdigit() else None
+
+
+def _archived(code: str) -> object | None:
+    """ "archived 1-500" (audit.archive: the events moved to the archive file)."""
+    first, dash, last = code.removeprefix("archived ").partition("-")
+    if not code.startswith("archived ") or not (dash and first.isdigit() and last.isdigit()):
+        return None
+    return _l("events #%(first)s to #%(last)s", first=first, last=last)
+
+
+def _new_alerts(code: str) -> object | None:
+    """ "3" (audit.scan: the alerts the scan raised)."""
+    return _l("%(count)s new alerts", count=code) if code.isdigit() else None
+
+
+def _scopes(code: str) -> str | None:
+    """ "read write" (token.create: the token's scopes) by their short names."""
+    from casemgr.tokens.forms import SCOPE_NAMES
+
+    names = [SCOPE_NAMES.get(scope) for scope in code.split(" ")]
+    return None if None in names else ", ".join(str(name) for name in names)
+
+
+def _missing_scope(code: str) -> object | None:
+    """An API token's missing scope (access.denied); a missing permission is labelled by
+    PERMISSION_LABELS."""
+    from casemgr.tokens.forms import SCOPE_NAMES
+
+    name = SCOPE_NAMES.get(code)
+    return None if name is None else _l("token lacks the scope: %(scope)s", scope=name)
+
+
 @functools.cache
 def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
     """Reasons built from codes, per action: (separator, label of the part before it, label of
     the part after it, if any). Read on first use: the modules that own these labels import
     much more."""
+    from casemgr.cases.forms import BREAK_GLASS_LABELS
+    from casemgr.groups.forms import DECISION_LABELS, ESCALATION_LABELS
     from casemgr.jobs.views import KIND_LABELS
     from casemgr.jobs.wording import duty_outcome
     from casemgr.people.forms import CONSENT_GIVER_LABELS, CONSENT_SCOPE_LABELS
+    from casemgr.people.forms import REASON_LABELS as ERASURE_REASON_LABELS
     from casemgr.programmes.forms import ACTIVITY_KIND_LABELS, FINDING_LABELS
-    from casemgr.support.forms import POINT_KIND_LABELS, VICTIM_STATUS_LABELS
+    from casemgr.support.forms import (
+        POINT_KIND_LABELS,
+        REFERRAL_STATUS_LABELS,
+        VICTIM_STATUS_LABELS,
+    )
 
     scope, giver = CONSENT_SCOPE_LABELS.get, CONSENT_GIVER_LABELS.get
+    erasure = ERASURE_REASON_LABELS.get
     return {
         "person.consent_add": (":", scope, giver),  # "referral:guardian"
         # "referral:guardian"; "referral" alone before 2026-12-07
         "person.consent_withdraw": (":", scope, giver),
         "programme.activity": (": ", _model, ACTIVITY_KIND_LABELS.get),  # "model 1: staff_training"
         "programme.visit": (": ", _model, FINDING_LABELS.get),  # "model 1: satisfactory"
-        "programme.enrol": ("", _model, None),  # "model 1"
+        "programme.enrol": ("", _enrolment, None),  # "model 1", "model 1 not open to the case"
         "programme.leave": ("", _model, None),
         "programme.create": ("", _group, None),  # "child"
         "service_point.create": ("", POINT_KIND_LABELS.get, None),  # "school"
@@ -558,6 +695,27 @@ def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
         "report.export": (" ", _report, FILE_FORMATS.get),  # "registered csv"
         "report.monitoring": ("", _monitored, None),  # "registered monitoring"
         "service.deliver": ("", _service, None),  # "child:education"
+        "programme.targets": ("", _year, None),  # "2026"
+        "user.role_add": ("", _role_at_unit, None),  # "social_worker@C01"
+        "user.role_remove": ("", _role_at_unit, None),
+        "user.disable": ("", _open_cases, None),  # "open cases: 3"
+        "unit.close": ("", _successor, None),  # "successor=5"
+        "person.link": ("", _other_person, None),  # "same_as:12"
+        "person.distinct": ("", _other_person, None),  # "different_from:12"
+        "person.erasure_requested": ("", erasure, None),  # "subject_request"
+        "person.erased": ("", erasure, None),
+        "person.erasure_cancelled": ("", erasure, None),
+        "case.break_glass": ("", BREAK_GLASS_LABELS.get, None),  # "emergency"
+        "case.co_worker_add": ("", _user, None),  # "user:5"
+        "case.co_worker_remove": ("", _user, None),
+        "drugs.escalate": ("", ESCALATION_LABELS.get, None),  # "relapse"
+        "no_contact.decide": ("", DECISION_LABELS.get, None),  # "granted"
+        "referral.answer": ("", REFERRAL_STATUS_LABELS.get, None),  # "accepted", "declined"
+        "audit.archive": ("", _archived, None),  # "archived 1-500"
+        "audit.scan": ("", _new_alerts, None),  # "3"
+        "audit.verify": ("", VERIFY_PROBLEM_LABELS.get, None),  # "bad_mac"
+        "token.create": ("", _scopes, None),  # "read write"
+        "access.denied": ("", _missing_scope, None),  # an API token's scope ("audit")
     }
 
 

@@ -75,3 +75,8 @@ def communes_for_units(units: list[Unit]) -> list[Area]:
             .order_by(vietnamese(Area.name), Area.id)
         )
     )
+
+
+def unit_names() -> list[tuple[int, str, str]]:
+    """Every unit's id, code and name (units are few; their names are not case data)."""
+    return [tuple(row) for row in db.session.execute(select(Unit.id, Unit.code, Unit.name))]

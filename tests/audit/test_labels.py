@@ -4,6 +4,7 @@ translated label."""
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -24,7 +25,15 @@ VIEW_REFUSERS = {("services.py", "refuse_unknown"): 1, ("views.py", "_not_found"
 VIEW_REFUSERS[("queries.py", "_not_found")] = 2
 # Wrappers that record their positional argument as the reason, with the action they record:
 # supervision.services._refuse(actor, code) (case.reassign's refusals).
-REASON_POSITIONS = {("services.py", "_refuse"): (1, "case.reassign")}
+# support.referrals._refused(actor, case, access, code) (referral.send's refusals);
+# crypto.envelope._key_failure(person_id, reason, message) (a data key that did not open).
+REASON_POSITIONS = {
+    ("services.py", "_refuse"): (1, "case.reassign"),
+    ("referrals.py", "_refused"): (3, "referral.send"),
+    ("envelope.py", "_key_failure"): (1, "crypto.integrity_failure"),
+}
+# Functions that hand their caller's reason on to record(): their callers' reasons are read.
+FORWARDERS = {"_audit", "audit_case_event", "_audit_case", "audit_list", "_refuse", "_refused"}
 # Wrappers that take the object type as a positional argument, by file name as above:
 # groups.services._audit (the other services' _audit take it by keyword, or not at all).
 OBJECT_POSITIONS = {("services.py", "_audit"): 4}
@@ -46,10 +55,12 @@ class _Walk(ast.NodeVisitor):
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.params: list[set[str]] = [set()]
+        self.functions: list[str] = [""]
         self.actions: set[str] = set()
         self.reasons: set[str] = set()
         self.action_reasons: set[tuple[str, str]] = set()  # (action, reason) from wrappers
         self.objects: set[str] = set()
+        self.reason_sites: set[str] = set()  # reasons built at the call, as their source text
         self.unreadable: list[str] = []
         self.wrappers = set(WRAPPERS)
 
@@ -61,7 +72,9 @@ class _Walk(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         args = node.args
         self.params.append({a.arg for a in args.posonlyargs + args.args + args.kwonlyargs})
+        self.functions.append(node.name)
         self.generic_visit(node)
+        self.functions.pop()
         self.params.pop()
 
     def visit_Call(self, call: ast.Call) -> None:
@@ -92,6 +105,11 @@ class _Walk(ast.NodeVisitor):
         for keyword in call.keywords:
             if keyword.arg == "reason":
                 self.reasons.update(_strings(keyword.value) or [])
+                if name in self.wrappers and _strings(keyword.value) is None:
+                    value = keyword.value
+                    forwarded = isinstance(value, ast.Name) and value.id in self.params[-1]
+                    if not (forwarded and self.functions[-1] in FORWARDERS):
+                        self.reason_sites.add(ast.unparse(value))
             if keyword.arg == "object_type":
                 self.objects.update(_strings(keyword.value) or [])
         self.generic_visit(call)
@@ -134,9 +152,11 @@ def collect_action_reasons() -> set[tuple[str, str]]:
     return found
 
 
-def test_every_reassignment_refusal_has_a_translated_label(app):
+def test_every_reason_passed_by_position_has_a_translated_label(app):
     found = collect_action_reasons()
     assert ("case.reassign", "owner not in unit") in found and len(found) >= 8
+    assert ("referral.send", "override not allowed") in found
+    assert ("crypto.integrity_failure", "null key") in found
     with app.test_request_context(), force_locale("vi"):
         raw = sorted(f"{a}: {r}" for a, r in found if labels.reason_label(r, a) == r)
         assert raw == [], f"reasons shown as recorded (add them to audit/labels.py): {raw}"
@@ -184,7 +204,8 @@ def test_every_fixed_reason_and_permission_has_a_label():
 def test_labels_are_translated(app):
     with app.test_request_context(), force_locale("vi"):
         tables = (labels.ACTION_LABELS, labels.REASON_LABELS, labels.PERMISSION_LABELS,
-                  labels.OBJECT_LABELS, labels.FIELD_LABELS)  # fmt: skip
+                  labels.OBJECT_LABELS, labels.FIELD_LABELS,
+                  labels.VERIFY_PROBLEM_LABELS)  # fmt: skip
         for table in tables:
             untranslated = [code for code, label in table.items() if str(label) == label._args[0]]
             assert untranslated == [], f"no Vietnamese for: {untranslated}"
@@ -221,6 +242,9 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
         activity = labels.reason_label("model 12: staff_training", "programme.activity")
         assert activity == "mô hình can thiệp 12: Lớp tập huấn cho cán bộ xã"
         assert labels.reason_label("model 3", "programme.enrol") == "mô hình can thiệp 3"
+        assert labels.reason_label("model 3 not open to the case", "programme.enrol") == (
+            "mô hình can thiệp 3 không áp dụng cho hồ sơ này"
+        )
         assert (
             labels.reason_label("34/3321", "areas.load") == "34 tỉnh, thành phố và 3321 xã, phường"
         )
@@ -250,7 +274,7 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
         assert labels.reason_label("not eligible", "service.deliver") == "không đủ điều kiện"
         # Not the shape the action records, or another action: shown as recorded.
         for code, action in [
-            ("model 3 not open to the case", "programme.enrol"),
+            ("model x not open to the case", "programme.enrol"),
             ("referral:nobody", "person.consent_add"),
             ("nobody:guardian", "person.consent_add"),
             ("adults", "programme.create"),
@@ -264,6 +288,77 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
             ("person_list", "job.view"),
         ]:
             assert labels.reason_label(code, action) == code
+
+
+def test_reasons_of_users_units_persons_and_the_trail_read_as_words(app):
+    """Reasons that name a role and unit, another record by id, a count or a code of their own
+    action, in Vietnamese (without a unit of that code: its code stands for it)."""
+    with app.test_request_context(), force_locale("vi"):
+        label = labels.reason_label
+        assert label("social_worker@NO-SUCH", "user.role_add") == (
+            "Cán bộ công tác xã hội tại NO-SUCH"
+        )
+        assert label("supervisor@NO-SUCH", "user.role_remove") == "Người giám sát tại NO-SUCH"
+        assert label("open cases: 3", "user.disable") == "vẫn đang phụ trách 3 hồ sơ chưa đóng"
+        assert label("successor=999999", "unit.close") == "đơn vị kế thừa: #999999"
+        # Another registration by its id: a person's name is case content.
+        assert label("same_as:12", "person.link") == "cùng một người với người được hỗ trợ #12"
+        assert label("different_from:12", "person.distinct") == (
+            "là người khác với người được hỗ trợ #12"
+        )
+        assert label("user:5", "case.co_worker_add") == "người dùng #5"
+        assert label("emergency", "case.break_glass") == (
+            "Khẩn cấp: có người đang gặp nguy hiểm (được xem và ghi chép)"
+        )
+        assert label("unknown number", "case.break_glass") == "số hồ sơ không tồn tại"
+        assert label("relapse", "drugs.escalate") == "Tái nghiện"
+        assert label("granted", "no_contact.decide") == "Chấp thuận"
+        assert label("accepted", "referral.answer") == "Đã tiếp nhận"
+        assert label("declined", "referral.answer") == "Từ chối"
+        assert label("override not allowed", "referral.send") == (
+            "không được phép tiến hành khi chưa có sự đồng ý"
+        )
+        assert label("entered_in_error", "person.erased") == "Đăng ký nhầm"
+        assert label("2026", "programme.targets") == "năm 2026"
+        assert label("archived 1-500", "audit.archive") == "các sự kiện từ #1 đến #500"
+        assert label("3", "audit.scan") == "3 cảnh báo mới"
+        assert label("bad_mac", "audit.verify").startswith("nội dung của một sự kiện không khớp")
+        assert label("read write", "token.create") == "Đọc, Ghi"
+        assert label("audit", "access.denied") == "mã truy cập API thiếu phạm vi: Kiểm tra"
+        assert label("view_cases", "access.denied") == "cần quyền: xem hồ sơ"
+        # Not the shape the action records: shown as recorded.
+        for code, action in [
+            ("nurse@C01", "user.role_add"),
+            ("social_worker@", "user.role_add"),
+            ("successor=x", "unit.close"),
+            ("same_as:x", "person.link"),
+            ("twin_of:12", "person.link"),
+            ("user:x", "case.co_worker_add"),
+            ("curiosity", "case.break_glass"),
+            ("sent", "referral.send"),
+            ("archived 1-x", "audit.archive"),
+            ("read fly", "token.create"),
+            ("next year", "programme.targets"),
+        ]:
+            assert label(code, action) == code
+
+
+def test_role_and_successor_reasons_name_the_unit_on_the_events_page(client, make, db):
+    """A unit's name is not case data: the events page names it beside its code."""
+    from casemgr.admin.services import assign_role
+    from casemgr.org.services import close_unit
+
+    office, successor = make.unit(code="T-OLD"), make.unit(code="T-NEW")
+    worker = make.user(Role.SOCIAL_WORKER, office)
+    assign_role(None, worker, Role.SUPERVISOR, successor)
+    close_unit(None, office, on=dt.date(2026, 1, 1), successor=successor)
+    auditor = make.user(Role.AUDITOR)
+    client.login(auditor)
+    client.post_form("/auth/language", {"locale": "vi"})
+    page = client.get("/audit/events").get_data(as_text=True)
+    assert f"Người giám sát tại {successor.name} (T-NEW)" in page
+    assert f"đơn vị kế thừa: {successor.name} (T-NEW)" in page
+    assert "supervisor@T-NEW" not in page and f"successor={successor.id}" not in page
 
 
 def test_events_page_shows_labels_in_vietnamese(client, make, db):
@@ -402,3 +497,176 @@ def test_fields_are_shown_as_labels_with_their_codes(app):
     assert cell.startswith('Mục tiêu <code class="small text-muted">goal</code>, Hoạt động')
     assert cell.endswith("<code>unknown_thing</code>")
     assert str(labels.fields_cell(None)) == str(labels.fields_cell("")) == ""
+
+
+# Reasons built where they are recorded (not a constant), by file and source text: what they
+# can be, as (action, reason) samples that must each read as words in Vietnamese. A new such
+# reason fails test_every_reason_built_at_the_call_has_a_label until it is here.
+AS_RECORDED = "as recorded"
+
+
+def _returned(path: str, function: str) -> set[str]:
+    """The string constants a function returns (policy.letter_refusal's codes, say)."""
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == function:
+            for part in ast.walk(node):
+                if isinstance(part, ast.Return) and part.value is not None:
+                    found |= {
+                        c.value
+                        for c in ast.walk(part.value)
+                        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    }
+    assert found, f"{path}: {function} returns no string constant"
+    return found
+
+
+def _reason_sources() -> dict[str, list[tuple[str, str]] | str]:
+    from casemgr.audit.verify import ProblemKind
+    from casemgr.cases.models.break_glass import BreakGlassReason
+    from casemgr.groups.models import EscalationReason, NoContactDecision
+    from casemgr.jobs import kinds  # noqa: F401  (registers the kinds)
+    from casemgr.jobs.runner import KINDS
+    from casemgr.people.models import ErasureReason
+    from casemgr.people.relations import ConsentGiver, ConsentScope
+    from casemgr.programmes.models import ActivityKind, Finding
+    from casemgr.reference.data import TARGET_GROUPS
+    from casemgr.reports.filters import REPORTS
+    from casemgr.supervision.models import ReassignReason
+    from casemgr.support.catalogue import SERVICE_TYPES
+    from casemgr.support.models.points import ServicePointKind
+    from casemgr.support.models.referrals import ReferralStatus
+    from casemgr.support.models.trafficking import VictimStatus
+    from casemgr.tokens.models import TokenScope
+
+    def each(action: str, values) -> list[tuple[str, str]]:
+        return [(action, str(value)) for value in values]
+
+    moves = [*BY_NAME, *COMBINED_BY_NAME]
+    consents = [f"{scope}:{giver}" for scope in ConsentScope for giver in ConsentGiver]
+    scopes = [" ".join(str(s) for s in TokenScope if s != TokenScope.INTAKE), "intake"]
+    erasures = [
+        (action, str(reason))
+        for action in ("person.erasure_requested", "person.erased", "person.erasure_cancelled")
+        for reason in ErasureReason
+    ]
+    groups = [group for group, *_ in TARGET_GROUPS]
+    exports = [f"{report} {file_format}" for report in REPORTS for file_format in ("csv", "xlsx")]
+    return {
+        "admin/services.py|f'{role}@{unit.code}'": [("user.role_add", f"{r}@C01") for r in Role],
+        "admin/services.py|f'{assignment.role}@{assignment.unit.code}'": [
+            ("user.role_remove", f"{r}@C01") for r in Role
+        ],
+        "admin/services.py|f'open cases: {owned}' if owned else None": [
+            ("user.disable", "open cases: 3")
+        ],
+        # The API endpoint a token was used on: a route's name, as a refused page's object id.
+        "api/access.py|request.endpoint": AS_RECORDED,
+        "api/access.py|checked.refusal": each(
+            "api.token_refused", _returned("tokens/services.py", "check_token")
+        ),
+        "api/access.py|str(missing)": each("access.denied", [*TokenScope, *Action]),
+        "audit/services.py|str(first.kind) if first else None": each("audit.verify", ProblemKind),
+        "audit/services.py|f'archived {first_seq}-{upto}'": [("audit.archive", "archived 1-500")],
+        "audit/views.py|f'{result.total}'": [("audit.scan", "3")],
+        "cases/services.py|name": each("case.transition", moves),
+        "cases/services.py|str(grant.reason_type)": each("case.break_glass", BreakGlassReason),
+        "cases/services.py|f'user:{worker.id}'": [
+            ("case.co_worker_add", "user:5"),
+            ("case.co_worker_remove", "user:5"),
+        ],
+        # IntegrityFailure's default; its other reasons are read where they are given.
+        "crypto/fields.py|failure.reason": [("crypto.integrity_failure", "bad value")],
+        "groups/services.py|str(programme.escalation_reason)": each(
+            "drugs.escalate", EscalationReason
+        ),
+        "groups/services.py|str(decision)": each("no_contact.decide", NoContactDecision),
+        "jobs/duties.py|detail[:200]": [("duty.run", '{"failed_jobs":0,"requeued":2}')],
+        "jobs/services.py|kind": each("job.start", KINDS),
+        "jobs/services.py|job.kind": each("job.download", KINDS) + each("job.retry", KINDS),
+        "org/areas.py|f'{len(provinces)}/{communes}'": [("areas.load", "34/3321")],
+        "org/areas.py|str(rows)": [("areas.load_legacy", "120")],
+        "org/services.py|f'successor={successor.id}'": [("unit.close", "successor=5")],
+        "people/queries.py|f'people list page {page}'": [("person.list", "people list page 3")],
+        "people/registration.py|f'{consent.scope}:{consent.given_by}'": (
+            each("person.consent_add", consents) + each("person.consent_withdraw", consents)
+        ),
+        "people/registration.py|f'different_from:{other_id}'": [
+            ("person.distinct", "different_from:12")
+        ],
+        "people/registration.py|f'same_as:{other.id}'": [("person.link", "same_as:12")],
+        "people/services.py|str(request.reason)": erasures,
+        "programmes/services.py|group_code": each("programme.create", groups),
+        "programmes/services.py|f'model {model.id}'": [("programme.enrol", "model 3")],
+        "programmes/services.py|f'model {enrolment.model_id}'": [("programme.leave", "model 3")],
+        "programmes/services.py|f'model {model.id} not open to the case'": [
+            ("programme.enrol", "model 3 not open to the case")
+        ],
+        "programmes/services.py|f'model {model.id}: {kind}'": each(
+            "programme.activity", [f"model 3: {kind}" for kind in ActivityKind]
+        ),
+        "programmes/services.py|f'model {model.id}: {finding}'": each(
+            "programme.visit", [f"model 3: {finding}" for finding in Finding]
+        ),
+        "programmes/services.py|str(year)": [("programme.targets", "2026")],
+        # record_export(user, what, file_format): the report pages' reports and formats, and
+        # the two files the report views name (reports.views).
+        "reports/exports.py|f'{what} {file_format}'": each(
+            "report.export",
+            [*exports, "provincial full.xlsx", "person list xlsx (password protected)"],
+        ),
+        "reports/services.py|f'{report} monitoring'": each(
+            "report.monitoring", [f"{report} monitoring" for report in REPORTS]
+        ),
+        "support/letters.py|refusal": each(
+            "referral.letter", _returned("support/policy.py", "letter_refusal")
+        ),
+        "support/referrals.py|str(referral.status)": each(
+            "referral.answer", [ReferralStatus.ACCEPTED, ReferralStatus.DECLINED]
+        ),
+        "support/services.py|f'{service_type.group_code}:{service_type.code}'": [
+            ("service.deliver", f"{group}:{code}") for group, code, *_ in SERVICE_TYPES
+        ],
+        "support/services.py|str(status)": each("trafficking.status_add", VictimStatus),
+        "support/services.py|str(point.kind)": each("service_point.create", ServicePointKind),
+        "supervision/services.py|str(reason)": each("case.reassign", ReassignReason),
+        "tokens/services.py|token.scopes.replace(',', ' ')": each("token.create", scopes),
+        "web/access.py|str(action)": each("access.denied", Action),
+    }
+
+
+def collect_reason_sites() -> set[str]:
+    """Every reason built at a recording call in casemgr/, as "path|source text"."""
+    found: set[str] = set()
+    for path in sorted(ROOT.rglob("*.py")):
+        walk = _Walk(path.name)
+        walk.visit(ast.parse(path.read_text(encoding="utf-8")))
+        found |= {f"{path.relative_to(ROOT)}|{site}" for site in walk.reason_sites}
+    return found
+
+
+def test_every_reason_built_at_the_call_has_a_label(app):
+    found = collect_reason_sites()
+    sources = _reason_sources()
+    assert "admin/services.py|f'{role}@{unit.code}'" in found  # the walk reads them
+    unknown = sorted(found - set(sources))
+    assert unknown == [], f"reasons built at the call: add samples to _reason_sources: {unknown}"
+    assert sorted(set(sources) - found) == [], "_reason_sources names a call no longer there"
+    raw, untranslated = [], []
+    for site, samples in sources.items():
+        if samples == AS_RECORDED:
+            continue
+        assert samples, site
+        for action, code in samples:
+            with app.test_request_context():
+                with force_locale("vi"):
+                    vi = labels.reason_label(code, action)
+                with force_locale("en"):
+                    en = labels.reason_label(code, action)
+            if vi == code:
+                raw.append(f"{action}: {code}")
+            elif vi == en:
+                untranslated.append(f"{action}: {code} ({vi})")
+    assert raw == [], f"reasons shown as recorded (add them to audit/labels.py): {raw}"
+    assert untranslated == [], f"reasons without Vietnamese: {untranslated}"
