@@ -28,12 +28,14 @@ from casemgr.programmes.models import (
     MonitoringVisit,
     YearlyTarget,
 )
-from casemgr.programmes.policy import manage_scope, view_scope
+from casemgr.programmes.policy import applies_to, manage_scope, view_scope
 from casemgr.support.models import ServiceDelivery
 
 
 def visible_models(user: User) -> Select:
-    """Every model the user may see, by name: a select to refine or paginate."""
+    """Every model the user may see (those their units run or oversee, and those of the units
+    above them), by name: a select to refine or paginate. The registry, the loader and the
+    enrolment choices all start from this scope."""
     return (
         select(InterventionModel)
         .join(Unit, Unit.id == InterventionModel.unit_id)
@@ -57,6 +59,11 @@ def load_model(user: User, model_id: int, *, manage: bool = False) -> Interventi
                object_id=model_id, outcome="denied", reason="not managed")  # fmt: skip
         raise Forbidden()
     return model
+
+
+def may_view(user: User, model: InterventionModel) -> bool:
+    """Whether the user may open the model's pages (the loader's rule, without its audit)."""
+    return view_scope(user).covers(model.unit.path)
 
 
 def may_manage(user: User, model: InterventionModel) -> bool:
@@ -105,27 +112,18 @@ def activity_areas(model: InterventionModel) -> list[Area]:
     )
 
 
-def _ancestor_ids(unit: Unit) -> list[int]:
-    return [int(part) for part in unit.path.strip("/").split("/") if part]
-
-
 def enrolment_choices(user: User, case_: Case, day: dt.date) -> list[InterventionModel]:
-    """Models a case can join on a day: of its group, running, and run by its own unit or a
-    unit above it (models run by the province serve its communes) or visible to the user."""
+    """Models a case can join on a day: of its group, running, and applying to its unit (run
+    by that unit or one above it: models run by the province serve its communes), among the
+    models the user may see."""
     return list(
         db.session.scalars(
-            select(InterventionModel)
-            .join(Unit, Unit.id == InterventionModel.unit_id)
-            .where(
+            visible_models(user).where(
+                applies_to(case_.unit.path).condition(Unit.path),
                 InterventionModel.group_code == case_.group_code,
                 InterventionModel.starts_on <= day,
                 or_(InterventionModel.ends_on.is_(None), InterventionModel.ends_on >= day),
-                or_(
-                    InterventionModel.unit_id.in_(_ancestor_ids(case_.unit)),
-                    view_scope(user).condition(Unit.path),
-                ),
             )
-            .order_by(vietnamese(InterventionModel.name), InterventionModel.id)
         )
     )
 
@@ -333,7 +331,9 @@ def targets_vs_actuals(user: User, year: int) -> list[TargetRow]:
     """Public API for reports: per model in the user's scope that runs in `year` or has a
     target for it, one row per indicator (model, indicator, target or None, actual).
 
-    Scope is the model list's: a commune supervisor gets the models of their subtree only.
+    Scope is the model list's: a commune supervisor gets the models of their subtree and
+    those of the units above it (a provincial model with the whole model's actuals, as on its
+    results page).
     Actuals are counts over every enrolled case (aggregates, not case lists); suppressing
     small cells is the publishing report's job. 7 queries whatever the number of models.
     """

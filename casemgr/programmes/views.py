@@ -302,10 +302,14 @@ def _enrolments_page(case, access, enrol_form=None, leave_form=None, status: int
         leave_form = leave_form or LeaveForm(formdata=None, left_on=today)
     else:
         enrol_form = leave_form = None
+    enrolments = queries.case_enrolments(case.id)
     return render_template(
         "programmes/case_enrolments.html",
         case=case,
-        enrolments=queries.case_enrolments(case.id),
+        enrolments=enrolments,
+        # A model's name links to its page where the user may open it (not every past
+        # enrolment's model is in their scope: a case transferred from another unit).
+        linked={e.model_id for e in enrolments if queries.may_view(current_user, e.model)},
         enrol_form=enrol_form,
         leave_form=leave_form,
     ), status

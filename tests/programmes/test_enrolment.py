@@ -126,3 +126,21 @@ def test_participants_list_starts_from_visible_cases(client, programmes):
         db.session.scalar(select(func.count()).where(AuditEvent.action == "programme.participants"))
         == 2
     )
+
+
+def test_enrolled_models_link_to_their_pages_where_the_user_sees_them(client, programmes):
+    """The worker finds the provincial model's page from the case; a model out of their scope
+    (an enrolment made before the case came to the commune) is named without a link."""
+    cw = programmes.cw
+    services.enrol_case(cw.worker, cw.case, cw.access(cw.worker), programmes.province_model,
+                        dt.date(2026, 1, 5))  # fmt: skip
+    db.session.add(Enrolment(model_id=programmes.other_model.id, case_id=cw.case.id,
+                             enrolled_on=dt.date(2025, 6, 1), left_on=dt.date(2025, 9, 1),
+                             enrolled_by_id=cw.outsider.id))  # fmt: skip
+    db.session.flush()
+    client.login(cw.worker)
+    page = client.get(f"/cases/{cw.case.id}/programmes").get_data(as_text=True)
+    table = page.split('data-testid="enrolments"', 1)[1].split("</table>", 1)[0]
+    assert f'href="/programmes/{programmes.province_model.id}">Province model</a>' in table
+    assert "Other model" in table and f'"/programmes/{programmes.other_model.id}"' not in table
+    assert client.get(f"/programmes/{programmes.province_model.id}").status_code == 200
