@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from casemgr.audit import record
 from casemgr.auth.models import User
@@ -42,6 +43,8 @@ from casemgr.rules.services import NoRuleInForce, deadline
 __all__ = ["Task", "deadline_sources", "register_deadline_source"]
 
 log = logging.getLogger(__name__)
+
+PLAN_ACTION = "case.plan_action"  # the deadline kind of a dated action of a case plan
 
 
 @dataclass(frozen=True)
@@ -85,13 +88,62 @@ def tasks_query(
         condition = due_today_clause(now)
     else:
         condition = open_clause(now)
+    place, plan_size = plan_action_place()
     statement = (
-        select(Deadline.case_id, Case.number, Deadline.kind, Deadline.due_at, Deadline.lapses)
+        select(
+            Deadline.case_id,
+            Case.number,
+            Deadline.kind,
+            Deadline.due_at,
+            Deadline.lapses,
+            place,
+            plan_size,
+        )
         .join(Case, Case.id == Deadline.case_id)
         .where(Deadline.case_id.in_(open_case_ids(user, mine=mine)), condition)
         .order_by(Deadline.due_at, Case.number, Deadline.kind, Deadline.object_id)
     )
     return statement if owner_id is None else statement.where(Case.owner_id == owner_id)
+
+
+def plan_action_place() -> tuple[ColumnElement, ColumnElement]:
+    """SQL over a deadline row: its plan action's number in the plan and the number of actions
+    in the plan (NULL for other kinds), counted as the case page's plan table lists them (the
+    current actions of the cycle by due date, then as written).
+
+    What a late action is stays in its encrypted text, read on the case page; a list names it
+    by this place and its due date, so it needs no decryption (and no read of each case).
+    """
+    action = aliased(PlanAction)
+    same_plan = (
+        select(func.count(PlanAction.id))
+        .select_from(action)
+        .join(
+            PlanAction,
+            and_(PlanAction.case_id == action.case_id, PlanAction.plan_cycle == action.plan_cycle),
+        )
+        .where(action.id == Deadline.object_id, PlanAction.current())
+        .correlate(Deadline)
+    )
+    before = same_plan.where(
+        PlanAction.due_on.is_not(None),
+        or_(
+            PlanAction.due_on < action.due_on,
+            and_(PlanAction.due_on == action.due_on, PlanAction.id <= action.id),
+        ),
+    )
+    is_action = Deadline.kind == PLAN_ACTION
+    return (
+        case((is_action, before.scalar_subquery()), else_=None),
+        case((is_action, same_plan.scalar_subquery()), else_=None),
+    )
+
+
+def task_label(kind: str, labels: dict[str, object], place: int | None, of: int | None) -> object:
+    """What a task says is due: its kind's label; for a plan action, which one of the plan."""
+    if kind == PLAN_ACTION and place and of:
+        return _l("Plan action %(number)d of %(total)d", number=place, total=of)
+    return labels.get(kind, kind)
 
 
 def owner_name(user: User, owner_id: int) -> str | None:
@@ -105,8 +157,8 @@ def as_tasks(rows: Iterable) -> list[Task]:
     """Rows of tasks_query as Task values, with their labels."""
     labels = kind_labels()
     return [
-        Task(case_id, number, kind, due_at, labels.get(kind, kind), lapses)
-        for case_id, number, kind, due_at, lapses in rows
+        Task(case_id, number, kind, due_at, task_label(kind, labels, place, of), lapses)
+        for case_id, number, kind, due_at, lapses, place, of in rows
     ]
 
 
@@ -195,7 +247,7 @@ def child_protection(case_ids: list[int]) -> Iterable[Due]:
         yield Due(case_id, "child.plan_draft", due, drafted_at)
 
 
-@register_deadline_source(kinds={"case.plan_action": _l("Plan action")}, watches=(PlanAction,))
+@register_deadline_source(kinds={PLAN_ACTION: _l("Plan action")}, watches=(PlanAction,))
 def plan_actions(case_ids: list[int]) -> Iterable[Due]:
     """The dated actions of each case's current plan cycle, due by the end of their day and
     met on the day they were done (one query)."""
@@ -210,9 +262,7 @@ def plan_actions(case_ids: list[int]) -> Iterable[Due]:
         )
     )
     for action_id, case_id, due_on, done_on in db.session.execute(statement):
-        yield Due(
-            case_id, "case.plan_action", due_by_end_of(due_on), due_by_end_of(done_on), action_id
-        )
+        yield Due(case_id, PLAN_ACTION, due_by_end_of(due_on), due_by_end_of(done_on), action_id)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ registry of other sources, and the number of queries."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import event, select
@@ -210,3 +211,62 @@ def test_queries_do_not_grow_with_the_number_of_cases(db, casework, dated, state
     statements.clear()
     assert len(open_tasks(casework.lead, now=INTAKE)) == 38
     assert len(statements) == 2
+
+
+def test_a_late_plan_action_is_named_by_its_place_in_the_plan(app, client, casework, db):
+    """The task lists said "Plan action" for each: which one was late could not be told. They
+    name it by its row in the case page's plan table (by due date; voided ones left out) and
+    show its due date; the action's text is encrypted and stays out of the lists."""
+    from casemgr import clock
+    from casemgr.corrections.services import void
+
+    worker, case = casework.worker, casework.case
+    case.risk_level = RiskLevel.LOW  # no emergency clock: only the plan actions are due
+    today = clock.today()
+    case.opened_at = local(*(today - dt.timedelta(days=30)).timetuple()[:3], 9, 0)
+    db.session.flush()
+    access = casework.access(worker)
+    for name in ("verify", "assess"):
+        case_services.take_transition(worker, case, access, name, expected_version=case.version)
+    written = []
+
+    def add(days: int | None):
+        due = None if days is None else today + dt.timedelta(days=days)
+        n = len(written)
+        written.append(case_services.add_plan_action(
+            worker, case, access, goal=f"GOALMARK{n}", action=f"ACTIONMARK{n}",
+            responsible=f"WHOMARK{n}", due_on=due,
+        ))  # fmt: skip
+
+    add(-5)  # 1st on the case page
+    add(None)  # undated: last (4th)
+    add(10)  # 3rd, not late
+    add(-2)  # written after the 3rd, due before it: 2nd
+    add(-10)  # voided below: no longer in the plan
+    void(worker, written[-1], "Nhập nhầm", access=access)
+    db.session.commit()
+
+    late = [t for t in open_tasks(worker, overdue_only=True, now=clock.utcnow())
+            if t.kind == "case.plan_action"]  # fmt: skip
+    assert len(late) == 2
+    client.login(worker)
+    case_page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    plan = dict(re.findall(r'<tr data-plan-action="(\d)">.*?(GOALMARK\d)', case_page, re.S))
+    assert plan == {"1": "GOALMARK0", "2": "GOALMARK3", "3": "GOALMARK2", "4": "GOALMARK1"}
+    pages = {"tasks": client.get("/rules/tasks"), "dashboard": client.get("/dashboard")}
+    supervisor = app.test_client()
+    supervisor.login(casework.supervisor)
+    pages["overdue"] = supervisor.get("/rules/overdue")
+    for name, response in pages.items():
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, name
+        for number, days in ((1, -5), (2, -2)):
+            label = f"Hoạt động {number}/4 của kế hoạch"
+            assert html.count(label) == 1, (name, label)
+            due = (today + dt.timedelta(days=days)).strftime("%d/%m/%Y")
+            # The label and its due date are in one row (list item) of the page.
+            row = html.split(label, 1)[1].split("</tr>", 1)[0].split("</li>", 1)[0]
+            before = html.split(label, 1)[0].rsplit("<tr", 1)[-1].rsplit("<li", 1)[-1]
+            assert due in before + row, (name, label)
+        assert "Hoạt động kế hoạch<" not in html, name
+        assert "MARK" not in html, name
