@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, SelectMultipleField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    ButtonField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from casemgr.supervision.models import ReassignReason
-from casemgr.supervision.services import MAX_REASON_TEXT, Choice
+from casemgr.supervision.services import MAX_CHOSEN, MAX_REASON_TEXT, Choice
 from casemgr.web.forms import Form, choose, fact_choices
+from casemgr.web.ids import MAX_ID
+
+if TYPE_CHECKING:
+    from casemgr.cases.models import Case
 
 PERIODS = (30, 90, 365)
 
@@ -35,8 +50,55 @@ class PeriodForm(Form):
     )
 
 
+@dataclass(frozen=True)
+class Ticks:
+    """What is ticked across the pages of the list, as one page shows it: its own cases'
+    boxes, and the ticks of the other pages (kept in the form as hidden values)."""
+
+    here: dict[int, str]  # case id -> the value ticked, of the cases on this page
+    elsewhere: tuple[str, ...]  # "id:version" ticked on other pages
+
+    @classmethod
+    def on_page(cls, cases: Iterable[Case], ticked: dict[int, int]) -> Ticks:
+        """Split the ticks (case id -> version) between the page's cases and the others."""
+        shown = {case.id for case in cases}
+        return cls(
+            here={i: f"{i}:{v}" for i, v in ticked.items() if i in shown},
+            elsewhere=tuple(f"{i}:{v}" for i, v in ticked.items() if i not in shown),
+        )
+
+    @property
+    def count(self) -> int:
+        return len(self.here) + len(self.elsewhere)
+
+    def value(self, case: Case) -> str:
+        """The box's value: as ticked (a case changed since stays ticked at the version the
+        supervisor saw, and reassigning then names it as changed), else the version shown."""
+        return self.here.get(case.id, f"{case.id}:{case.version}")
+
+
+DIGITS = len(str(MAX_ID))
+
+
+def _choice(value: object) -> Choice | None:
+    """A ticked value "id:version" read back; None when it is not one (only a forged post)."""
+    case_id, _, version = str(value).partition(":")
+    for number in (case_id, version):  # digits, and few enough for int() and the database
+        if not (number.isascii() and number.isdigit() and len(number) <= DIGITS):
+            return None
+    if not 0 < int(case_id) <= MAX_ID:
+        return None
+    return Choice(int(case_id), int(version))
+
+
 class ReassignForm(Form):
-    """Choose cases (each ticked as "id:version"), a new owner and a reason."""
+    """Choose cases (each ticked as "id:version"), a new owner and a reason.
+
+    The list of cases has pages; what is ticked on the other pages comes back as hidden
+    `cases` values, so that one post carries every tick. Moving between pages, ticking every
+    case of the worker, unticking all and recounting are buttons of this same form: they show
+    the list again with the ticks (and whatever was typed) kept, and change nothing.
+    """
 
     cases = SelectMultipleField(
         _l("Cases"),
@@ -51,13 +113,26 @@ class ReassignForm(Form):
         render_kw={"rows": 2},
     )
     submit = SubmitField(_l("Reassign the chosen cases"))
+    # Buttons that only show the list again (see the class docstring).
+    recount = SubmitField(_l("Update the count"))
+    select_all = SubmitField(_l("Tick all the cases of this worker"))
+    clear = SubmitField(_l("Untick all"))
+    goto = ButtonField()  # the pager's buttons (templates/_macros.html): the page number
+
+    def validate_cases(self, field: SelectMultipleField) -> None:
+        if len(field.data or []) > MAX_CHOSEN:
+            raise ValidationError(str(_l("Tick at most %(max)d cases at a time.", max=MAX_CHOSEN)))
+
+    def browsing(self) -> bool:
+        """Whether the post asks to see the list again (not to reassign)."""
+        pressed = self.recount.data or self.select_all.data or self.clear.data
+        return bool(pressed) or self.goto.data is not None
 
     def choices_made(self) -> list[Choice] | None:
         """The ticked cases with their versions; None when a value is malformed."""
-        made = []
-        for value in self.cases.data or []:
-            case_id, _, version = str(value).partition(":")
-            if not (case_id.isdigit() and version.isdigit()):
-                return None
-            made.append(Choice(int(case_id), int(version)))
-        return made
+        made = [_choice(value) for value in self.cases.data or []]
+        return None if None in made else made
+
+    def ticked(self) -> dict[int, int]:
+        """The well-formed ticks, case id -> version, in the order posted (one per case)."""
+        return {c.case_id: c.version for c in map(_choice, self.cases.data or []) if c}

@@ -353,6 +353,13 @@ def reassignable_cases(user: User, owner_id: int | None) -> Select:
     return statement.order_by(Case.number, Case.id)
 
 
+def reassignable_versions(user: User, owner_id: int) -> dict[int, int]:
+    """Every case of one worker's reassignment list (all its pages), id -> version, in the
+    list's order: what "tick all the cases of this worker" ticks."""
+    statement = reassignable_cases(user, owner_id).with_only_columns(Case.id, Case.version)
+    return {case_id: version for case_id, version in db.session.execute(statement)}
+
+
 def owner_choices(user: User) -> list[tuple[int, str]]:
     """Social workers who could take cases: (id, "name — their units"), one per worker."""
     units: dict[int, list[str]] = {}

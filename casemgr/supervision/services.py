@@ -21,6 +21,8 @@ from casemgr.supervision.models import CaseReassignment, ReassignReason
 from casemgr.web.access import user_may
 
 MAX_REASON_TEXT = 2000
+# Cases moved by one reassignment: far more than a caseload, few enough for one IN (...) query.
+MAX_CHOSEN = 1000
 
 
 class ReassignError(ValueError):
@@ -80,6 +82,8 @@ def reassign_cases(
         raise _refuse(actor, "reason too long")
     if not choices:
         raise _refuse(actor, "nothing chosen")
+    if len(choices) > MAX_CHOSEN:
+        raise _refuse(actor, "too many")
     new_owner = db.session.get(User, new_owner_id) if new_owner_id else None
     if new_owner is None or not new_owner.is_enabled:
         raise _refuse(actor, "unknown owner")

@@ -13,10 +13,10 @@ from casemgr.cases.forms import RISK_LABELS
 from casemgr.cases.queries import case_ids, cases_by_ids
 from casemgr.cases.workflow import STATUS_LABELS
 from casemgr.supervision import queries, services
-from casemgr.supervision.forms import PeriodForm, ReassignForm
+from casemgr.supervision.forms import PeriodForm, ReassignForm, Ticks
 from casemgr.supervision.models import ReassignReason
 from casemgr.web.access import requires
-from casemgr.web.pagination import paginate_ids
+from casemgr.web.pagination import page_number, paginate_ids
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -35,7 +35,11 @@ REFUSALS = {
         "The new owner is not a social worker of the unit of %(numbers)s. Nothing was changed."
     ),
     "same owner": _l("The new owner already owns %(numbers)s. Nothing was changed."),
+    "too many": _l("Tick at most %(max)d cases at a time.", max=services.MAX_CHOSEN),
 }
+# Refusals after which the cases they name are unticked: changed, closed or not the
+# supervisor's, the list shows them otherwise (or not at all); the message names them.
+UNTICKED_ON_REFUSAL = {"stale", "closed", "out of scope"}
 
 
 @bp.context_processor
@@ -80,7 +84,15 @@ def reassign():
         SelectChoice(0, "—"),
         *(SelectChoice(uid, label) for uid, label in queries.owner_choices(current_user)),
     ]
-    if form.validate_on_submit():
+    ticked = form.ticked()
+    goto = None
+    if form.is_submitted() and form.browsing():  # the list again, ticks kept: nothing changes
+        if form.select_all.data and worker_id:
+            ticked = queries.reassignable_versions(current_user, worker_id)
+        elif form.clear.data:
+            ticked = {}
+        goto = page_number(form.goto.data) if form.goto.data is not None else None
+    elif form.validate_on_submit():
         choices = form.choices_made()
         try:
             if choices is None:
@@ -95,15 +107,21 @@ def reassign():
         except services.ReassignError as exc:
             message = REFUSALS.get(str(exc), _l("The request could not be completed."))
             flash(str(message) % {"numbers": ", ".join(exc.numbers)}, "danger")
+            if str(exc) in UNTICKED_ON_REFUSAL:  # the list no longer offers them as they were
+                ticked = {i: v for i, v in ticked.items() if i not in exc.case_ids}
         else:
             flash(_("%(num)d case(s) reassigned.", num=len(moved)), "success")
             return redirect(url_for("supervision.reassign", worker=worker_id))
-    page = paginate_ids(case_ids(queries.reassignable_cases(current_user, worker_id)), cases_by_ids)
+    page = paginate_ids(
+        case_ids(queries.reassignable_cases(current_user, worker_id)), cases_by_ids, page=goto
+    )
     queries.audit_list(current_user, "reassignment list")
     return render_template(
         "supervision/reassign.html",
         form=form,
         page=page,
+        ticks=Ticks.on_page(page.items, ticked),
+        max_chosen=services.MAX_CHOSEN,
         worker_id=worker_id,
         workers=queries.owner_choices(current_user),
     )

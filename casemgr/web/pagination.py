@@ -34,17 +34,22 @@ class Page:
         return self.page < self.pages
 
 
-def requested_page() -> int:
-    """The page asked for in ?page= (1-based): 1 for a missing, non-numeric, zero or negative
-    value. Callers clamp it to the last page (before it reaches SQL, where a huge number would
+def page_number(raw: str | None) -> int:
+    """A page number as sent (1-based): 1 for a missing, non-numeric, zero or negative value.
+    Callers clamp it to the last page (before it reaches SQL, where a huge number would
     overflow) once they know the total."""
-    raw = request.args.get("page", "").strip()
+    raw = (raw or "").strip()
     if not raw.isascii() or not raw.isdigit():
         return 1
     try:
         return max(1, int(raw))
     except ValueError:  # more digits than Python converts
         return 1
+
+
+def requested_page() -> int:
+    """The page asked for in ?page= (see page_number)."""
+    return page_number(request.args.get("page"))
 
 
 def paginate(statement: Select, *, scalars: bool = True) -> Page:
@@ -62,13 +67,20 @@ def paginate(statement: Select, *, scalars: bool = True) -> Page:
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def paginate_ids(ids: Select, load: Callable[[list[Any]], list[Any]]) -> Page:
+def paginate_ids(
+    ids: Select, load: Callable[[list[Any]], list[Any]], *, page: int | None = None
+) -> Page:
     """Like paginate, for a select of ids in the list's order: the count and the page's ids
-    read only those narrow rows (an index can hold them), then `load` reads the page's rows."""
+    read only those narrow rows (an index can hold them), then `load` reads the page's rows.
+
+    `page` is the page asked for otherwise than by ?page= (a form's pager buttons, whose
+    list keeps what was ticked on other pages), clamped the same way.
+    """
     per_page = current_app.config["PER_PAGE"]
     total = db.session.execute(
         select(func.count()).select_from(ids.order_by(None).subquery())
     ).scalar_one()
-    page = min(requested_page(), max(1, -(-total // per_page)))
+    asked = requested_page() if page is None else page
+    page = min(asked, max(1, -(-total // per_page)))
     page_ids = list(db.session.scalars(ids.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=load(page_ids), page=page, per_page=per_page, total=total)

@@ -123,6 +123,15 @@ def test_refuses_closed_cases_other_without_words_and_social_workers(db, office,
     )
 
 
+def test_refuses_more_cases_than_one_reassignment_takes(db, office, monkeypatch):
+    import casemgr.supervision.services as services
+
+    monkeypatch.setattr(services, "MAX_CHOSEN", 1)
+    a, _, new = office.workers
+    chosen = [Choice(c.id, c.version) for c in open_cases(office, a)[:2]]
+    check_refused(db, office, "too many", chosen, new.id)
+
+
 def test_through_the_page(client, db, office):
     a, _, new = office.workers
     client.login(office.supervisor)

@@ -105,10 +105,13 @@ def db_user(username: str) -> User:
 
 
 @pytest.fixture
-def walk_world(make, db) -> WalkWorld:
-    """Demo data in the test's transaction, canaries in every case and person, and background
-    exports run inline (a thread could not see the test's uncommitted data)."""
+def walk_world(make, db, app, monkeypatch) -> WalkWorld:
+    """Demo data in the test's transaction, canaries in every case and person, background
+    exports run inline (a thread could not see the test's uncommitted data), short pages."""
     load_demo_data()
+    # Two rows a page: the demo's lists then have pages, and the walk follows their pagers
+    # (the reassignment list's are buttons of its form, which keep the ticks across pages).
+    monkeypatch.setitem(app.config, "PER_PAGE", 2)
     # One overdue deadline: demo.worker1's high-risk child case taken in a day ago, its 12 hours
     # for emergency action passed. The overdue lists, the dashboards' per-worker counts and the
     # overdue page of one worker then have rows and links to walk.

@@ -8,8 +8,9 @@ unknown choices, other units' ids; then 20,001 characters and far-past dates) an
 tests/walk/crawler.py lists what fails; a failure reads "[role] METHOD URL (kind): what".
 
 Bounds (printed in the summary when they cut anything): 3 URLs per endpoint (per export format),
-2 forms per action endpoint; sign-out and language-switch forms, and admin forms on the walker's
-own account, are skipped and counted. Background jobs run inline and are followed to their end.
+2 forms per action endpoint and button name; sign-out and language-switch forms, and admin forms
+on the walker's own account, are skipped and counted. Background jobs run inline and are followed
+to their end. Lists show two rows a page, so that their pagers (links or buttons) are walked.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ MATRIX_ROLE = {
 def english() -> EnglishText:
     return EnglishText()
 
+
+# Forms with several actions whose every button the walk must press (a net under the walk
+# itself: the demo data and the walk's page size must make them appear).
+MUST_PRESS = {
+    role: {("supervision.reassign", b) for b in ("goto", "select_all", "recount", "submit")}
+    for role in ("commune_supervisor", "provincial_supervisor")
+}
 
 # Reached by machines, not by links: load balancers and Prometheus.
 OPS_ENDPOINTS = {"home.healthz", "ops.readyz", "ops.metrics_page"}
@@ -78,5 +86,7 @@ def test_walk(app, db, walk_world, english, record_property, role):
     text = summary(walker, time.monotonic() - started)
     record_property("walk-summary", text)
     print(text)
+    unpressed = sorted(MUST_PRESS.get(role, set()) - walker.stats.pressed)
+    assert not unpressed, f"the walk never pressed {unpressed}\n{text}"
     failures = "\n".join(str(f) for f in walker.failures)
     assert not walker.failures, f"{len(walker.failures)} walk failures:\n{failures}\n{text}"
