@@ -105,7 +105,9 @@ class ReassignForm(Form):
         validate_choice=False,
         validators=[DataRequired(_l("Tick at least one case to reassign."))],
     )
-    owner_id = SelectField(_l("New owner"), coerce=int, validators=[DataRequired()])
+    owner_id = SelectField(
+        _l("New owner"), coerce=int, validators=[DataRequired(_l("Choose a new owner."))]
+    )
     reason = SelectField(_l("Reason"), choices=fact_choices(REASON_LABELS), validators=[choose()])
     reason_text = TextAreaField(
         _l("Explanation (optional unless the reason is Other; stored encrypted)"),
@@ -114,9 +116,11 @@ class ReassignForm(Form):
     )
     submit = SubmitField(_l("Reassign the chosen cases"))
     # Buttons that only show the list again (see the class docstring).
-    recount = SubmitField(_l("Update the count"))
-    select_all = SubmitField(_l("Tick all the cases of this worker"))
-    clear = SubmitField(_l("Untick all"))
+    recount = SubmitField(_l("Update the count"), render_kw={"formnovalidate": True})
+    select_all = SubmitField(
+        _l("Tick all the cases of this worker"), render_kw={"formnovalidate": True}
+    )
+    clear = SubmitField(_l("Untick all"), render_kw={"formnovalidate": True})
     goto = ButtonField()  # the pager's buttons (templates/_macros.html): the page number
 
     def validate_cases(self, field: SelectMultipleField) -> None:
