@@ -409,3 +409,12 @@ def test_a_malformed_tick_is_dropped_when_browsing_and_refused_when_posted(
     )
     assert "Choose at least one case." in refused.html
     assert owners(db, mine) == {a.id}
+
+
+@pytest.mark.parametrize("worker", [str(2**53 + 1), str(2**63), str(10**30), "-3"])
+def test_a_worker_number_no_id_reaches_names_nobody(client, db, office, leaving, worker):
+    client.login(office.supervisor)
+    shown = Page.of(client.get(f"/supervision/reassign?worker={worker}"))
+    assert shown.boxes() == {}
+    # Its "tick all", posted anyway, ticks nothing either.
+    assert Page.of(shown.press(client, ("select_all", "y"))).count() == 0
