@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
@@ -17,14 +18,6 @@ from casemgr.web.cards import cards
 
 
 @dataclass(frozen=True)
-class NavGroup:
-    """A menu group: shown as a dropdown, or as a plain link when it holds one entry."""
-
-    title: str
-    items: tuple
-
-
-@dataclass(frozen=True)
 class NavItem:
     """One menu entry."""
 
@@ -32,47 +25,90 @@ class NavItem:
     url: str
 
 
-# (group, ((label, endpoint, action needed), ...)); later modules add their entries here.
-MENU = (
+@dataclass(frozen=True)
+class NavGroup:
+    """A part of the menu: a dropdown under its title (a plain link when it holds one entry),
+    or, without a title, entries shown on the bar itself."""
+
+    title: str
+    items: tuple[NavItem, ...]
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """An entry of MENU: shown to a user permitted every action in `needs`."""
+
+    label: Any
+    endpoint: str
+    needs: tuple[Action, ...]
+
+
+def _entry(label: Any, endpoint: str, *needs: Action) -> MenuEntry:
+    return MenuEntry(label, endpoint, needs)
+
+
+# The menu: (group title, entries); entries without a title sit on the bar itself. The daily
+# work is on the bar, the rest in dropdowns by area, so that the bar keeps one line at 1280 px
+# in Vietnamese for every role (tests/browser/test_accessibility.py measures it). An endpoint
+# listed in several groups is shown once, in the first group the user may see it in: a
+# supervisor finds the alerts and erasure requests under "Supervision", an auditor the alerts
+# under "Audit", an administrator the erasure requests under "Administration".
+MENU: tuple[tuple[Any, tuple[MenuEntry, ...]], ...] = (
     (
-        _l("Casework"),
+        None,
         (
-            (_l("Intake reports"), "intake.queue", Action.VIEW_CASES),
-            (_l("Cases"), "cases.caseload", Action.VIEW_CASES),
-            (_l("People"), "people.index", Action.VIEW_CASES),
-            (_l("My tasks"), "rules.my_tasks", Action.VIEW_CASES),
-            (_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
-            (_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),
+            _entry(_l("Dashboard"), "home.dashboard", Action.VIEW_DASHBOARD),
+            _entry(_l("Intake reports"), "intake.queue", Action.VIEW_CASES),
+            _entry(_l("Cases"), "cases.caseload", Action.VIEW_CASES),
+            _entry(_l("People"), "people.index", Action.VIEW_CASES),
+            _entry(_l("Tasks"), "rules.my_tasks", Action.VIEW_CASES),
         ),
     ),
     (
         _l("Supervision"),
         (
-            (_l("Supervision"), "supervision.dashboard", Action.APPROVE_CASES),
-            (_l("Overdue"), "rules.overdue", Action.APPROVE_CASES),
-            (_l("Incoming transfers"), "cases.transfers.incoming", Action.APPROVE_CASES),
-            (_l("Intervention models"), "programmes.index", Action.VIEW_PROGRAMMES),
-            (_l("Reports"), "reports.index", Action.VIEW_REPORTS),
+            _entry(_l("Supervision overview"), "supervision.dashboard", Action.APPROVE_CASES),
+            _entry(_l("Overdue"), "rules.overdue", Action.APPROVE_CASES),
+            _entry(_l("Incoming transfers"), "cases.transfers.incoming", Action.APPROVE_CASES),
+            _entry(_l("Reports"), "reports.index", Action.VIEW_REPORTS),
+            _entry(_l("Alerts"), "audit.alerts", Action.APPROVE_CASES, Action.REVIEW_ALERTS),
+            _entry(
+                _l("Erasure requests"),
+                "people.erasure_requests",
+                Action.APPROVE_CASES,
+                Action.CONFIRM_ERASURE,
+            ),
         ),
     ),
     (
         _l("Audit"),
         (
-            (_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
-            (_l("Alerts"), "audit.alerts", Action.REVIEW_ALERTS),
+            _entry(_l("Audit log"), "audit.events", Action.VIEW_AUDIT),
+            _entry(_l("Alerts"), "audit.alerts", Action.REVIEW_ALERTS),
         ),
     ),
     (
         _l("Administration"),
         (
-            (_l("Users"), "admin.users", Action.MANAGE_USERS),
-            (_l("Units"), "admin.units", Action.MANAGE_UNITS),
-            (_l("Rules and calendar"), "rules.index", Action.MANAGE_REFERENCE_DATA),
-            (_l("Erasure requests"), "people.erasure_requests", Action.CONFIRM_ERASURE),
-            (_l("Background work"), "jobs.background", Action.MANAGE_BACKGROUND_WORK),
+            _entry(_l("Users"), "admin.users", Action.MANAGE_USERS),
+            _entry(_l("Units"), "admin.units", Action.MANAGE_UNITS),
+            _entry(_l("Rules and calendar"), "rules.index", Action.MANAGE_REFERENCE_DATA),
+            _entry(_l("Erasure requests"), "people.erasure_requests", Action.CONFIRM_ERASURE),
+            _entry(_l("Background work"), "jobs.background", Action.MANAGE_BACKGROUND_WORK),
+        ),
+    ),
+    (
+        _l("Services"),
+        (
+            _entry(_l("Referrals"), "support.referrals_list", Action.VIEW_CASES),
+            _entry(_l("Service points"), "support.points", Action.VIEW_SERVICE_POINTS),
+            _entry(_l("Intervention models"), "programmes.index", Action.VIEW_PROGRAMMES),
         ),
     ),
 )
+# A menu of this many entries or fewer is shown whole on the bar (an auditor's three), not
+# behind dropdowns of one or two entries each.
+FLAT_UP_TO = 6
 
 
 def nav_items() -> tuple[NavGroup, ...]:
@@ -92,15 +128,35 @@ def nav_items() -> tuple[NavGroup, ...]:
 
 def _build_nav() -> tuple[NavGroup, ...]:
     groups = []
+    shown: set[str] = set()
     for title, entries in MENU:
-        items = tuple(
-            NavItem(str(label), url_for(endpoint))
-            for label, endpoint, action in entries
-            if user_may(current_user, action)
-        )
+        items = []
+        for entry in entries:
+            if entry.endpoint in shown or not all(user_may(current_user, a) for a in entry.needs):
+                continue
+            shown.add(entry.endpoint)
+            items.append(NavItem(str(entry.label), url_for(entry.endpoint)))
         if items:
-            groups.append(NavGroup(str(title), items))
+            groups.append(NavGroup("" if title is None else str(title), tuple(items)))
+    if len(shown) <= FLAT_UP_TO:
+        return (NavGroup("", tuple(item for group in groups for item in group.items)),)
     return tuple(groups)
+
+
+def nav_current(groups: tuple[NavGroup, ...]) -> str | None:
+    """The URL of the menu entry the page belongs to: the longest entry URL that is the page's
+    path or a folder above it ("/cases/12" is under "Cases", "/cases/transfers/incoming" under
+    "Incoming transfers"); None on a page outside the menu."""
+    path = request.script_root + request.path
+    best = None
+    for group in groups:
+        for item in group.items:
+            url = item.url
+            if (path == url or path.startswith(url.rstrip("/") + "/")) and (
+                best is None or len(url) > len(best)
+            ):
+                best = url
+    return best
 
 
 def csrf_field() -> Markup:
@@ -124,6 +180,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cards"] = cards  # list tables become cards on small screens
     app.jinja_env.globals.update(
         nav_items=nav_items,
+        nav_current=nav_current,
         csrf_field=csrf_field,
         # The header forms only carry a CSRF token (csrf_field): nothing is bound to the page's
         # posted body, which an error page (413) must not read.

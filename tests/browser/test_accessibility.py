@@ -3,7 +3,7 @@
 axe-core (bundled by the axe-playwright-python package: no network at run time) checks one page
 of every endpoint that each role reaches by following the links of its pages from the dashboard,
 in Vietnamese and in English, at 1366 and 390 px wide; no serious or critical violation may be
-found. The VI header fits on one line at 1280 px for every role.
+found. The VI header fits on one line at 1280 and 1366 px for every role.
 
 The pages come from the demo province (casemgr.demo), served by a live server of its own.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -21,13 +22,15 @@ import pytest
 from flask import Flask, url_for
 from flask_migrate import upgrade
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from werkzeug.exceptions import HTTPException
 
 from casemgr import clock
 from casemgr.auth.models import User
+from casemgr.cases.models import Case
 from casemgr.demo import DEMO_PASSWORD, load_demo_data
 from casemgr.extensions import db, limiter
+from casemgr.notifications.models import Notification, NotificationKind
 from casemgr.org.areas import load_current_areas
 from casemgr.reference.services import load_reference_data
 from tests.browser_fixtures import TIMEOUT_MS, served_app
@@ -46,6 +49,8 @@ ROLES = {
     "auditor": "demo.auditor",
     "administrator": "demo.admin",
 }
+# The header is also checked for a supervisor of the provincial department (more units below).
+HEADER_ROLES = {**ROLES, "provincial_supervisor": "demo.lead"}
 WIDTHS = (1366, 390)
 BAR_CLIP = {"x": 0, "y": 0, "width": 1366, "height": 120}
 HEIGHT = 800
@@ -124,7 +129,7 @@ class RoleWalk:
     """One role in one browser context: signs in, then reaches one page per endpoint."""
 
     def __init__(self, browser, server: DemoServer, role: str, width: int = WIDTHS[0]) -> None:
-        self.server, self.role = server, role
+        self.server, self.role, self.username = server, role, HEADER_ROLES[role]
         self.adapter = server.app.url_map.bind("127.0.0.1")
         self.context = browser.new_context(
             base_url=server.base_url, locale="vi-VN", viewport={"width": width, "height": HEIGHT}
@@ -147,7 +152,7 @@ class RoleWalk:
         page = self.page
         page.goto("/auth/login")
         self.check(f"{self.role} auth.login", findings)
-        page.locator("input[name=username]").fill(ROLES[self.role])
+        page.locator("input[name=username]").fill(self.username)
         page.locator("input[name=password]").fill(DEMO_PASSWORD)
         with page.expect_navigation():  # a read before the next page loads sees the old one
             page.locator("main form [type=submit]").click()
@@ -173,7 +178,7 @@ class RoleWalk:
         step = int(clock.utcnow().timestamp() // totp.interval)
         with self.server.app.app_context():
             last = db.session.scalar(
-                select(User.totp_last_step).where(User.username == ROLES[self.role])
+                select(User.totp_last_step).where(User.username == self.username)
             )
             db.session.remove()
         if last is not None and last >= step:
@@ -285,45 +290,170 @@ def test_axe_finds_no_serious_violation(browser, demo_server, role, record_prope
     assert not findings.lines, "\n".join([summary, *findings.lines])
 
 
-def test_vietnamese_header_is_one_line_at_1280(browser, demo_server, artifacts):
-    """Every role's header in Vietnamese fits on one line at 1280 px (menu grouped), and no
-    part of it leaves the screen at 1280 or 1024 px."""
+# The widest header a user can have: a long name (shown up to its ellipsis) and an unread count
+# of two digits.
+LONG_NAME = "Nguyễn Thị Phương Thảo Quỳnh Anh (Phòng Bảo trợ xã hội)"
+UNREAD = 12
+
+
+@contextmanager
+def widest_header(app: Flask) -> Iterator[None]:
+    """Every demo user with LONG_NAME and UNREAD unread notifications, put back afterwards."""
+    with app.app_context():
+        users = db.session.scalars(select(User).where(User.username.in_(HEADER_ROLES.values())))
+        names = {user.id: user.display_name for user in users}
+        case_id = db.session.scalar(select(Case.id).limit(1))
+        made = [
+            Notification(
+                user_id=user_id,
+                kind=NotificationKind.PLAN_APPROVED,
+                case_id=case_id,
+                created_at=clock.utcnow(),
+            )
+            for user_id in names
+            for _ in range(UNREAD)
+        ]
+        db.session.add_all(made)
+        db.session.execute(update(User).where(User.id.in_(names)).values(display_name=LONG_NAME))
+        db.session.commit()
+        ids = [n.id for n in made]
+        db.session.remove()
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.execute(delete(Notification).where(Notification.id.in_(ids)))
+            for user_id, name in names.items():
+                db.session.execute(update(User).where(User.id == user_id).values(display_name=name))
+            db.session.commit()
+            db.session.remove()
+
+
+HEADER_ITEMS = "#mainnav > ul > li, #mainnav > :not(ul):not(div), #mainnav > div > *"
+MENU_LINKS = "[data-testid=main-menu] a"
+
+
+def test_vietnamese_header_is_one_line_at_1280_and_1366(browser, demo_server, artifacts):
+    """Every role's header in Vietnamese (a provincial supervisor's too), with a long name and
+    two-digit unread count, fits on one line at 1280 and 1366 px, and its account menu opens
+    on screen; below 1200 px (1024, 400) the menu button opens a list in which every entry is
+    reached; nothing scrolls sideways."""
     limiter.reset()
     heights = {}
-    for role in ROLES:
-        walk = RoleWalk(browser, demo_server, role, width=1280)
-        try:
-            walk.sign_in()
-            page = walk.page
-            assert page.locator("html").get_attribute("lang") == "vi"
-            boxes = page.locator(
-                "#mainnav > ul > li, #mainnav > :not(ul):not(div), #mainnav > div > *"
-            ).evaluate_all(
-                "nodes => nodes.map(n => n.getBoundingClientRect())"
-                ".map(r => ({top: r.top, bottom: r.bottom, height: r.height}))"
-            )
-            brand = page.locator(".navbar-brand").bounding_box()
-            bar = page.locator("nav.navbar").bounding_box()
-            page.screenshot(path=str(artifacts / f"header-vi-1280-{role}.png"))
-            tops = [box["top"] for box in boxes if box["height"]]
-            heights[role] = bar["height"]
-            assert len(tops) >= 4, f"{role}: too few header items measured"
-            # One line: every item starts on the brand's line, and the bar is one item tall.
-            assert max(tops) - min(tops) < 12, f"{role}: header items on several lines {tops}"
-            tallest = max(box["height"] for box in boxes)
-            assert tallest <= brand["height"] + 4, f"{role}: an item wraps ({tallest} px)"
-            assert bar["height"] < brand["height"] + 24, f"{role}: bar {bar['height']} px"
-            # Nothing leaves the screen, at 1280 px and narrower (where the menu may wrap): the
-            # supervisors' sign-out button was once cut off at 1280 px and gone at 1024.
-            for width in (1280, 1024):
-                page.set_viewport_size({"width": width, "height": 800})
-                sideways = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-                assert sideways <= 0, f"{role}: {width} px wide, scrolls by {sideways} px"
-                out = page.locator("nav form[action$='/auth/logout'] button").bounding_box()
-                assert out["x"] + out["width"] <= width, f"{role}: sign-out off screen at {width}"
-        finally:
-            walk.close()
-    print(f"VI header heights at 1280 px: {heights}")
+    with widest_header(demo_server.app):
+        for role in HEADER_ROLES:
+            walk = RoleWalk(browser, demo_server, role, width=1280)
+            try:
+                walk.sign_in()
+                page = walk.page
+                assert page.locator("html").get_attribute("lang") == "vi"
+                expect(page.get_by_test_id("signed-in-as")).to_have_text(LONG_NAME)
+                for width in (1280, 1366):
+                    page.set_viewport_size({"width": width, "height": 800})
+                    heights[f"{role} {width}"] = _one_line_header(page, f"{role} @{width}")
+                    page.screenshot(path=str(artifacts / f"header-vi-{width}-{role}.png"))
+                    _account_menu_on_screen(page, width, role)
+                for width in (1024, 400):
+                    page.set_viewport_size({"width": width, "height": 800})
+                    _every_entry_behind_the_menu_button(page, width, role)
+                    page.screenshot(path=str(artifacts / f"header-vi-{width}-{role}-open.png"))
+            finally:
+                walk.close()
+    print(f"VI header heights: {heights}")
+
+
+def _one_line_header(page, label: str) -> float:
+    boxes = page.locator(HEADER_ITEMS).evaluate_all(
+        "nodes => nodes.map(n => n.getBoundingClientRect())"
+        ".map(r => ({top: r.top, bottom: r.bottom, height: r.height}))"
+    )
+    brand = page.locator(".navbar-brand").bounding_box()
+    bar = page.locator("nav.navbar").bounding_box()
+    tops = [box["top"] for box in boxes if box["height"]]
+    assert len(tops) >= 4, f"{label}: too few header items measured"
+    # One line: every item starts on the brand's line, and the bar is one item tall.
+    assert max(tops) - min(tops) < 12, f"{label}: header items on several lines {tops}"
+    tallest = max(box["height"] for box in boxes)
+    assert tallest <= brand["height"] + 4, f"{label}: an item wraps ({tallest} px)"
+    assert bar["height"] < brand["height"] + 24, f"{label}: bar {bar['height']} px"
+    assert page.locator(".navbar-toggler").is_hidden(), f"{label}: the menu button is shown"
+    for link in page.locator(MENU_LINKS).all():
+        if not link.locator("xpath=ancestor::ul[contains(@class, 'dropdown-menu')]").count():
+            assert link.is_visible(), f"{label}: {link.inner_text()} hidden"
+    sideways = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    assert sideways <= 0, f"{label}: scrolls sideways by {sideways} px"
+    return bar["height"]
+
+
+def _account_menu_on_screen(page, width: int, role: str) -> None:
+    page.get_by_test_id("account-menu").click()
+    out = page.locator("nav form[action$='/auth/logout'] button")
+    expect(out).to_be_visible()
+    box = out.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{role}: sign-out off screen"
+    page.keyboard.press("Escape")
+    expect(out).to_be_hidden()
+
+
+def _every_entry_behind_the_menu_button(page, width: int, role: str) -> None:
+    label = f"{role} @{width}"
+    sideways = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    assert sideways <= 0, f"{label}: scrolls sideways by {sideways} px"
+    menu = page.get_by_test_id("main-menu")
+    expect(menu).to_be_hidden()
+    toggler = page.locator(".navbar-toggler")
+    expect(toggler.get_by_test_id("menu-unread")).to_contain_text(str(UNREAD))
+    toggler.click()
+    # Bootstrap ignores the button while the list slides open: wait until it is open.
+    expect(page.locator("#mainnav")).to_have_class(re.compile(r"\bshow\b"))
+    expect(menu).to_be_visible()
+    hrefs = page.locator(MENU_LINKS).evaluate_all("links => links.map(a => a.href)")
+    assert len(hrefs) >= 3, f"{label}: {hrefs}"
+    reached = set()
+    for group in [None, *menu.locator(":scope > li.dropdown").all()]:
+        if group is not None:
+            group.locator(".dropdown-toggle").click()
+        for link in page.locator(MENU_LINKS).all():
+            if link.is_visible():
+                box = link.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{label}: off screen"
+                reached.add(link.evaluate("a => a.href"))
+        if group is not None:
+            group.locator(".dropdown-toggle").click()  # closed again
+    assert reached == set(hrefs), f"{label}: not reached {set(hrefs) - reached}"
+    toggler.click()
+    expect(menu).to_be_hidden()
+
+
+def test_menu_by_keyboard_marks_the_current_page(browser, demo_server, artifacts):
+    """A supervisor opens a menu group with the keyboard, moves into it with the arrow keys and
+    opens an entry; on that page the entry and its group are marked as current."""
+    limiter.reset()
+    walk = RoleWalk(browser, demo_server, "supervisor", width=1280)
+    try:
+        walk.sign_in()
+        page = walk.page
+        toggle = page.locator("[data-testid=main-menu] .dropdown-toggle").first
+        toggle.focus()
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        page.keyboard.press("ArrowDown")
+        first = toggle.locator("xpath=..").locator(".dropdown-item").first
+        expect(first).to_be_focused()
+        page.keyboard.press("ArrowDown")
+        second = toggle.locator("xpath=..").locator(".dropdown-item").nth(1)
+        expect(second).to_be_focused()
+        target = second.get_attribute("href")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert urlsplit(page.url).path == target
+        current = page.locator("[data-testid=main-menu] [aria-current=page]")
+        expect(current).to_have_count(1)
+        assert current.get_attribute("href") == target
+        expect(page.locator("[data-testid=main-menu] .dropdown-toggle.active")).to_have_count(1)
+        page.screenshot(path=str(artifacts / "menu-current-vi-1280.png"), clip=BAR_CLIP)
+    finally:
+        walk.close()
 
 
 def test_keyboard_skip_link_and_visible_focus_on_the_bar(browser, demo_server, artifacts):

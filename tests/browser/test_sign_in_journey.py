@@ -80,7 +80,8 @@ def test_supervisor_enrols_totp_switches_language_and_signs_out(page, live_serve
     assert_bootstrap_loaded(page)
     page.screenshot(path=str(artifacts / "dashboard-en.png"), full_page=True)
 
-    # Sign out from the header: back on the sign-in page, and the session is gone.
+    # Sign out from the header's account menu: back on the sign-in page, the session gone.
+    page.get_by_test_id("account-menu").click()
     sign_out.click()
     expect(page).to_have_url(re.compile(r"/auth/login$"))
     expect(page.locator("input[name=username]")).to_be_visible()
