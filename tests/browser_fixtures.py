@@ -235,3 +235,14 @@ def menu_link(page, name: str):
         page.wait_for_load_state("load")
         group.locator(".dropdown-toggle").click()
     return nav.get_by_role("link", name=name, exact=True)
+
+
+def menu_entry(page, href: str):
+    """A main-menu link by its address, its dropdown group opened first if it is in one (the
+    menu puts an entry on the bar or in a group depending on the role)."""
+    menu = page.get_by_test_id("main-menu")
+    group = menu.locator(f"li.dropdown:has(a[href='{href}'])")
+    if group.count():
+        page.wait_for_load_state("load")  # the groups open with Bootstrap's script
+        group.locator(".dropdown-toggle").click()
+    return menu.locator(f"a[href='{href}']")

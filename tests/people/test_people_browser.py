@@ -10,6 +10,7 @@ import pytest
 
 from casemgr.extensions import db
 from casemgr.people.relations import PersonDistinction
+from tests.browser_fixtures import menu_entry
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
@@ -62,8 +63,7 @@ def test_worker_finds_people_and_is_stopped_by_an_exact_id(page, live_server, ar
 
     # The list, from the menu.
     page.goto("/dashboard")
-    page.locator("nav .dropdown:has(a[href='/people/']) .dropdown-toggle").first.click()
-    page.locator("nav a[href='/people/']").first.click()
+    menu_entry(page, "/people/").click()
     expect(page).to_have_url(re.compile(r"/people/$"))
     expect(page.get_by_test_id("persons").locator(f"a[href='/people/{first}']")).to_be_visible()
     page.screenshot(path=str(artifacts / "people-list-vi.png"), full_page=True)
