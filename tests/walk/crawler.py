@@ -28,9 +28,7 @@ from tests.walk.dom import Node, parse
 
 # Bounds, printed in the summary when they cut anything.
 URLS_PER_ENDPOINT = 3  # distinct URLs (path + query) followed per endpoint (and format/kind)
-# Distinct forms (fields + button) submitted per action endpoint and button name: the buttons
-# of one form are different actions (a pager's, "tick all", the final submit), each walked.
-FORMS_PER_ENDPOINT = 2
+FORMS_PER_ENDPOINT = 2  # distinct forms (fields + button) submitted per action endpoint
 MAX_REQUESTS = 1500  # a runaway walk stops here, and says so
 # Query parameters whose values make different pages of one endpoint (each value is bounded
 # separately, so that for example every export format is fetched).
@@ -126,7 +124,6 @@ class Stats:
     resignins: int = 0
     english_elsewhere: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
-    pressed: set[tuple[str, str]] = field(default_factory=set)  # (endpoint, button name) sent
 
 
 class LogWatch(logging.Handler):
@@ -441,10 +438,9 @@ class Walker:
         if form.key in self.forms_seen:
             return
         self.forms_seen.add(form.key)
-        button = form.button[0] if form.button else ""
-        bound_key = (form.method, form.endpoint, button)
+        bound_key = (form.method, form.endpoint)
         if self.forms_per_endpoint[bound_key] >= FORMS_PER_ENDPOINT:
-            self.stats.bounded[f"{form.method} form {form.endpoint} {button}".strip()] += 1
+            self.stats.bounded[f"{form.method} form {form.endpoint}"] += 1
             return
         self.forms_per_endpoint[bound_key] += 1
         self.forms.append((page_url, form))
@@ -479,7 +475,6 @@ class Walker:
         """One submission and its checks."""
         data = self.fill(form, kind)
         self.stats.submissions[kind] += 1
-        self.stats.pressed.add((form.endpoint, form.button[0] if form.button else ""))
         posting = form.method == "POST"
         before = fingerprint(self.db) if posting else None
         response = self.request(form.method, form.action, kind, data)
@@ -506,8 +501,8 @@ class Walker:
                 k
                 for k, v in data.items()
                 if kind.startswith("hostile")
-                and not isinstance(v, list | tuple)  # several boxes ticked, or a file
-                and v in foreign
+                # a group of checkboxes sends a list of values
+                and any(str(one) in foreign for one in (v if isinstance(v, list) else [v]))
                 and shown.get(k) != v
             )
             with_ids = f" (other unit's id in {', '.join(named)})" if named else ""
