@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from casemgr.auth.roles import ROLE_LABELS
 from casemgr.org.models import UnitKind
 from casemgr.web import validators as v
-from casemgr.web.forms import Form, choose, fact_choices
+from casemgr.web.forms import CheckboxesField, Form, choose, fact_choices, id_or_none
 
 UNIT_KIND_LABELS = {
     UnitKind.PROVINCIAL_DEPARTMENT: _l("Provincial department"),
@@ -86,9 +86,13 @@ class NewUnitForm(Form):
     )
     parent_id = SelectField(_l("Parent unit"), coerce=int)
     valid_from = DateField(_l("Open from"), validators=[DataRequired(), v.record_date()])
-    area_codes = StringField(
-        _l("Commune codes served (space-separated)"), validators=[Optional(), Length(max=2000)]
-    )
+    # The communes are picked by name: a province, then the boxes of its communes (the view
+    # sets both lists; "Show its communes" redraws the boxes for the province chosen).
+    province_id = SelectField(_l("Province or city"), coerce=id_or_none, validators=[Optional()])
+    show_communes = SubmitField(_l("Show its communes"))
+    area_ids = CheckboxesField(
+        _l("Communes and wards served"), coerce=int, validate_choice=False
+    )  # checked by the view against the province's communes, naming the ones refused
     submit = SubmitField(_l("Create unit"))
 
 

@@ -25,7 +25,7 @@ from casemgr.auth.roles import ROLE_LABELS, Action, Role
 from casemgr.extensions import db
 from casemgr.org import queries as org_queries
 from casemgr.org import services as org_services
-from casemgr.org.models import AreaLevel, Unit, UnitKind
+from casemgr.org.models import Area, Unit, UnitKind
 from casemgr.web.access import requires
 from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
@@ -219,16 +219,29 @@ def units():
 def new_unit():
     form = NewUnitForm()
     form.parent_id.choices = [SelectChoice(0, _("(none: a top-level unit)")), *_unit_choices()]
-    if form.validate_on_submit():
-        parent = db.get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
-        codes = (form.area_codes.data or "").split()
-        areas = org_queries.areas_by_codes(AreaLevel.COMMUNE, codes)
-        unknown = sorted(set(codes) - {area.code for area in areas})
-        if unknown:
-            form.area_codes.errors = [
-                _("No commune has the code: %(codes)s.", codes=", ".join(unknown))
-            ]
-        else:
+    provinces = org_queries.current_provinces()
+    form.province_id.choices = starting_empty(
+        (SelectChoice(p.id, p.name) for p in provinces), empty=""
+    )
+    if request.method == "GET":
+        # The province the units already work in, when there is one: its communes are shown
+        # straight away (a province, not a fact about the unit: nothing is ticked).
+        in_use = org_queries.provinces_in_use()
+        form.province_id.data = next(iter(in_use)) if len(in_use) == 1 else None
+    province = next((p for p in provinces if p.id == form.province_id.data), None)
+    communes = org_queries.communes_of({province.id}) if province else []
+    form.area_ids.choices = [
+        SelectChoice(a.id, a.name, render_kw={"data-code": a.code}) for a in communes
+    ]
+    if form.show_communes.data:  # redraw the boxes for the chosen province; nothing is saved
+        if province is None and not form.province_id.errors:
+            form.province_id.errors = [_("Choose the province or city.")]
+        return render_template("admin/unit_new.html", form=form, province=province)
+    if form.is_submitted():
+        valid = form.validate()
+        areas = _chosen_communes(form, province, communes)  # refused with the other fields
+        if valid and areas is not None:
+            parent = db.get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
             try:
                 unit = org_services.open_unit(
                     current_user,
@@ -240,11 +253,62 @@ def new_unit():
                     areas=areas,
                 )
             except org_services.UnitError as exc:
-                form.code.errors = [UNIT_ERRORS[str(exc)]]
+                if str(exc) == "areas outside province":
+                    form.area_ids.errors = [_outside_parent_province(parent)]
+                else:
+                    form.code.errors = [UNIT_ERRORS[str(exc)]]
             else:
                 flash(_("Unit created."), "success")
                 return redirect(url_for("admin.unit_detail", unit_id=unit.id))
-    return render_template("admin/unit_new.html", form=form)
+    return render_template("admin/unit_new.html", form=form, province=province)
+
+
+# A refusal names this many communes of another province, then counts the rest.
+NAMED_AT_MOST = 5
+
+
+def _chosen_communes(
+    form: NewUnitForm, province: Area | None, communes: list[Area]
+) -> list[Area] | None:
+    """The ticked communes, all of the chosen province; None (with the refusal under the
+    field, naming the communes of another province) when any is not."""
+    ids = list(dict.fromkeys(form.area_ids.data or []))
+    if not ids:
+        return []
+    if province is None:
+        form.province_id.errors = [_("Choose the province or city of the communes.")]
+        return None
+    listed = {a.id: a for a in communes}
+    if all(i in listed for i in ids):
+        return [listed[i] for i in ids]
+    others = [i for i in ids if i not in listed]
+    elsewhere = org_queries.current_communes_by_ids(others)
+    errors = []
+    if elsewhere:
+        names = ", ".join(a.name for a in elsewhere[:NAMED_AT_MOST])
+        more = len(elsewhere) - NAMED_AT_MOST
+        errors.append(
+            _("Not in %(province)s: %(names)s.", province=province.name, names=names)
+            if more <= 0
+            else _(
+                "Not in %(province)s: %(names)s and %(more)d more.",
+                province=province.name,
+                names=names,
+                more=more,
+            )
+        )
+    if len(elsewhere) < len(others):
+        errors.append(_("Tick communes from the list of %(province)s.", province=province.name))
+    form.area_ids.errors = errors
+    return None
+
+
+def _outside_parent_province(parent: Unit | None) -> str:
+    ids = org_queries.provinces_served([parent]) if parent is not None else set()
+    names = ", ".join(p.name for p in org_queries.current_provinces() if p.id in ids)
+    return _(
+        "The parent unit works in %(province)s: tick communes of that province.", province=names
+    )
 
 
 @bp.route("/units/<int:unit_id>", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, case, or_, select
 
 from casemgr import clock
 from casemgr.collation import vietnamese
@@ -53,22 +53,55 @@ def areas_by_codes(level: AreaLevel, codes: list[str]) -> list[Area]:
     return list(db.session.scalars(select(Area).where(Area.level == level, Area.code.in_(codes))))
 
 
-def communes_for_units(units: list[Unit]) -> list[Area]:
-    """Current communes of the provinces the units (or the units above them) serve, by name."""
+def provinces_served(units: list[Unit]) -> set[int]:
+    """Ids of the provinces the units, or the units above them, serve (a province itself, or
+    communes of it)."""
     ancestor_ids = {int(part) for unit in units for part in unit.path.strip("/").split("/") if part}
+    if not ancestor_ids:
+        return set()
     served = db.session.scalars(
         select(Area)
         .join(UnitArea, UnitArea.area_id == Area.id)
         .where(UnitArea.unit_id.in_(ancestor_ids))
     ).all()
-    provinces = {a.id if a.level == AreaLevel.PROVINCE else a.parent_id for a in served}
-    if not provinces:
+    return {province_id(a) for a in served}
+
+
+def province_id(area: Area) -> int | None:
+    """The id of the province an area is (a province) or lies in (a current commune)."""
+    return area.id if area.level == AreaLevel.PROVINCE else area.parent_id
+
+
+def provinces_in_use() -> set[int]:
+    """Ids of the provinces that some unit serves, itself or through its communes."""
+    served = case((Area.level == AreaLevel.PROVINCE, Area.id), else_=Area.parent_id)
+    return set(
+        db.session.scalars(
+            select(served).distinct().join(UnitArea, UnitArea.area_id == Area.id)
+        ).all()
+    ) - {None}
+
+
+def current_provinces() -> list[Area]:
+    """The current provinces and centrally-run cities, in Vietnamese order."""
+    return list(
+        db.session.scalars(
+            select(Area)
+            .where(Area.level == AreaLevel.PROVINCE, Area.valid_to.is_(None))
+            .order_by(vietnamese(Area.name), Area.id)
+        )
+    )
+
+
+def communes_of(province_ids: set[int]) -> list[Area]:
+    """The current communes of the given provinces, in Vietnamese order."""
+    if not province_ids:
         return []
     return list(
         db.session.scalars(
             select(Area)
             .where(
-                Area.parent_id.in_(provinces),
+                Area.parent_id.in_(province_ids),
                 Area.level == AreaLevel.COMMUNE,
                 Area.valid_to.is_(None),
             )
@@ -80,3 +113,21 @@ def communes_for_units(units: list[Unit]) -> list[Area]:
 def unit_names() -> list[tuple[int, str, str]]:
     """Every unit's id, code and name (units are few; their names are not case data)."""
     return [tuple(row) for row in db.session.execute(select(Unit.id, Unit.code, Unit.name))]
+
+
+def current_communes_by_ids(ids: list[int]) -> list[Area]:
+    """The current communes among the given ids (any province), in Vietnamese order."""
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Area)
+            .where(Area.id.in_(ids), Area.level == AreaLevel.COMMUNE, Area.valid_to.is_(None))
+            .order_by(vietnamese(Area.name), Area.id)
+        )
+    )
+
+
+def communes_for_units(units: list[Unit]) -> list[Area]:
+    """Current communes of the provinces the units (or the units above them) serve, by name."""
+    return communes_of(provinces_served(units))

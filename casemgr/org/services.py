@@ -10,6 +10,7 @@ from casemgr.audit import record
 from casemgr.audit.recorder import Actor
 from casemgr.extensions import db
 from casemgr.org.models import Area, Unit, UnitKind
+from casemgr.org.queries import province_id, provinces_served
 
 
 class UnitError(ValueError):
@@ -31,6 +32,11 @@ def open_unit(
         raise UnitError("code in use")
     if parent is not None and not parent.is_open_on(valid_from):
         raise UnitError("parent closed")
+    # A unit works in its parent's province: areas elsewhere are a mistake (an office of one
+    # province's department cannot serve another province's communes).
+    allowed = provinces_served([parent]) if parent is not None else set()
+    if allowed and any(province_id(area) not in allowed for area in areas):
+        raise UnitError("areas outside province")
     unit = Unit(
         code=code, name=name, kind=kind, parent=parent, valid_from=valid_from, areas=list(areas)
     )
