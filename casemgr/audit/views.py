@@ -49,6 +49,7 @@ from casemgr.auth.roles import Action
 from casemgr.extensions import db
 from casemgr.supervision.queries import alert_scope
 from casemgr.web.access import requires, user_may
+from casemgr.web.ids import id_arg
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -128,8 +129,8 @@ def events():
     )
     # The list is read as it was when its first page was shown, newest first: its later pages
     # stay the same while new events (this auditor's own searches among them) are appended.
-    asked = request.args.get("upto", "")
-    upto = int(asked) if asked.isdigit() else None
+    asked = id_arg("upto")  # an event's number, bounded like a record id
+    upto = asked
     if upto is not None:
         wanted = criteria.seq_to if criteria.seq_to is not None else upto
         criteria = dataclasses.replace(criteria, seq_to=min(wanted, upto))
@@ -142,7 +143,7 @@ def events():
         form=form,
         search_args=search_args,
         pager_args={**search_args, "upto": upto} if upto is not None else search_args,
-        upto=upto if asked.isdigit() else None,
+        upto=asked,
         case_ids=criteria.case_ids if valid else None,  # the case the filter was read as
         case_labels=case_numbers(criteria.case_ids or ()) if valid else {},
         may_export=valid and user_may(current_user, Action.EXPORT_AUDIT),  # as export() checks

@@ -31,6 +31,7 @@ from casemgr.rules.forms import (
 from casemgr.rules.models import DayOff, DurationUnit, EmergencyMeasure
 from casemgr.rules.seed import RULE_LABELS, source_label
 from casemgr.web.access import requires
+from casemgr.web.ids import id_arg
 from casemgr.web.pagination import Page, paginate
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
@@ -185,7 +186,7 @@ def overdue():
     # count): only a worker whose open case the user may see is named.
     # An id that is not a number names no worker either (not the whole list under a bad link).
     asked = request.args.get("worker") or None  # "?worker=" is the whole list
-    owner_id = int(asked) if asked is not None and asked.isdigit() else None
+    owner_id = id_arg("worker")
     worker = tasks.owner_name(current_user, owner_id) if owner_id is not None else None
     if asked is not None and worker is None:
         abort(404)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from casemgr.audit import record
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert
@@ -28,7 +28,6 @@ from casemgr.org.queries import subtree_condition
 from casemgr.rules.deadlines import overdue_clause, sync
 from casemgr.rules.models import Deadline
 from casemgr.web.access import user_may
-from casemgr.web.ids import MAX_ID
 
 DEFAULT_NO_CONTACT_DAYS = 30
 AWAITING_APPROVAL = (Status.PLAN_DRAFTED, Status.CLOSURE_REQUESTED)
@@ -350,10 +349,7 @@ def reassignable_cases(user: User, owner_id: int | None) -> Select:
     """Open cases of the units the user supervises, optionally one worker's, by number."""
     statement = _open_cases(user).where(case_scope(user).units_condition(Unit.path))
     if owner_id:
-        # A number no id reaches (from an edited link) names nobody, as an unknown id does,
-        # without reaching the database, whose integers it would overflow.
-        known = 0 < owner_id <= MAX_ID
-        statement = statement.where(Case.owner_id == owner_id if known else false())
+        statement = statement.where(Case.owner_id == owner_id)
     return statement.order_by(Case.number, Case.id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,6 +16,7 @@ from casemgr.supervision import queries, services
 from casemgr.supervision.forms import PeriodForm, ReassignForm, Ticks
 from casemgr.supervision.models import ReassignReason
 from casemgr.web.access import requires
+from casemgr.web.ids import id_arg
 from casemgr.web.pagination import page_number, paginate_ids
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -78,7 +79,9 @@ def approvals():
 @bp.route("/reassign", methods=["GET", "POST"])
 @requires(Action.REASSIGN_CASES)
 def reassign():
-    worker_id = request.args.get("worker", type=int)
+    worker_id = id_arg("worker")
+    if request.args.get("worker") and worker_id is None:
+        abort(404)  # an edited link naming no worker, as on the overdue list
     form = ReassignForm()
     form.owner_id.choices = [
         SelectChoice(0, "—"),

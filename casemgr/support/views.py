@@ -43,7 +43,7 @@ from casemgr.support.models import DocumentKind, Referral, ServicePoint, Service
 from casemgr.support.policy import letter_refusal, may_manage_point
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import area_choices, starting_empty
-from casemgr.web.ids import MAX_ID
+from casemgr.web.ids import MAX_ID, id_arg
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -109,7 +109,7 @@ def _not_found(object_type: str, case: Case | None = None) -> NoReturn:
 
 
 def _arg_id() -> int | None:
-    return request.args.get("id", type=int)
+    return id_arg("id")
 
 
 def _to_detail(case: Case):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**53
@@ -18,6 +18,17 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_arg(name: str) -> int | None:
+    """A record id named in the query string (`?worker=5`): None when it is missing, not a
+    whole number, or past any id (an edited link), so that it never reaches the database,
+    whose integers a larger number would overflow."""
+    raw = request.args.get(name, "")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 16:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
 
 
 def init_app(app: Flask) -> None:
