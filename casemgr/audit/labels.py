@@ -276,6 +276,7 @@ REASSIGN_REFUSALS = {
     "stale": _l("case changed meanwhile"),
     "owner not in unit": _l("new owner is not a social worker of the case's unit"),
     "same owner": _l("new owner already owns the case"),
+    "too many": _l("more cases chosen than one reassignment takes"),
 }
 
 # access.denied records the permission the page needs.
