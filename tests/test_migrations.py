@@ -182,3 +182,93 @@ def test_0018_moves_values_to_v2_and_back_with_data_present():
                     )
                 assert conn.execute(sa.text(found)).scalar() == 1
             db.engine.dispose()
+
+
+def test_0030_adds_closure_reasons_and_takes_them_away_keeping_the_cases():
+    """Cases closed before 0030 have no reason (NULL, shown "No reason recorded"); downgrading
+    drops the reasons recorded since, keeps the cases, and the history stays append-only."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy.exc import DBAPIError
+
+    from casemgr.auth.models import User
+    from casemgr.auth.roles import Role
+    from casemgr.cases import services
+    from casemgr.cases.models import Case, CaseEvent
+    from casemgr.cases.policy import case_access
+    from casemgr.clock import utcnow
+    from casemgr.org.models import UnitKind
+    from casemgr.reference.services import load_reference_data
+    from tests.cases.conftest import open_child_case, record_detailed_assessment
+    from tests.factories import Factories
+
+    def take(user, case, *names, **extra):
+        for name in names:
+            access = case_access(user, case, None, utcnow())
+            services.take_move(user, case, access, name, expected_version=case.version, **extra)
+
+    def columns(conn, table: str) -> set[str]:
+        return {c["name"] for c in sa.inspect(conn).get_columns(table)}
+
+    with fresh_database("closure") as url:
+        app = create_app(app_config(url, new_key_document()))
+        with app.app_context():
+            upgrade(revision="0029")
+            with db.engine.connect() as conn:
+                assert "closure_reason" not in columns(conn, "cases")
+            upgrade()
+            load_reference_data()
+            make = Factories(db)
+            commune = make.unit(make.unit(kind=UnitKind.PROVINCIAL_DEPARTMENT))
+            worker = make.user(Role.SOCIAL_WORKER, commune)
+            supervisor = make.user(Role.SUPERVISOR, commune)
+            case = open_child_case(worker, commune)
+            take(worker, case, "verify", "assess", "assess_in_detail")
+            record_detailed_assessment(worker, case)
+            take(worker, case, "submit_plan")
+            take(supervisor, case, "approve_plan")
+            take(worker, case, "implement")
+            take(worker, case, "review_and_request_closure", reason="Trẻ đã an toàn.",
+                 closure_reason="goals_met")  # fmt: skip
+            take(supervisor, case, "approve_closure")
+            case_id, worker_id, supervisor_id = case.id, worker.id, supervisor.id
+            db.session.commit()
+            db.session.remove()
+
+            downgrade(revision="0029")
+            with db.engine.connect() as conn:
+                assert "closure_reason" not in columns(conn, "cases")
+                assert "closure_reason" not in columns(conn, "case_events")
+                kept = conn.execute(
+                    sa.text("SELECT status FROM cases WHERE id = :id"), {"id": case_id}
+                ).scalar_one()
+                assert kept == "closed"
+            upgrade()
+            with db.engine.connect() as conn:
+                assert {"closure_reason"} <= columns(conn, "cases")
+                assert {"closure_reason"} <= columns(conn, "case_events")
+            closed = db.session.get(Case, case_id)
+            assert (closed.status, closed.closure_reason) == ("closed", None)  # not guessed
+            said = db.session.scalars(
+                sa.select(CaseEvent.closure_reason).where(CaseEvent.case_id == case_id)
+            )
+            assert set(said) == {None}
+            # The history is append-only still (SQLite kept its triggers: no table copy).
+            with pytest.raises(DBAPIError):
+                db.session.execute(sa.text("UPDATE case_events SET closure_reason = 'died'"))
+            db.session.rollback()
+            with pytest.raises(DBAPIError):
+                db.session.execute(sa.text("DELETE FROM case_events"))
+            db.session.rollback()
+            # A closure recorded from now on has its reason.
+            case = db.session.get(Case, case_id)
+            worker, supervisor = (
+                db.session.get(User, worker_id),
+                db.session.get(User, supervisor_id),
+            )
+            take(supervisor, case, "reopen", reason="Gia đình báo tin mới.")
+            take(worker, case, "request_closure", reason="Chuyển vào Nam.",
+                 closure_reason="moved_away")  # fmt: skip
+            db.session.commit()
+            assert db.session.get(Case, case_id).closure_reason == "moved_away"
+            db.session.remove()
+            db.engine.dispose()

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
+from casemgr.cases.closure import ClosureReason
 from casemgr.cases.workflow import Status
 from casemgr.crypto.fields import EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, UTCDateTime, intpk, timestamp, value_enum
@@ -92,6 +93,10 @@ class Case(EncryptedModel, Base):
     opened_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Why the case closes: set by the closure request, kept by its approval, cleared when the
+    # request is declined or the case reopened (reports count closed cases by it). Plain, like
+    # the status: a code, never the worker's words (sealed in the history's comment).
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(value_enum(ClosureReason, 30))
     # The latest current note's date (casemgr.cases.contact keeps it when notes change).
     last_contact_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)

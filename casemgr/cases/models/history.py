@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from casemgr.auth.models import User
+from casemgr.cases.closure import ClosureReason
 from casemgr.crypto.fields import EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, intpk, timestamp, value_enum
 from casemgr.org.models import Unit
@@ -55,6 +56,9 @@ class CaseEvent(EncryptedModel, Base):
     from_unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"))
     to_unit_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("units.id"))
     is_break_glass: Mapped[bool] = mapped_column(default=False)
+    # The coded reason a closure request gave (request_closure moves only; plain, as on the
+    # case, which a later request or a reopening changes while this entry keeps what was said).
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(value_enum(ClosureReason, 30))
     reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     reason = EncryptedField("reason_enc")
 
