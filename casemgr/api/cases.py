@@ -51,7 +51,7 @@ CASE_EXAMPLE = {
     "id": 7, "number": "C01-2026-0007", "version": 3, "status": "verification",
     "group_code": "child", "protection_level": "support", "risk_level": "medium",
     "unit_id": 3, "owner_id": 12, "person_id": 42, "opened_at": "2026-11-02T03:04:05+00:00",
-    "updated_at": "2026-11-03T03:04:05+00:00", "closed_at": None,
+    "updated_at": "2026-11-03T03:04:05+00:00", "closed_at": None, "closure_reason": None,
     "summary": "Báo tin qua tổng đài 111.", "can_write": True,
     "transitions": ["verify", "close_unfounded"],
 }  # fmt: skip
@@ -88,6 +88,7 @@ def case_body(case: Case, access: CaseAccess) -> dict[str, Any]:
         "opened_at": case.opened_at,
         "updated_at": case.updated_at,
         "closed_at": case.closed_at,
+        "closure_reason": case.closure_reason and str(case.closure_reason),
         "summary": case.summary,
         "can_write": access.can_write,
         "transitions": moves(case, access),
@@ -256,7 +257,7 @@ def transition_case(data: dict[str, Any], case_id: int):
     try:
         services.take_move(
             current_user, case, access, data["name"], expected_version=case.version,
-            reason=data["comment"],
+            reason=data["comment"], closure_reason=data["closure_reason"],
         )  # fmt: skip
     except services.CaseError as exc:
         refuse(exc, default_field="name")

@@ -17,6 +17,7 @@ from werkzeug.exceptions import (
 
 from casemgr.api.blueprint import bp
 from casemgr.api.schemas import ProblemSchema
+from casemgr.cases import closure
 from casemgr.web.problems import PROBLEM_TYPE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +34,13 @@ REFUSALS: dict[str, tuple[int, str | None, Any]] = {
     "sub-group of another group": (
         422, "sub_group_ids", _l("Choose sub-groups of the case's own target group.")),
     "comment required": (422, "comment", _l("Say why: a comment is required.")),
+    closure.REASON_REQUIRED: (422, "closure_reason", _l("Choose why the case can close.")),
+    closure.REASON_NOT_FOR_CASE: (
+        422, "closure_reason", _l("This reason does not fit the case's target group.")),
+    closure.REASON_NOT_ASKED: (
+        422, "closure_reason", _l("Only a closure request gives a closure reason.")),
+    closure.NOT_YET_AGED_OUT: (422, "closure_reason", _l(
+        "This person is not 16 yet, so they are still in the child group: choose another reason.")),
     "reason too short": (422, "comment", _l("Write at least one full sentence.")),
     "reason too long": (422, "comment", _l("The text is too long or too short.")),
     "national id must have 12 digits (or 9 for a legacy id)": (

@@ -6,8 +6,9 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields, validate
 
+from casemgr.cases.closure import ClosureReason
 from casemgr.cases.models import NoteKind, ProtectionLevel, RiskLevel
-from casemgr.cases.workflow import TRANSITIONS, Status
+from casemgr.cases.workflow import COMBINED, TRANSITIONS, Status
 from casemgr.crypto import normalise
 from casemgr.intake.validation import MAX_LENGTHS
 from casemgr.people.models import Sex
@@ -165,6 +166,10 @@ class CaseSchema(ma.Schema):
     opened_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     closed_at = fields.DateTime(allow_none=True)
+    closure_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the case closes or closed (requested or closed cases)."},
+    )
     summary = fields.String(allow_none=True)
     can_write = fields.Boolean(required=True)
     transitions = fields.List(fields.String(), required=True)
@@ -221,10 +226,20 @@ class CaseUpdateSchema(Strict):
 class TransitionSchema(Strict):
     name = fields.String(
         required=True,
-        validate=validate.OneOf(sorted({t.name for t in TRANSITIONS})),
+        validate=validate.OneOf(sorted({m.name for m in (*TRANSITIONS, *COMBINED)})),
         metadata={"description": "A move listed in `transitions`."},
     )
     comment = Text(300, load_default=None)
+    closure_reason = Choice(
+        ClosureReason,
+        load_default=None,
+        metadata={
+            "description": "Why the case can close: required to request closure "
+            "(`request_closure`, `review_and_request_closure`), refused with any other move. "
+            "`term_completed` and `compulsory_rehab` fit drug-programme cases only, `aged_out` "
+            "children's cases of a person who may be 16 by now."
+        },
+    )
 
 
 # -- notes, services, referrals ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -29,6 +30,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from casemgr import clock
+from casemgr.cases.closure import CLOSURE_REASON_LABELS
 from casemgr.cases.models import (
     AssessmentKind,
     BreakGlassReason,
@@ -36,7 +38,7 @@ from casemgr.cases.models import (
     ProtectionLevel,
     RiskLevel,
 )
-from casemgr.cases.services import COMMENT_REQUIRED_MOVES
+from casemgr.cases.services import CLOSURE_REQUEST, COMMENT_REQUIRED_MOVES
 from casemgr.cases.workflow import consequences, last_step
 from casemgr.web import validators as v
 from casemgr.web.forms import Form, choices, choose, fact_choices, field_error
@@ -176,10 +178,42 @@ class TransitionForm(VersionedForm):
     # (No Optional(): it would stop the chain before validate_reason on an empty comment.)
     reason = TextAreaField(_l("Comment (optional)"), validators=[Length(max=2000)])
 
+    # Why the case closes, as a code the province counts (choices: the reasons that fit the
+    # case, set by the view with closure_choices; it starts empty, a fact is never defaulted).
+    # (Checked by validate_closure_reason: the other moves' forms do not send it at all.)
+    closure_reason = SelectField(
+        _l("Reason for closing"), choices=fact_choices({}), validate_choice=False
+    )
+
+    def asks_closure_reason(self) -> bool:
+        """Whether the move posted is a closure request (alone or as a combined move's end)."""
+        return last_step(self.transition.data or "") == CLOSURE_REQUEST
+
+    def closure_choices(self, reasons: Iterable[str]) -> None:
+        """Offer the closure reasons that fit the case (casemgr.groups.policy.closure_reasons)."""
+        self.closure_reason.choices = fact_choices(
+            {reason: CLOSURE_REASON_LABELS[reason] for reason in reasons}
+        )
+
+    def validate_closure_reason(self, field: SelectField) -> None:
+        """A closure request chooses its reason; no other move sends one."""
+        offered = {choice.value for choice in field.choices if choice.value}
+        if not self.asks_closure_reason():
+            if field.data:
+                raise ValidationError(_l("Choose one of the options offered."))
+        elif not field.data:
+            raise ValidationError(_l("Choose why the case can close."))
+        elif field.data not in offered:
+            raise ValidationError(_l("Choose one of the options offered."))
+
+    def chosen_closure_reason(self) -> str | None:
+        """The reason chosen, for the service (None for any other move)."""
+        return (self.closure_reason.data or None) if self.asks_closure_reason() else None
+
     def validate_reason(self, field: TextAreaField) -> None:
         """Returning a plan, declining or requesting a closure says why."""
         if self.transition.data in COMMENT_REQUIRED_MOVES and not (field.data or "").strip():
-            if last_step(self.transition.data) == "request_closure":
+            if last_step(self.transition.data) == CLOSURE_REQUEST:
                 message = _l(
                     "Say why the case can close: is the person safe and stable, or is there "
                     "another reason?"

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from casemgr.audit import record
 from casemgr.audit.models import Outcome
 from casemgr.auth.models import User
-from casemgr.cases import contact, gates  # noqa: F401 (contact: listeners store last contacts)
+from casemgr.cases import closure, contact, gates  # noqa: F401 (contact: listeners store last contacts)
+from casemgr.cases.closure import ClosureReason
 from casemgr.cases.models import (
     Assessment,
     AssessmentKind,
@@ -31,6 +32,7 @@ from casemgr.cases.workflow import BY_NAME, COMBINED_BY_NAME, Status, last_step
 from casemgr.clock import local_date, utcnow
 from casemgr.db import lock_latest, next_yearly_number
 from casemgr.extensions import db
+from casemgr.groups.policy import closure_reasons
 from casemgr.notifications.models import NotificationKind
 from casemgr.notifications.services import notify, unit_supervisors
 from casemgr.org.models import Unit
@@ -52,6 +54,10 @@ COMMENT_REQUIRED = frozenset({"return_plan", "decline_closure", "request_closure
 COMMENT_REQUIRED_MOVES = COMMENT_REQUIRED | {
     c.name for c in COMBINED_BY_NAME.values() if last_step(c.name) in COMMENT_REQUIRED
 }
+
+
+# The move that asks for a coded closure reason (alone, or as a combined move's last step).
+CLOSURE_REQUEST = "request_closure"
 
 
 class CaseError(ValueError):
@@ -105,6 +111,30 @@ def check_reason(reason: str | None) -> None:
         raise CaseError("reason too long")
 
 
+def check_closure_reason(case: Case, name: str, closure_reason: str | None) -> None:
+    """A closure request names a reason that fits the case (casemgr.groups.policy), and "turned
+    16" only for a child who may be 16 by now; any other move names none."""
+    if last_step(name) != CLOSURE_REQUEST:
+        if closure_reason is not None:
+            raise CaseError(closure.REASON_NOT_ASKED)
+        return
+    if not closure_reason:
+        raise CaseError(closure.REASON_REQUIRED)
+    if closure_reason not in closure_reasons(case):
+        raise CaseError(closure.REASON_NOT_FOR_CASE)
+    if closure_reason == ClosureReason.AGED_OUT:
+        person = case.person
+        born = person.date_of_birth  # None unknown; not a str once the person is erased
+        try:
+            born_on = dt.date.fromisoformat(born) if isinstance(born, str) else None
+        except ValueError:
+            born_on = None
+        if not closure.may_have_aged_out(
+            born_on, person.birth_year, person.birth_year_is_estimated, local_date(utcnow())
+        ):
+            raise CaseError(closure.NOT_YET_AGED_OUT)
+
+
 def record_event(
     actor: User,
     case: Case,
@@ -113,6 +143,7 @@ def record_event(
     access: CaseAccess | None = None,
     code: str | None = None,
     reason: str | None = None,
+    closure_reason: ClosureReason | None = None,
     from_user_id: int | None = None,
     to_user_id: int | None = None,
     from_unit_id: int | None = None,
@@ -129,6 +160,7 @@ def record_event(
         actor_id=actor.id,
         occurred_at=at or utcnow(),
         code=code,
+        closure_reason=closure_reason,
         from_user_id=from_user_id,
         to_user_id=to_user_id,
         from_unit_id=from_unit_id,
@@ -244,11 +276,13 @@ def take_transition(
     *,
     expected_version: int,
     reason: str | None = None,
+    closure_reason: str | None = None,
 ) -> Status:
     """Move the case along the named transition if the workflow, policy and gates allow it (a
     plan needs its detailed assessment: casemgr/cases/gates.py); the move is a case event with
     the sealed comment (required when returning or declining, see COMMENT_REQUIRED; optional
-    otherwise)."""
+    otherwise). A closure request names its coded reason (check_closure_reason), kept on the
+    case until the request is declined or the case reopened, and in the event for good."""
     transition = BY_NAME.get(name)
     if transition is None or not may_take(actor, case, access, transition):
         _audit("case.transition", actor, case, access, reason=name, outcome=Outcome.DENIED)
@@ -257,9 +291,11 @@ def take_transition(
     check_reason(reason)
     if name in COMMENT_REQUIRED and not (reason or "").strip():
         raise CaseError("comment required")
+    check_closure_reason(case, name, closure_reason)
     gate = gates.missing_for(case, name)
     if gate:
         raise CaseError(gate)
+    coded = ClosureReason(closure_reason) if closure_reason else None
     source = case.status
     case.status = transition.target
     case.updated_at = utcnow()
@@ -273,6 +309,10 @@ def take_transition(
         case.closed_at = case.updated_at
     elif source == Status.CLOSED:
         case.closed_at = None
+    if coded is not None:
+        case.closure_reason = coded
+    elif transition.target not in (Status.CLOSURE_REQUESTED, Status.CLOSED):
+        case.closure_reason = None  # declined, or reopened: no closure stands
     db.session.add(
         CaseTransitionLog(
             case_id=case.id,
@@ -286,12 +326,13 @@ def take_transition(
     )
     record_event(
         actor, case, CaseEventKind.TRANSITION, access=access, code=name, reason=reason,
-        at=case.updated_at,
+        closure_reason=coded, at=case.updated_at,
     )  # fmt: skip
     if name in DECISION_NOTICES:
         notify([case.owner_id], DECISION_NOTICES[name], case, actor=actor)
     db.session.flush()
-    _audit("case.transition", actor, case, access, reason=name)
+    fields = ["closure_reason"] if coded is not None else []  # the field's name, never its code
+    _audit("case.transition", actor, case, access, fields=fields, reason=name)
     return case.status
 
 
@@ -303,17 +344,19 @@ def take_move(
     *,
     expected_version: int,
     reason: str | None = None,
+    closure_reason: str | None = None,
 ) -> Status:
     """Take a transition, or a combined move (workflow.COMBINED): its transitions in order,
     each through take_transition, so each is checked, recorded and audited as if taken alone.
 
     Everything is checked before the first move, so a refused combined move changes nothing;
-    the comment, if any, goes with the last move."""
+    the comment and the closure reason, if any, go with the last move."""
     combined = COMBINED_BY_NAME.get(name)
     if combined is None:
         return take_transition(
-            actor, case, access, name, expected_version=expected_version, reason=reason
-        )
+            actor, case, access, name, expected_version=expected_version, reason=reason,
+            closure_reason=closure_reason,
+        )  # fmt: skip
     if not may_take_combined(actor, case, access, combined):
         _audit("case.transition", actor, case, access, reason=name, outcome=Outcome.DENIED)
         raise CaseError("transition not allowed")
@@ -321,6 +364,7 @@ def take_move(
     check_reason(reason)
     if name in COMMENT_REQUIRED_MOVES and not (reason or "").strip():
         raise CaseError("comment required")
+    check_closure_reason(case, name, closure_reason)
     for step in combined.steps:
         gate = gates.missing_for(case, step)
         if gate:
@@ -330,6 +374,7 @@ def take_move(
         take_transition(
             actor, case, access, step, expected_version=case.version,
             reason=reason if step == last else None,
+            closure_reason=closure_reason if step == last else None,
         )  # fmt: skip
     return case.status
 

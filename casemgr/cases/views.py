@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from casemgr import clock
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action
-from casemgr.cases import gates, history_labels, queries, search, services
+from casemgr.cases import closure, gates, history_labels, queries, search, services
 from casemgr.cases.forms import (
     ASSESSMENT_LABELS,
     ASSESSMENT_QUESTIONS,
@@ -42,16 +42,19 @@ from casemgr.cases.models import (
 )
 from casemgr.cases.policy import may_take, may_take_combined
 from casemgr.cases.queries import Need
+from casemgr.cases.services import CLOSURE_REQUEST
 from casemgr.cases.workflow import (
     BY_NAME,
     STATUS_LABELS,
     Status,
     combined_from,
     consequences,
+    last_step,
     move_named,
     transitions_from,
 )
 from casemgr.extensions import db
+from casemgr.groups.policy import closure_reasons
 from casemgr.i18n import show_date
 from casemgr.org.models import Unit
 from casemgr.people.access import load_person
@@ -79,6 +82,15 @@ CASE_ERRORS = {
         "first (Decree 56 puts it before the plan)."
     ),
 }
+# A closure reason the service refuses: said under the reason's field, the comment kept.
+CLOSURE_REASON_ERRORS = {
+    closure.REASON_REQUIRED: _l("Choose why the case can close."),
+    closure.REASON_NOT_FOR_CASE: _l("Choose one of the options offered."),
+    closure.REASON_NOT_ASKED: _l("Choose one of the options offered."),
+    closure.NOT_YET_AGED_OUT: _l(
+        "This person is not 16 yet, so they are still in the child group: choose another reason."
+    ),
+}
 
 
 @bp.app_context_processor
@@ -94,6 +106,7 @@ def labels():
         "history_field_labels": history_labels.FIELD_LABELS,
         "reassign_reason_labels": history_labels.REASSIGN_REASON_LABELS,
         "workflow_moves": BY_NAME,
+        "closure_reason_label": closure.label,
     }
 
 
@@ -202,8 +215,16 @@ def detail(case_id: int):
     return _detail_page(case, access, TransitionForm(version=case.version))
 
 
+def _transition_form(case: Case, form: TransitionForm | None = None) -> TransitionForm:
+    """The workflow form (posted, or new), offering the closure reasons that fit the case."""
+    form = form or TransitionForm(version=case.version)
+    form.closure_choices(closure_reasons(case))
+    return form
+
+
 def _detail_page(case, access, transition_form: TransitionForm) -> str:
     # A refused move's form comes back with its comment and the message under it.
+    transition_form = _transition_form(case, transition_form)
     entries = queries.timeline(case)
     moves = [t for t in transitions_from(case.status) if may_take(current_user, case, access, t)]
     moves += [
@@ -226,6 +247,7 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
         actions=queries.plan_actions(case, entries),
         transition_form=transition_form,
         comment_required=services.COMMENT_REQUIRED_MOVES,
+        asks_closure_reason={m.name for m in moves if last_step(m.name) == CLOSURE_REQUEST},
         # The forms only the user may submit are built (and drawn); a reader gets none.
         note_form=NoteForm(formdata=None, occurred_on=clock.today()) if writes else None,
         plan_form=PlanActionForm(formdata=None) if writes and plan_open else None,
@@ -307,9 +329,13 @@ def edit(case_id: int):
 @requires(Action.VIEW_CASES)
 def transition(case_id: int):
     case, access = queries.load_case(current_user, case_id)
-    form = TransitionForm()
+    form = _transition_form(case, TransitionForm())
     if not form.validate_on_submit():
-        if form.errors and not (set(form.errors) - {"reason", "understood"}):
+        # The fields drawn for this move (a closure reason sent with another move is forged).
+        shown = {"reason", "understood"}
+        if form.asks_closure_reason():
+            shown.add("closure_reason")
+        if form.errors and not (set(form.errors) - shown):
             return _detail_page(case, access, form)  # the comment is kept, the message shown
         abort(400)
     try:
@@ -320,6 +346,7 @@ def transition(case_id: int):
             form.transition.data,
             expected_version=int(form.version.data),
             reason=form.reason.data or None,
+            closure_reason=form.chosen_closure_reason(),
         )
     except services.StaleCase:
         flash(
@@ -327,6 +354,9 @@ def transition(case_id: int):
             "warning",
         )
     except services.CaseError as exc:
+        if str(exc) in CLOSURE_REASON_ERRORS:  # under the field, with the comment kept
+            field_error(form.closure_reason, CLOSURE_REASON_ERRORS[str(exc)])
+            return _detail_page(case, access, form)
         flash(_error(exc), "danger")
         if str(exc) == gates.DETAILED_ASSESSMENT_MISSING:  # a rule of the process, not access
             return redirect(url_for("cases.detail", case_id=case.id))

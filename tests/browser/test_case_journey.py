@@ -138,6 +138,7 @@ def field(page, label: str):
 
 
 CLOSURE_REASON = "Trẻ đã an toàn, đi học đều; gia đình chăm sóc tốt."
+GOALS_MET = "Goals of the plan met: safe and no longer at risk"  # the coded reason's label
 
 
 def move(page, name: str, vi: Vietnamese, status: str) -> None:
@@ -316,14 +317,30 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
         expect(worker_page.get_by_test_id("timeline")).to_contain_text(VISIT)
         # The law closes a case only when the child is safe: the request says why.
         worker_page.get_by_test_id("comment-request_closure").fill(CLOSURE_REASON)
+        worker_page.get_by_test_id("understood-request_closure").check()
+        navigate(worker_page, worker_page.get_by_test_id("move-request_closure"))
+        # Without its coded reason the request is refused under the field, the comment kept.
+        expect(worker_page.locator("#closure-reason-request_closure-error")).to_have_text(
+            vi("Choose why the case can close.")
+        )
+        expect(worker_page.get_by_test_id("comment-request_closure")).to_have_value(CLOSURE_REASON)
+        expect(worker_page.locator("h1 .badge")).to_have_text(vi("Review"))
+        worker_page.get_by_test_id("closure-reason-request_closure").select_option(
+            label=vi(GOALS_MET)
+        )
         move(worker_page, "request_closure", vi, "Closure requested")
         expect(worker_page.get_by_test_id("move-approve_closure")).to_have_count(0)
+        expect(worker_page.get_by_test_id("closure-reason")).to_have_text(vi(GOALS_MET))
 
         # -- the supervisor approves the closure ----------------------------------------
         supervisor_page.reload()
         expect(supervisor_page.locator("h1 .badge")).to_have_text(vi("Closure requested"))
         expect(supervisor_page.get_by_test_id("timeline")).to_contain_text(CLOSURE_REASON)
+        expect(
+            supervisor_page.get_by_test_id("closure-reason-asked-approve_closure")
+        ).to_contain_text(vi(GOALS_MET))
         move(supervisor_page, "approve_closure", vi, "Closed")
+        expect(supervisor_page.get_by_test_id("closure-reason")).to_have_text(vi(GOALS_MET))
         timeline = supervisor_page.get_by_test_id("timeline")
         expect(timeline).to_contain_text(VISIT)
         expect(timeline).to_contain_text(vi("Home visit"))

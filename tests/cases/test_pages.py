@@ -16,13 +16,13 @@ def _english(client) -> None:
     client.post_form("/auth/language", {"locale": "en"})
 
 
-def _move(client, case: Case, name: str, reason: str = ""):
+def _move(client, case: Case, name: str, reason: str = "", **fields: str):
     from casemgr.extensions import db
 
     version = db.session.get(Case, case.id).version
     return client.post_form(
         f"/cases/{case.id}/transition",
-        {"transition": name, "version": version, "understood": "y", "reason": reason},
+        {"transition": name, "version": version, "understood": "y", "reason": reason, **fields},
     )
 
 
@@ -98,7 +98,8 @@ def test_register_open_assess_plan_approve_close(app, client, casework, db):
     refused = _move(client, case, "request_closure")  # no comment: the law wants a reason
     assert refused.status_code == 200 and db.session.get(Case, case.id).status == Status.REVIEW
     assert "Nêu lý do có thể đóng hồ sơ" in refused.get_data(as_text=True)
-    assert _move(client, case, "request_closure", reason="Trẻ đã an toàn.").status_code == 302
+    closing = _move(client, case, "request_closure", "Trẻ đã an toàn.", closure_reason="goals_met")
+    assert closing.status_code == 302
     assert _move(supervisor_client, case, "approve_closure").status_code == 302
     assert db.session.get(Case, case.id).status == Status.CLOSED
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)

@@ -110,7 +110,7 @@ def _replay(casework, db) -> list[tuple[str, str | None, int, str | None]]:
             "transition", name, actor, reason,
             lambda: services.take_transition(
                 actor, case, casework.access(actor), name, expected_version=case.version,
-                reason=reason,
+                reason=reason, closure_reason="goals_met" if name == "request_closure" else None,
             ),
         )  # fmt: skip
 

@@ -32,12 +32,15 @@ from tests.cases.conftest import record_detailed_assessment
 ROUTINE = {"verify", "assess", "assess_in_detail", "implement", "review"}
 
 
-def _take(casework, who: str, *names: str, reason: str | None = None) -> None:
+def _take(
+    casework, who: str, *names: str, reason: str | None = None, closure_reason: str | None = None
+) -> None:
     user, case = getattr(casework, who), casework.case
     for name in names:
         services.take_move(
-            user, case, casework.access(user), name, expected_version=case.version, reason=reason
-        )
+            user, case, casework.access(user), name, expected_version=case.version,
+            reason=reason, closure_reason=closure_reason,
+        )  # fmt: skip
 
 
 def _moves(db, case: Case) -> list[str]:
@@ -179,7 +182,8 @@ def test_an_unconfirmed_closure_is_refused_under_the_box(client, casework, db):
     _take(casework, "worker", "submit_plan")
     _take(casework, "supervisor", "approve_plan")
     _take(casework, "worker", "implement", "review")
-    _take(casework, "worker", "request_closure", reason="Trẻ đã an toàn và ổn định.")
+    _take(casework, "worker", "request_closure", reason="Trẻ đã an toàn và ổn định.",
+          closure_reason="goals_met")  # fmt: skip
     db.session.commit()
     _english(client, casework.supervisor)
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)
@@ -239,7 +243,8 @@ def test_the_review_and_the_closure_request_in_one_step(casework, db):
     _take(casework, "worker", "submit_plan")
     _take(casework, "supervisor", "approve_plan")
     _take(casework, "worker", "implement")
-    _take(casework, "worker", "review_and_request_closure", reason="Trẻ đã ổn định.")
+    _take(casework, "worker", "review_and_request_closure", reason="Trẻ đã ổn định.",
+          closure_reason="goals_met")  # fmt: skip
     assert case.status == Status.CLOSURE_REQUESTED
     assert case.submitted_by_id == casework.worker.id  # the worker cannot approve it
     assert _moves(db, case)[-2:] == ["review", "request_closure"]

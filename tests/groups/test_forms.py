@@ -24,10 +24,12 @@ def _sign_in(client, user) -> None:
 
 def _move(casework, user, name: str) -> None:
     case = casework.case
-    reason = "Không còn nguy cơ." if name == "request_closure" else None
+    closing = name == "request_closure"
     services.take_transition(
-        user, case, casework.access(user), name, expected_version=case.version, reason=reason
-    )
+        user, case, casework.access(user), name, expected_version=case.version,
+        reason="Không còn nguy cơ." if closing else None,
+        closure_reason="goals_met" if closing else None,
+    )  # fmt: skip
 
 
 def _fill(casework) -> None:

@@ -56,6 +56,7 @@ class World:
             case_services.take_transition(
                 self.user(who), self.case, self.access(who), name,
                 expected_version=self.case.version, reason=reason,
+                closure_reason="goals_met" if name == "request_closure" else None,
             )  # fmt: skip
 
 

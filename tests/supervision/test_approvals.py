@@ -18,10 +18,12 @@ def submit(user, case, *steps):
         if name == "submit_plan":  # the plan gate
             record_detailed_assessment(user, case)
         access = case_access(user, case, None, utcnow())
-        reason = "Không còn nguy cơ." if name == "request_closure" else None
+        closing = name == "request_closure"
         case_services.take_transition(
-            user, case, access, name, expected_version=case.version, reason=reason
-        )
+            user, case, access, name, expected_version=case.version,
+            reason="Không còn nguy cơ." if closing else None,
+            closure_reason="goals_met" if closing else None,
+        )  # fmt: skip
 
 
 def awaiting(db, office, user, units) -> set[int]:
