@@ -12,11 +12,12 @@ from casemgr.reports.queries import (
     Measure,
     Period,
     Query,
+    has_dimension,
 )
 
 DEADLINES = "deadlines"  # the compliance report, whose rows and columns are fixed
 REPORTS = [*(m.value for m in Measure), DEADLINES]
-CHOOSABLE = [Dimension.NONE, *PERSON_DIMENSIONS, *TIME_DIMENSIONS]
+CHOOSABLE = [Dimension.NONE, *PERSON_DIMENSIONS, *TIME_DIMENSIONS, Dimension.CLOSURE_REASON]
 
 
 def _int(value: str | None, low: int, high: int) -> int | None:
@@ -37,6 +38,9 @@ def parse(args: Mapping[str, str], group_codes: set[str]) -> tuple[str, Query]:
         # Being active spans the period: it has no single month to be counted in.
         rows = Dimension.AGE_BAND if rows in TIME_DIMENSIONS else rows
         cols = Dimension.SEX if cols in TIME_DIMENSIONS else cols
+    # A measure's own dimension (the closure reason of cases closed) on another: the defaults.
+    rows = rows if has_dimension(measure, rows) else Dimension.AGE_BAND
+    cols = cols if has_dimension(measure, cols) else Dimension.SEX
     if rows == cols and rows != Dimension.NONE:
         cols = Dimension.NONE
     year = _int(args.get("year"), 2000, 2100) or today().year

@@ -75,6 +75,7 @@ class Dimension(enum.StrEnum):
     QUARTER = "quarter"
     SERVICE_TYPE = "service_type"
     REFERRAL_STATUS = "referral_status"
+    CLOSURE_REASON = "closure_reason"  # cases closed only (Measure.CLOSED)
 
 
 CASE_MEASURES = (Measure.REGISTERED, Measure.ACTIVE, Measure.ASSISTED, Measure.CLOSED)
@@ -88,6 +89,14 @@ PERSON_DIMENSIONS = (
     Dimension.UNIT,
 )
 TIME_DIMENSIONS = (Dimension.MONTH, Dimension.QUARTER)
+# Dimensions that only some measures have (a closure reason belongs to a closed case).
+MEASURE_DIMENSIONS = {Measure.CLOSED: (Dimension.CLOSURE_REASON,)}
+
+
+def has_dimension(measure: Measure, dimension: Dimension) -> bool:
+    """Whether a report of `measure` can be broken down by `dimension` (a measure's own)."""
+    own = {d for dims in MEASURE_DIMENSIONS.values() for d in dims}
+    return dimension not in own or dimension in MEASURE_DIMENSIONS.get(measure, ())
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,10 @@ def _dimension(dimension: Dimension, query: Query, date_column, *, is_date: bool
         return ServiceDelivery.service_type_id
     if dimension == Dimension.REFERRAL_STATUS:
         return Referral.status
+    if dimension == Dimension.CLOSURE_REASON:
+        if not has_dimension(query.measure, dimension):
+            raise ValueError("only closed cases have a closure reason")
+        return Case.closure_reason  # NULL: closed before reasons were recorded
     raise ValueError(dimension)
 
 

@@ -28,7 +28,6 @@ def report_table(user: User, report: str, query: Query) -> Table:
     return tables.build(user, query)
 
 
-FULL_REPORT_BREAKDOWNS = 5  # tables per case measure in the full report
 # The full report's sheet names: short (Excel allows 31 characters), in the user's language.
 SHEET_NAMES = {
     Measure.REGISTERED: _l("Registered by %(rows)s"),
@@ -38,9 +37,26 @@ SHEET_NAMES = {
 }
 
 
+# Each case measure's tables in the full report: five breakdowns by sex, and the measure's own
+# (cases closed by reason and target group: the province's count of people closed, DOMAIN.md §4).
+BREAKDOWNS = (
+    (Dimension.AGE_BAND, Dimension.SEX),
+    (Dimension.ETHNICITY, Dimension.SEX),
+    (Dimension.AREA, Dimension.SEX),
+    (Dimension.GROUP, Dimension.SEX),
+    (Dimension.SUB_GROUP, Dimension.SEX),
+)
+OWN_BREAKDOWNS = {Measure.CLOSED: ((Dimension.CLOSURE_REASON, Dimension.GROUP),)}
+
+
+def layouts_of(measure: Measure) -> tuple[tuple[Dimension, Dimension], ...]:
+    """The (rows, columns) of a case measure's tables in the full report, in order."""
+    return BREAKDOWNS + OWN_BREAKDOWNS.get(measure, ())
+
+
 def full_report_size() -> int:
     """How many tables the full provincial report holds (a job's progress counts them)."""
-    return len(queries.CASE_MEASURES) * FULL_REPORT_BREAKDOWNS + 3
+    return sum(len(layouts_of(m)) for m in queries.CASE_MEASURES) + 3
 
 
 def all_tables(user: User, query: Query, on_table: Callable[[], None] | None = None) -> list[Table]:
@@ -49,14 +65,8 @@ def all_tables(user: User, query: Query, on_table: Callable[[], None] | None = N
     period, group = query.period, query.group
     result: list[Table] = []
     done = on_table or (lambda: None)
-    layouts = (
-        (Dimension.AGE_BAND, Dimension.SEX),
-        (Dimension.ETHNICITY, Dimension.SEX),
-        (Dimension.AREA, Dimension.SEX),
-        (Dimension.GROUP, Dimension.SEX),
-        (Dimension.SUB_GROUP, Dimension.SEX),
-    )
     for measure in queries.CASE_MEASURES:
+        layouts = layouts_of(measure)
         # Every layout of the measure and its margins: one statement per population.
         tables.prefetch(user, [Query(measure, r, c, period, group) for r, c in layouts])
         for rows, cols in layouts:

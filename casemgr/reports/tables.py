@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from casemgr.auth.models import User
+from casemgr.cases.closure import CLOSURE_REASON_LABELS, NOT_RECORDED, ClosureReason
 from casemgr.clock import utcnow
 from casemgr.extensions import db
 from casemgr.org.models import Area, Unit
@@ -59,6 +60,7 @@ DIMENSION_LABELS = {
     Dimension.QUARTER: _l("Quarter"),
     Dimension.SERVICE_TYPE: _l("Service"),
     Dimension.REFERRAL_STATUS: _l("Referral status"),
+    Dimension.CLOSURE_REASON: _l("Reason for closing"),
 }
 SEX_LABELS = {"male": _l("Male"), "female": _l("Female"), "unknown": _l("Unknown")}
 REFERRAL_LABELS = {
@@ -210,6 +212,7 @@ def linked_dimensions(measure: Measure, family: tuple[Dimension, ...]) -> list[D
         base += queries.TIME_DIMENSIONS
     if measure in FIXED_ROWS:
         base.append(FIXED_ROWS[measure])
+    base += queries.MEASURE_DIMENSIONS.get(measure, ())
     multiplying = _multiplying(measure)
     return [d for d in base if d not in multiplying] + list(family)
 
@@ -379,6 +382,8 @@ def _keys(dimension: Dimension, found, period: Period) -> list:
         return sorted({(m - 1) // 3 + 1 for m in period.months})
     if dimension == Dimension.REFERRAL_STATUS:
         return list(REFERRAL_LABELS)
+    if dimension == Dimension.CLOSURE_REASON:  # every reason; "not recorded" when there are any
+        return [r.value for r in ClosureReason] + ([UNKNOWN] if UNKNOWN in present else [])
     known = sorted(k for k in present if k != UNKNOWN)
     return known + ([UNKNOWN] if UNKNOWN in present else [])
 
@@ -423,6 +428,9 @@ def labels(dimension: Dimension, keys: list) -> list[str]:
         names = {k: str(v) for k, v in SEX_LABELS.items()}
     elif dimension == Dimension.REFERRAL_STATUS:
         names = {k: str(v) for k, v in REFERRAL_LABELS.items()}
+    elif dimension == Dimension.CLOSURE_REASON:
+        names = {k.value: str(v) for k, v in CLOSURE_REASON_LABELS.items()}
+        unknown = str(NOT_RECORDED)  # closed before reasons were recorded (migration 0030)
     elif dimension == Dimension.MONTH:
         names = {m: format_date(dt.date(2000, m, 1), "MMM") for m in ids}
     elif dimension == Dimension.QUARTER:

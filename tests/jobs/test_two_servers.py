@@ -26,7 +26,7 @@ from tests.jobs.processes import (
 )
 
 pytestmark = pytest.mark.skipif(base_url() is None, reason="PostgreSQL and Redis: the CI run")
-SHEETS = 23  # the full provincial report's tables
+SHEETS = 24  # the full provincial report's tables
 WAITING = sa.text(
     "SELECT count(*) FROM pg_stat_activity "
     "WHERE wait_event_type = 'Lock' AND datname = current_database()"

@@ -17,6 +17,7 @@ from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
 from casemgr.cases.services import open_case
 from casemgr.clock import utcnow
 from casemgr.demo import DEMO_PASSWORD, load_demo_data
+from casemgr.groups.policy import closure_reasons
 from casemgr.org.models import Area, Unit, UnitKind
 from casemgr.people.services import register_person
 from casemgr.reference.models import Ethnicity, SubGroup, TargetGroup
@@ -70,6 +71,9 @@ def province(make, db) -> Province:
     db.session.add(partner)
     db.session.flush()
     cases = []
+    # Closure reasons from a generator of their own (the others' draws stay as they were); a
+    # few closed cases have none, as those closed before reasons were recorded.
+    reasons = random.Random(11)
     for number in range(70):
         unit = commune if number % 3 else other
         worker = workers[unit.id]
@@ -100,6 +104,7 @@ def province(make, db) -> Province:
             closed = opened + dt.timedelta(days=rng.randint(1, 200))
             case.closed_at = _utc(closed)
             case.status = "closed"
+            case.closure_reason = reasons.choice([None, *closure_reasons(case)])
         for _ in range(rng.randint(0, 3)):
             delivered = opened + dt.timedelta(days=rng.randint(0, 120))
             delivery = ServiceDelivery(case_id=case.id, person_id=person.id,

@@ -26,7 +26,7 @@ def test_full_provincial_export_opens(client, demo):
     """Issue 10: the full export was a 500 (IndexError): a breakdown with no data at all (no
     ethnicity recorded in the demo) had no rows, and its total row lost its columns."""
     workbook = full_report(client, demo["demo.lead"])
-    assert len(workbook.sheetnames) == 23
+    assert len(workbook.sheetnames) == 24
     for sheet in workbook.worksheets:
         rows = list(sheet.iter_rows(values_only=True))
         header, total = rows[1], next(r for r in rows if r[0] in ("Tổng", "Total"))
@@ -56,6 +56,7 @@ def test_full_report_sheets_have_short_names_in_the_users_language(client, demo)
     breakdowns = ["nhóm tuổi", "dân tộc", "xã", "nhóm đối tượng", "phân nhóm"]
     measures = ["Đăng ký", "Đang mở", "Nhận hỗ trợ", "Đã đóng"]
     expected = [f"{m} theo {b}" for m in measures for b in breakdowns]
+    expected.insert(20, "Đã đóng theo lý do đóng hồ sơ")  # closed cases' own: by reason
     expected += ["Dịch vụ đã cung cấp theo loại", "Kết quả chuyển gửi", "Thực hiện đúng thời hạn"]
     assert workbook.sheetnames == expected
     assert all(len(name) <= 31 for name in workbook.sheetnames)

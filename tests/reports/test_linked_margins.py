@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from casemgr.reports import services
 from casemgr.reports.filters import CHOOSABLE
-from casemgr.reports.queries import TIME_DIMENSIONS, Dimension, Measure, Period, Query
+from casemgr.reports.queries import (
+    TIME_DIMENSIONS,
+    Dimension,
+    Measure,
+    Period,
+    Query,
+    has_dimension,
+)
 from casemgr.reports.suppression import protect
 from tests.reports.test_one_result import YEARS, Place
 
@@ -29,6 +36,8 @@ def shared_margins(supervisor, measure: Measure, year: int) -> dict:
             continue
         if Dimension.SUB_GROUP in (rows, cols):
             continue  # counts (case, sub-group) pairs: margins of their own, checked below
+        if not (has_dimension(measure, rows) and has_dimension(measure, cols)):
+            continue  # a closure reason on a measure other than cases closed
         table = services.report_table(supervisor, measure.value, Query(measure, rows, cols,
                                                                        Period(year)))  # fmt: skip
         if table.protected.withheld:

@@ -74,15 +74,17 @@ def page_cells(page: str) -> dict[tuple[int, int], str]:
     return {(int(i), int(j)): html.unescape(text) for i, j, text in found}
 
 
-def check_one_result(place: Place, year: int, rows: Dimension, cols: Dimension) -> None:
+def check_one_result(
+    place: Place, year: int, rows: Dimension, cols: Dimension, measure=Measure.REGISTERED
+) -> None:
     """Every output of the report shows each entry exactly as the table publishes it."""
-    query = Query(Measure.REGISTERED, rows, cols, Period(year))
-    table = services.report_table(place.supervisor, "registered", query)
+    query = Query(measure, rows, cols, Period(year))
+    table = services.report_table(place.supervisor, measure.value, query)
     n_rows, n_cols = len(table.row_keys), len(table.col_keys)
     grid = table.protected.grid  # the true counts: only this test reads them
     hidden = {(i, j) for i in range(n_rows + 1) for j in range(n_cols + 1)
               if table.cell(i, j) in ("<5", "x")}  # fmt: skip
-    args = f"?report=registered&rows={rows.value}&cols={cols.value}&year={year}"
+    args = f"?report={measure.value}&rows={rows.value}&cols={cols.value}&year={year}"
     client = place.client
 
     # The page: every entry, the totals included, as the table publishes it.

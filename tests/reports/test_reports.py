@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from casemgr.cases.models import CaseSubGroup
@@ -68,6 +69,8 @@ def python_counts(cases, query: Query) -> Counter:
             return [day.month]
         if dimension == Dimension.QUARTER:
             return [(day.month - 1) // 3 + 1]
+        if dimension == Dimension.CLOSURE_REASON:
+            return [case.closure_reason.value if case.closure_reason else UNKNOWN]
         raise AssertionError(dimension)
 
     result: Counter = Counter()
@@ -135,6 +138,32 @@ def check_measure(province, measure):
         )
         > 0
     )
+
+
+def test_cases_closed_by_reason_equal_an_independent_count(province):
+    """The closure reason is a dimension of cases closed only (a case closed before reasons
+    were recorded counts as "unknown", shown "No reason recorded")."""
+    for period in (Period(YEAR), Period(YEAR, quarter=3), Period(YEAR - 1)):
+        for rows, cols in (
+            (Dimension.CLOSURE_REASON, Dimension.GROUP),
+            (Dimension.CLOSURE_REASON, Dimension.NONE),
+            (Dimension.SEX, Dimension.CLOSURE_REASON),
+            (Dimension.CLOSURE_REASON, Dimension.MONTH),
+            (Dimension.SUB_GROUP, Dimension.CLOSURE_REASON),
+        ):
+            query = Query(Measure.CLOSED, rows, cols, period)
+            expected = python_counts(province.cases, query)
+            assert queries.counts(province.lead, query) == expected, (rows, cols, period)
+    found = queries.counts(
+        province.lead, Query(Measure.CLOSED, Dimension.CLOSURE_REASON, Dimension.NONE, Period(YEAR))
+    )
+    assert UNKNOWN in {row for row, _ in found} and len(found) > 2  # coded and not recorded
+    for measure in (Measure.REGISTERED, Measure.ACTIVE, Measure.ASSISTED):
+        with pytest.raises(ValueError):
+            queries.counts(
+                province.lead,
+                Query(measure, Dimension.CLOSURE_REASON, Dimension.NONE, Period(YEAR)),
+            )
 
 
 def test_group_filter(province):
@@ -240,9 +269,14 @@ def test_several_groupings_in_one_statement_count_as_each_alone(province):
         (Dimension.SUB_GROUP, Dimension.SEX),
         (Dimension.GROUP, Dimension.NONE),
         (Dimension.MONTH, Dimension.UNIT),
+        (Dimension.CLOSURE_REASON, Dimension.GROUP),
     ]
     for measure in (*CASE_MEASURES, Measure.SERVICES, Measure.REFERRALS):
-        usable = [g for g in groupings if measure != Measure.ACTIVE or Dimension.MONTH not in g]
+        usable = [
+            g for g in groupings
+            if (measure != Measure.ACTIVE or Dimension.MONTH not in g)
+            and all(queries.has_dimension(measure, d) for d in g)
+        ]  # fmt: skip
         query = Query(measure, Dimension.NONE, Dimension.NONE, Period(YEAR))
         together = queries.tallies(province.lead, query, usable)
         for grouping, found in zip(usable, together, strict=True):
