@@ -36,7 +36,7 @@ from casemgr import clock
 if TYPE_CHECKING:
     from casemgr.crypto.keyring import KeyRing
 
-GENERATOR_VERSION = 3  # bump when the data changes: cached databases are rebuilt
+GENERATOR_VERSION = 4  # bump when the data changes: cached databases are rebuilt (4: reasons)
 CACHE = Path(__file__).resolve().parent / ".cache"
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-Password-not-secret-2026"
@@ -73,6 +73,9 @@ STATUS_WEIGHTS = {
 }  # fmt: skip
 GROUP_WEIGHTS = {"child": 60, "violence": 20, "drugs": 10, "trafficking": 5, "sex_work": 5}
 SUBMITTED = {"plan_drafted", "closure_requested"}
+CLOSING = {"closure_requested", "closed"}  # statuses whose case carries a closure reason
+CLOSURE_WEIGHTS = {"goals_met": 60, "term_completed": 20, "moved_away": 8, "lost_contact": 6,
+                   "declined": 4, "compulsory_rehab": 3, "aged_out": 3}  # others: 1  # fmt: skip
 # The workflow's main path: each status and the move that reaches it (casemgr.cases.workflow).
 MAIN_PATH = (
     ("intake", None), ("verification", "verify"), ("initial_assessment", "assess"),
@@ -248,6 +251,9 @@ class Builder:
         # (case id, person id, unit id, group, opened at, owner id) of every case
         self.cases: list[tuple[int, int, int, str, dt.datetime, int]] = []
         self.statuses: dict[int, tuple[str, dt.datetime]] = {}  # case id -> (status, updated)
+        # Closure reasons from a generator of their own: the other draws stay as they were.
+        self.reasons_rng = random.Random(30)
+        self.closure_reasons: dict[int, str] = {}  # case id -> reason (requested or closed)
         self.now = clock.utcnow().replace(microsecond=0)
 
     def run(self) -> None:
@@ -405,6 +411,7 @@ class Builder:
                 keys.append(key_row)
                 entries += index_rows
                 status = rng.choices(statuses, status_w)[0]
+                reason = self.closure_reason(cid, group) if status in CLOSING else None
                 year = local_date(opened).year
                 counters[(unit_id, year)] = number = counters.get((unit_id, year), 0) + 1
                 cases.append({
@@ -416,6 +423,7 @@ class Builder:
                     "submitted_by_id": worker if status in SUBMITTED else None,
                     "plan_cycle": 1, "opened_at": opened, "updated_at": updated,
                     "closed_at": updated if status == "closed" else None, "version": 1,
+                    "closure_reason": reason,
                     **sealed(Case, cid, pid, key, {"summary": self.names.summary()}),
                 })  # fmt: skip
                 self.cases.append((cid, pid, unit_id, group, opened, worker))
@@ -492,6 +500,16 @@ class Builder:
 
         self._children(ServiceDelivery, "services delivered", self.scale.services, row)
 
+    def closure_reason(self, cid: int, group: str) -> str:
+        """A closure reason fitting the group (mostly goals met), kept for the case's history."""
+        from casemgr.groups.policy import closure_reasons
+
+        fitting = [r.value for r in closure_reasons(SimpleNamespace(group_code=group,
+                                                                    sub_groups=[]))]  # fmt: skip
+        weights = [CLOSURE_WEIGHTS.get(r, 1) for r in fitting]
+        self.closure_reasons[cid] = reason = self.reasons_rng.choices(fitting, weights)[0]
+        return reason
+
     def case_files(self) -> None:
         """What the workflow leaves in every case file, as the app writes it: the opening event,
         each move of the main path up to the case's status (history and transition log), the
@@ -531,9 +549,11 @@ class Builder:
                         "occurred_at": moments[step], "is_break_glass": False,
                     })  # fmt: skip
                 for kind, code, when, actor in events:
+                    said = self.closure_reasons.get(cid) if code == "request_closure" else None
                     rows[CaseEvent].append({
                         "case_id": cid, "person_id": pid, "kind": kind, "actor_id": actor,
-                        "occurred_at": when, "code": code, "from_user_id": None,
+                        "occurred_at": when, "code": code, "closure_reason": said,
+                        "from_user_id": None,
                         "to_user_id": worker if kind == "opened" else None,
                         "from_unit_id": None,
                         "to_unit_id": unit_id if kind == "opened" else None,

@@ -60,3 +60,51 @@ def test_full_report_sheets_have_short_names_in_the_users_language(client, demo)
     expected += ["Dịch vụ đã cung cấp theo loại", "Kết quả chuyển gửi", "Thực hiện đúng thời hạn"]
     assert workbook.sheetnames == expected
     assert all(len(name) <= 31 for name in workbook.sheetnames)
+
+
+def test_demo_closed_cases_have_reasons_and_the_table_by_reason_counts_them(client, demo, db):
+    """The demo closes cases with reasons, so the table "cases closed by reason" has numbers."""
+    from sqlalchemy import select
+
+    from casemgr.cases.models import Case
+    from casemgr.cases.workflow import Status
+    from casemgr.demo import DEMO_CLOSED_CASES
+
+    closed = list(db.session.scalars(select(Case).where(Case.status == Status.CLOSED)))
+    assert len(closed) == len(DEMO_CLOSED_CASES)
+    assert all(case.closure_reason for case in closed)
+    assert {case.group_code for case in closed} == {"child", "trafficking", "drugs", "violence",
+                                                    "sex_work"}  # fmt: skip
+    waiting = db.session.scalar(select(Case).where(Case.status == Status.CLOSURE_REQUESTED))
+    assert waiting.closure_reason == "goals_met"  # a closure for demo.sup1 to decide on
+    client.login(demo["demo.lead"])
+    page = client.get(
+        f"/reports/?report=closed&rows=closure_reason&cols=group&year={today().year}"
+    ).get_data(as_text=True)
+    cells = dict(re.findall(r'data-cell="(\d+-\d+)">([^<]*)<', page))
+    corner = cells[f"{9}-{5}"]  # nine reasons, five groups: the grand total
+    assert corner == str(len(DEMO_CLOSED_CASES))
+    assert "Đạt mục tiêu kế hoạch: an toàn, không còn nguy cơ" in page
+
+
+def test_an_older_demo_gets_its_closed_cases(db):
+    """A demo loaded before it had closed cases gets them at the next load (once)."""
+    from sqlalchemy import func, select
+
+    from casemgr import demo as demo_data
+    from casemgr.cases.models import Case
+
+    calls = []
+    original = demo_data._demo_closed_cases
+    demo_data._demo_closed_cases = lambda users: calls.append(users)  # as before this change
+    try:
+        demo_data.load_demo_data()
+    finally:
+        demo_data._demo_closed_cases = original
+    assert len(calls) == 1
+    before = db.session.scalar(select(func.count()).select_from(Case))
+    demo_data.load_demo_data()
+    added = db.session.scalar(select(func.count()).select_from(Case)) - before
+    assert added == len(demo_data.DEMO_CLOSED_CASES) + len(demo_data.DEMO_CLOSING_CASES)
+    demo_data.load_demo_data()  # once only
+    assert db.session.scalar(select(func.count()).select_from(Case)) == before + added
