@@ -53,6 +53,7 @@ def _take(casework, who: str, name: str) -> None:
     services.take_transition(
         user, casework.case, casework.access(user), name, expected_version=casework.case.version,
         reason="Cần bổ sung mục tiêu học tập." if name in services.COMMENT_REQUIRED else None,
+        closure_reason="goals_met" if name == services.CLOSURE_REQUEST else None,
     )  # fmt: skip
 
 
