@@ -138,14 +138,14 @@ def test_provincial_full_export_and_protected_list_download_and_open(
     page.goto("/reports/?report=registered&rows=age_band&cols=sex")
     expect(page.get_by_test_id("report-table")).to_be_visible()
 
-    # The full provincial workbook (23 tables): a job, whose page offers the file.
+    # The full provincial workbook (24 tables): a job, whose page offers the file.
     page.get_by_test_id("full-export").click()
     expect(page.get_by_test_id("export-status")).to_have_attribute("data-status", "done")
     with page.expect_download() as download:
         page.get_by_test_id("export-download").click()
     assert download.value.suggested_filename.endswith(".xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
-    assert len(workbook.sheetnames) == 23
+    assert len(workbook.sheetnames) == 24
     cells = [c for s in workbook.worksheets for r in s.iter_rows(values_only=True) for c in r]
     assert 12 in cells  # the province's 12 cases, published in a total
 
