@@ -86,6 +86,10 @@ DEMO_CASES = (
 )
 
 
+# The worker's comment on each demo closure request (sealed in the case history; not an audit
+# reason, though the keyword is named `reason`).
+DEMO_CLOSURE_COMMENT = "[DEMO] Lý do đóng hồ sơ mẫu."
+
 # Closed cases, so that the report of cases closed by reason has something to count:
 # (worker, surname, middle, given, sex, birth year, group, sub-group codes, closure reason).
 DEMO_CLOSED_CASES = (
@@ -217,7 +221,7 @@ def _demo_closed_cases(users: dict) -> None:
             take(worker, case, "review")
             continue
         take(worker, case, "review_and_request_closure",
-             reason="[DEMO] Lý do đóng hồ sơ mẫu.", closure_reason=why)  # fmt: skip
+             reason=DEMO_CLOSURE_COMMENT, closure_reason=why)  # fmt: skip
         if until == "closed":
             take(supervisor, case, "approve_closure")
 

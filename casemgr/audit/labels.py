@@ -329,6 +329,7 @@ FIELD_LABELS = {
     "action": _l("Action"),
     "body": _l("Note"),
     "case_number": _l("Case number"),
+    "closure_reason": _l("Reason for closing"),
     "number": _l("Case number"),  # the case search by number
     "co_workers": _l("Co-workers"),
     "done_on": _l("Done"),

@@ -298,10 +298,16 @@ UNREAD = 12
 
 @contextmanager
 def widest_header(app: Flask) -> Iterator[None]:
-    """Every demo user with LONG_NAME and UNREAD unread notifications, put back afterwards."""
+    """Every demo user with LONG_NAME and exactly UNREAD unread notifications (the demo's own,
+    if any, read meanwhile), put back afterwards."""
     with app.app_context():
         users = db.session.scalars(select(User).where(User.username.in_(HEADER_ROLES.values())))
         names = {user.id: user.display_name for user in users}
+        unread = Notification.user_id.in_(names) & Notification.read_at.is_(None)
+        own = list(db.session.scalars(select(Notification.id).where(unread)))
+        db.session.execute(
+            update(Notification).where(Notification.id.in_(own)).values(read_at=clock.utcnow())
+        )
         case_id = db.session.scalar(select(Case.id).limit(1))
         made = [
             Notification(
@@ -323,6 +329,9 @@ def widest_header(app: Flask) -> Iterator[None]:
     finally:
         with app.app_context():
             db.session.execute(delete(Notification).where(Notification.id.in_(ids)))
+            db.session.execute(
+                update(Notification).where(Notification.id.in_(own)).values(read_at=None)
+            )
             for user_id, name in names.items():
                 db.session.execute(update(User).where(User.id == user_id).values(display_name=name))
             db.session.commit()

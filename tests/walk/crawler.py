@@ -28,7 +28,9 @@ from tests.walk.dom import Node, parse
 
 # Bounds, printed in the summary when they cut anything.
 URLS_PER_ENDPOINT = 3  # distinct URLs (path + query) followed per endpoint (and format/kind)
-FORMS_PER_ENDPOINT = 2  # distinct forms (fields + button) submitted per action endpoint
+# Distinct forms (fields + button) submitted per action endpoint and button name: the buttons
+# of one form are different actions (a pager's, "tick all", the final submit), each walked.
+FORMS_PER_ENDPOINT = 2
 MAX_REQUESTS = 1500  # a runaway walk stops here, and says so
 # Query parameters whose values make different pages of one endpoint (each value is bounded
 # separately, so that for example every export format is fetched).
@@ -124,6 +126,7 @@ class Stats:
     resignins: int = 0
     english_elsewhere: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    pressed: set[tuple[str, str]] = field(default_factory=set)  # (endpoint, button name) sent
 
 
 class LogWatch(logging.Handler):
@@ -438,9 +441,10 @@ class Walker:
         if form.key in self.forms_seen:
             return
         self.forms_seen.add(form.key)
-        bound_key = (form.method, form.endpoint)
+        button = form.button[0] if form.button else ""
+        bound_key = (form.method, form.endpoint, button)
         if self.forms_per_endpoint[bound_key] >= FORMS_PER_ENDPOINT:
-            self.stats.bounded[f"{form.method} form {form.endpoint}"] += 1
+            self.stats.bounded[f"{form.method} form {form.endpoint} {button}".strip()] += 1
             return
         self.forms_per_endpoint[bound_key] += 1
         self.forms.append((page_url, form))
@@ -475,6 +479,7 @@ class Walker:
         """One submission and its checks."""
         data = self.fill(form, kind)
         self.stats.submissions[kind] += 1
+        self.stats.pressed.add((form.endpoint, form.button[0] if form.button else ""))
         posting = form.method == "POST"
         before = fingerprint(self.db) if posting else None
         response = self.request(form.method, form.action, kind, data)
@@ -501,7 +506,7 @@ class Walker:
                 k
                 for k, v in data.items()
                 if kind.startswith("hostile")
-                # a group of checkboxes sends a list of values
+                # a group of checkboxes sends a list of values; a file, a tuple
                 and any(str(one) in foreign for one in (v if isinstance(v, list) else [v]))
                 and shown.get(k) != v
             )
