@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from casemgr.audit.models import AuditEvent
 from casemgr.jobs import services as job_services
 from casemgr.jobs.models import JobFile
+from casemgr.reference.data import TARGET_GROUPS
 from casemgr.reports import exports
 from tests.reports.conftest import YEAR
 
@@ -37,6 +38,17 @@ def test_page_shows_the_protected_table(client, province):
     assert 'data-testid="report-table"' in page
     assert "&lt;5" in page  # at least one small cell in 70 cases by 8 x 3
     assert "Nguyễn" not in page  # aggregates only
+
+
+def test_the_group_filter_offers_every_target_group(client, province):
+    """The filters' group list is the target groups (the menu's groups, named alike in the
+    layout, once took its place: three empty options)."""
+    client.login(province.lead)
+    page = client.get("/reports/" + QUERY).get_data(as_text=True)
+    select_ = re.search(r'<select[^>]*name="group".*?</select>', page, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select_)
+    assert sorted(code for code, _ in options[1:]) == sorted(code for code, _, _ in TARGET_GROUPS)
+    assert all(label.strip() for _, label in options)
 
 
 def test_chart_svg_has_no_style_and_hides_small_bars(client, province):
