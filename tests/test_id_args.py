@@ -33,6 +33,8 @@ def office(make):
         ("supervisor", "/rules/overdue?worker={}", {404}),  # names no worker of the scope
         ("supervisor", "/supervision/reassign?worker={}", {404}),  # as the overdue list
         ("auditor", "/audit/events?upto={}", {200}),  # the list as it is now
+        ("auditor", "/audit/events?user={}", {200}),  # a user so named: none
+        ("auditor", "/audit/export.csv?user={}", {200, 400}),  # 400: too long a name
         ("worker", "/support/points/view?id={}", {404}),
         ("worker", "/support/cases/{case}/referral?id={}", {404}),
         ("worker", "/support/cases/{case}/document?id={}", {404}),

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, AuditEvent, Outcome
 from casemgr.extensions import db
+from casemgr.web.ids import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ def event_conditions(criteria: EventFilter, zone: ZoneInfo) -> list[ColumnElemen
     """SQL conditions for the criteria (each served by an index on user, case, action or time)."""
     conditions: list[ColumnElement[bool]] = []
     if criteria.user:
-        if criteria.user.isdigit():
-            conditions.append(AuditEvent.actor_id == int(criteria.user))
+        typed = criteria.user
+        if typed.isascii() and typed.isdigit() and len(typed) <= 16 and int(typed) <= MAX_ID:
+            conditions.append(AuditEvent.actor_id == int(typed))
         else:
             conditions.append(func.lower(AuditEvent.actor_name) == criteria.user.lower())
     if criteria.case_ids is not None:
