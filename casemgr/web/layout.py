@@ -68,6 +68,8 @@ MENU: tuple[tuple[Any, tuple[MenuEntry, ...]], ...] = (
         _l("Supervision"),
         (
             _entry(_l("Supervision overview"), "supervision.dashboard", Action.APPROVE_CASES),
+            _entry(_l("Approvals"), "supervision.approvals", Action.APPROVE_CASES),
+            _entry(_l("Reassign"), "supervision.reassign", Action.REASSIGN_CASES),
             _entry(_l("Overdue"), "rules.overdue", Action.APPROVE_CASES),
             _entry(_l("Incoming transfers"), "cases.transfers.incoming", Action.APPROVE_CASES),
             _entry(_l("Reports"), "reports.index", Action.VIEW_REPORTS),
