@@ -309,6 +309,12 @@ def test_a_declined_request_or_a_reopening_clears_the_case_s_reason_never_the_hi
         "Mất liên lạc sau các lần liên hệ theo quy định",
     ]
     assert 'data-testid="closure-reason"' not in page  # reopened: no closure stands
+    # The decline names itself, and the words typed with each move read as a comment (the
+    # form's "Nhận xét"), not a second "Lý do" under the reason for closing.
+    assert "Từ chối đóng hồ sơ" in html_lib.unescape(page)
+    comments = re.findall(r'data-testid="reason">([^<]*)<', page)
+    assert "Nhận xét: Cần thử liên hệ thêm." in [html_lib.unescape(c) for c in comments]
+    assert not any(html_lib.unescape(c).startswith("Lý do:") for c in comments)
 
 
 def test_the_combined_review_and_request_carries_the_reason_or_changes_nothing(casework, db):
