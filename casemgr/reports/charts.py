@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 
-WIDTH, HEIGHT = 720, 360
-LEFT, RIGHT, TOP, BOTTOM = 60, 20, 54, 90
+WIDTH, HEIGHT = 720, 430
+LEFT, RIGHT, TOP, BOTTOM = 60, 20, 54, 165
+LABEL_CHARS = 24  # an axis label's length before it is cut (at a word, with an ellipsis)
 BAR_FILL = "#2f6f9f"
 HIDDEN_TEXT = "#666666"
 
@@ -58,11 +59,22 @@ def _scale(points: list[Point]) -> float:
     return (HEIGHT - TOP - BOTTOM) / top
 
 
+def short_label(label: str) -> str:
+    """An axis label that fits under the chart: cut at the last whole word, with an ellipsis."""
+    if len(label) <= LABEL_CHARS:
+        return label
+    cut = label[: LABEL_CHARS - 1].rsplit(" ", 1)[0].rstrip(" :,;-")
+    return cut + "…"
+
+
 def _x_label(x: float, label: str) -> str:
+    """Slanted at 60 degrees, so that the first label stays inside the frame on the left; the
+    whole label is its tooltip (the table beside the chart has it too)."""
     y = HEIGHT - BOTTOM + 26
     return (
         f'<text x="{x:.1f}" y="{y}" font-family="sans-serif" font-size="11" text-anchor="end" '
-        f'transform="rotate(-35 {x:.1f} {y})">{escape(label[:28])}</text>'
+        f'transform="rotate(-60 {x:.1f} {y})"><title>{escape(label)}</title>'
+        f"{escape(short_label(label))}</text>"
     )
 
 
