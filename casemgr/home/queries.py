@@ -72,9 +72,15 @@ def case_item(statement: Select, *, limit: int = SHORT_LIST) -> Item:
 # -- social worker ---------------------------------------------------------------------------
 
 
+# The supervisor's moves that send a case back to its worker (each leaves the case at the step
+# before: a returned plan at the detailed assessment, a declined closure at the review).
+SENT_BACK = ("return_plan", "decline_closure")
+
+
 def returned_plans(user: User) -> Select:
-    """(case, the return event) of the user's own cases whose plan was returned for changes and
-    not resubmitted since: the latest workflow move of the case is "return_plan"; newest first."""
+    """(case, the event) of the user's own cases a supervisor sent back and nobody moved since:
+    the latest workflow move of the case returned its plan for changes, or declined its
+    closure; newest first."""
     latest = (
         select(func.max(CaseEvent.id))
         .where(CaseEvent.case_id == Case.id, CaseEvent.kind == CaseEventKind.TRANSITION)
@@ -83,9 +89,9 @@ def returned_plans(user: User) -> Select:
     )
     return (
         visible_cases(user, own_only=True)
-        .where(Case.status == Status.DETAILED_ASSESSMENT)
+        .where(Case.status.in_([Status.DETAILED_ASSESSMENT, Status.REVIEW]))
         .join(CaseEvent, CaseEvent.id == latest)
-        .where(CaseEvent.code == "return_plan")
+        .where(CaseEvent.code.in_(SENT_BACK))
         .add_columns(CaseEvent)
         .order_by(CaseEvent.occurred_at.desc(), Case.id.desc())
     )

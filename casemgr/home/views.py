@@ -10,7 +10,7 @@ from casemgr import clock
 from casemgr.audit import services as audit_services
 from casemgr.audit.forms import ALERT_KIND_LABELS
 from casemgr.auth.roles import Action
-from casemgr.cases.workflow import STATUS_LABELS
+from casemgr.cases.workflow import BY_NAME, STATUS_LABELS
 from casemgr.home import queries
 from casemgr.home.forms import VerifyForm
 from casemgr.supervision.queries import audit_list
@@ -41,6 +41,7 @@ def dashboard():
         verify_form=VerifyForm(),
         short=queries.SHORT_LIST,
         status_labels=STATUS_LABELS,
+        workflow_moves=BY_NAME,
         alert_kind_labels=ALERT_KIND_LABELS,
         may=lambda action: user_may(current_user, action),
     )
@@ -52,7 +53,7 @@ def returned_plans():
     page = paginate(queries.returned_plans(current_user), scalars=False)
     queries.unseal_returns(page.items)
     audit_list(current_user, "returned plans")
-    return render_template("home/returned_plans.html", page=page)
+    return render_template("home/returned_plans.html", page=page, workflow_moves=BY_NAME)
 
 
 @bp.route("/dashboard/verify", methods=["POST"])

@@ -331,3 +331,36 @@ def test_due_today_holds_what_is_due_by_tonight_and_nothing_else(client, db, off
         counts(html)["worker-today"] == len(due_today) == listed(client, "/rules/tasks?due=today")
     )
     assert listed(client, "/rules/tasks") > len(due_today)
+
+
+def test_a_declined_closure_is_sent_back_to_the_worker_until_the_case_moves(
+    client, db, office, busy
+):
+    """A supervisor's declined closure reaches the worker's home page, with its comment, beside
+    the returned plans; once the worker asks again it leaves the list."""
+    worker = office.workers[0]
+    case = next(
+        c
+        for c in office.cases
+        if c.owner_id == worker.id and c.status != Status.CLOSED and c.id != busy.id
+    )
+    case.status, case.submitted_by_id = Status.CLOSURE_REQUESTED, worker.id
+    access = case_access(office.supervisor, case, None, utcnow())
+    declined = "Cần thêm một lần thăm gia đình trước khi đóng."
+    case_services.take_transition(
+        office.supervisor, case, access, "decline_closure", expected_version=case.version,
+        reason=declined,
+    )  # fmt: skip
+    db.session.commit()
+    assert queries.count_of(queries.returned_plans(worker)) == 2
+    client.login(worker)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert declined in html and "Từ chối đóng hồ sơ" in html
+    full = client.get("/dashboard/returned-plans").get_data(as_text=True)
+    assert f'data-case="{case.id}"' in full and f'data-case="{busy.id}"' in full
+    access = case_access(worker, case, None, utcnow())
+    case_services.take_transition(
+        worker, case, access, "request_closure", expected_version=case.version,
+        reason="Đã thăm gia đình.", closure_reason="goals_met",
+    )  # fmt: skip
+    assert queries.count_of(queries.returned_plans(worker)) == 1
