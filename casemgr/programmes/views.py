@@ -293,16 +293,21 @@ def enrolments(case_id: int):
 def _enrolments_page(case, access, enrol_form=None, leave_form=None, status: int = 200):
     """The case's enrolments; a refused enrolment or leaving comes back with what was typed."""
     today = clock.today()
+    enrolments = queries.case_enrolments(case.id)
     if access.can_write:
         enrol_form = enrol_form or EnrolForm(formdata=None, enrolled_on=today)
-        models = queries.enrolment_choices(current_user, case, today)
+        taking_part = {e.model_id for e in enrolments if e.left_on is None}
+        models = [
+            m
+            for m in queries.enrolment_choices(current_user, case, today)
+            if m.id not in taking_part
+        ]
         enrol_form.model_id.choices = (
             starting_empty(SelectChoice(m.id, m.name) for m in models) if models else []
         )
         leave_form = leave_form or LeaveForm(formdata=None, left_on=today)
     else:
         enrol_form = leave_form = None
-    enrolments = queries.case_enrolments(case.id)
     return render_template(
         "programmes/case_enrolments.html",
         case=case,

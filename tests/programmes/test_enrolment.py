@@ -38,6 +38,11 @@ def test_worker_enrols_own_case_and_it_is_audited(client, programmes):
         )
     )
     assert event is not None and event.case_id == cw.case.id and event.outcome == "allowed"
+    # A model the case takes part in is no longer offered to join; the others still are.
+    page = client.get(f"/cases/{cw.case.id}/programmes").get_data(as_text=True)
+    offered = page.split('name="model_id"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{programmes.commune_model.id}"' not in offered
+    assert f'value="{programmes.province_model.id}"' in offered
 
 
 @pytest.mark.parametrize("who", ["outsider", "colleague"])
