@@ -261,7 +261,7 @@ def measure(args) -> int:
     for n in range(COMMUNES):
         unit = open_unit(
             None, code=f"B-C{n}", name=f"Bench commune {n}", kind=UnitKind.COMMUNE_OFFICE,
-            parent=province, valid_from=FROM,
+            parent=province, valid_from=FROM, areas=[db.session.get(Area, areas[n % len(areas)])],
         )  # fmt: skip
         units.append(unit)
         workers.append(

@@ -31,10 +31,9 @@ from casemgr.crypto.keyfile import new_key_document
 from casemgr.extensions import db, limiter
 from casemgr.org.areas import load_current_areas
 from casemgr.org.models import UnitKind
-from casemgr.org.services import open_unit
 from casemgr.reference.services import load_reference_data
 from tests.dbsetup import fresh_database
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, open_without_area
 
 T = TypeVar("T")
 
@@ -76,8 +75,7 @@ def _seed(app: Flask) -> tuple[Account, Account]:
         upgrade()
         load_current_areas()
         load_reference_data()  # target groups, sub-groups, ethnicities (case forms)
-        unit = open_unit(
-            None,
+        unit = open_without_area(
             code="BROWSER-1",
             name="Phòng Lao động – Xã hội (browser test)",
             kind=UnitKind.COMMUNE_OFFICE,

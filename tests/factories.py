@@ -19,6 +19,17 @@ PASSWORD = "correct-horse-battery-staple-42"
 _numbers = itertools.count(1)
 
 
+def open_without_area(*, kind: UnitKind, **fields) -> Unit:
+    """A unit serving no area, for tests where areas do not matter. The service refuses a
+    commune office serving no commune, so one is opened as a centre and then given its kind
+    (as a commune office opened before that rule would be)."""
+    if kind != UnitKind.COMMUNE_OFFICE:
+        return open_unit(None, kind=kind, **fields)
+    unit = open_unit(None, kind=UnitKind.SERVICE_CENTRE, **fields)
+    unit.kind = UnitKind.COMMUNE_OFFICE
+    return unit
+
+
 class Factories:
     """make.unit(...), make.user(...): objects flushed inside the test's transaction."""
 
@@ -34,8 +45,7 @@ class Factories:
         valid_from: dt.date = dt.date(2025, 7, 1),
     ) -> Unit:
         number = next(_numbers)
-        return open_unit(
-            None,
+        return open_without_area(
             code=code or f"T-U{number}",
             name=f"Test unit {number}",
             kind=kind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -49,6 +50,7 @@ UNIT_ERRORS = {
     "successor closed": _l("The successor unit is closed on that date."),
     "closes before it opens": _l("A unit cannot close before it opens."),
 }
+NO_COMMUNE = _l("Tick at least one commune or ward.")
 
 
 def _unit_choices() -> list[SelectChoice]:
@@ -236,10 +238,29 @@ def new_unit():
     if form.show_communes.data:  # redraw the boxes for the chosen province; nothing is saved
         if province is None and not form.province_id.errors:
             form.province_id.errors = [_("Choose the province or city.")]
-        return render_template("admin/unit_new.html", form=form, province=province)
+        # Ticks of another province are dropped, and the page says so: what stays ticked is
+        # what will be saved.
+        listed = {a.id for a in communes}
+        ticked = [i for i in dict.fromkeys(form.area_ids.data or []) if isinstance(i, int)]
+        form.area_ids.data = [i for i in ticked if i in listed]
+        dropped = len(ticked) - len(form.area_ids.data)
+        notice = (
+            ngettext(
+                "Unticked %(num)d commune or ward of another province.",
+                "Unticked %(num)d communes and wards of another province.",
+                dropped,
+            )
+            if dropped
+            else None
+        )
+        return render_template("admin/unit_new.html", form=form, province=province, notice=notice)
     if form.is_submitted():
         valid = form.validate()
         areas = _chosen_communes(form, province, communes)  # refused with the other fields
+        if areas == [] and form.kind.data == UnitKind.COMMUNE_OFFICE.value:
+            # A commune office serves at least one commune (unless the ticks were unreadable).
+            form.area_ids.errors = list(form.area_ids.errors) or [NO_COMMUNE]
+            areas = None
         if valid and areas is not None:
             parent = db.get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
             try:
@@ -255,6 +276,8 @@ def new_unit():
             except org_services.UnitError as exc:
                 if str(exc) == "areas outside province":
                     form.area_ids.errors = [_outside_parent_province(parent)]
+                elif str(exc) == "no communes":
+                    form.area_ids.errors = [NO_COMMUNE]
                 else:
                     form.code.errors = [UNIT_ERRORS[str(exc)]]
             else:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from casemgr.audit import record
 from casemgr.audit.recorder import Actor
 from casemgr.extensions import db
-from casemgr.org.models import Area, Unit, UnitKind
+from casemgr.org.models import Area, AreaLevel, Unit, UnitKind
 from casemgr.org.queries import province_id, provinces_served
 
 
@@ -32,6 +32,7 @@ def open_unit(
         raise UnitError("code in use")
     if parent is not None and not parent.is_open_on(valid_from):
         raise UnitError("parent closed")
+    _check_communes(kind, areas)
     # A unit works in its parent's province: areas elsewhere are a mistake (an office of one
     # province's department cannot serve another province's communes).
     allowed = provinces_served([parent]) if parent is not None else set()
@@ -45,6 +46,13 @@ def open_unit(
     unit.path = (parent.path if parent is not None else "/") + f"{unit.id}/"
     record("unit.open", actor=actor, object_type="unit", object_id=unit.id)
     return unit
+
+
+def _check_communes(kind: UnitKind, areas: list[Area]) -> None:
+    """A commune office serves at least one commune; other kinds may serve no area (a social
+    service centre, a department whose communes are served by its offices)."""
+    if kind == UnitKind.COMMUNE_OFFICE and not any(a.level == AreaLevel.COMMUNE for a in areas):
+        raise UnitError("no communes")
 
 
 def close_unit(actor: Actor | None, unit: Unit, *, on: dt.date, successor: Unit) -> None:
@@ -68,5 +76,6 @@ def close_unit(actor: Actor | None, unit: Unit, *, on: dt.date, successor: Unit)
 
 def set_unit_areas(actor: Actor | None, unit: Unit, areas: list[Area]) -> None:
     """Replace the areas a unit serves."""
+    _check_communes(unit.kind, areas)
     unit.areas = list(areas)
     record("unit.areas", actor=actor, object_type="unit", object_id=unit.id, fields=["areas"])

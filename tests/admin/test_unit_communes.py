@@ -14,7 +14,7 @@ from casemgr.auth.roles import Role
 from casemgr.collation import sort_key
 from casemgr.org.models import Area, AreaLevel, Unit, UnitKind
 from casemgr.org.queries import unit_by_code
-from casemgr.org.services import UnitError, open_unit
+from casemgr.org.services import UnitError, open_unit, set_unit_areas
 from tests.validation.browser_form import errors_under
 from tests.walk.dom import parse
 
@@ -199,11 +199,90 @@ def test_communes_without_a_province_are_refused_under_the_province(client, db, 
     assert refused(client, data, "province_id") == ["Hãy chọn tỉnh, thành phố của các xã, phường."]
 
 
-def test_a_unit_may_serve_no_commune(client, db, province_office):
+@pytest.mark.parametrize("kind", ["provincial_department", "district_office", "service_centre"])
+def test_a_unit_other_than_a_commune_office_may_serve_no_commune(client, db, province_office, kind):
     office, admin, _ = province_office
     client.login(admin)
-    response = client.post_form("/admin/units/new", form(office, province_id=""))
+    response = client.post_form("/admin/units/new", form(office, kind=kind, province_id=""))
     assert response.status_code == 302 and unit_by_code("QT-NEW").areas == []
+
+
+@pytest.mark.parametrize("province", ["", "chosen"])
+def test_a_commune_office_serving_no_commune_is_refused(client, db, province_office, province):
+    office, admin, quang_tri = province_office
+    client.login(admin)
+    data = form(office, province_id=quang_tri.id if province else "")
+    if province:
+        assert refused(client, data, "area_ids") == ["Hãy chọn ít nhất một xã, phường."]
+    else:  # no box drawn yet: the message closes the field, after how to show the boxes
+        response = client.post_form("/admin/units/new", data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and unit_by_code("QT-NEW") is None
+        assert re.search(
+            r"Chọn tỉnh, thành phố rồi bấm “Hiện các xã, phường”.</p>\s*"
+            r'<div id="area_ids-error" class="invalid-feedback d-block">'
+            r"Hãy chọn ít nhất một xã, phường.</div>",
+            html,
+        )
+        return
+    # Refused with the other fields' refusals, and the kind stays chosen.
+    html = client.post_form("/admin/units/new", {**data, "valid_from": ""}).get_data(as_text=True)
+    assert errors_under(html, "area_ids") == ["Hãy chọn ít nhất một xã, phường."]
+    assert errors_under(html, "valid_from") != []
+    assert re.search(
+        r'<option selected value="commune_office">|value="commune_office" selected', html
+    )
+
+
+def test_the_service_refuses_a_commune_office_serving_no_commune(db, province_office):
+    office, _, quang_tri = province_office
+    fields = dict(
+        name="x", kind=UnitKind.COMMUNE_OFFICE, parent=office, valid_from=dt.date(2025, 7, 1)
+    )
+    with pytest.raises(UnitError, match="no communes"):
+        open_unit(None, code="QT-NONE", **fields)
+    with pytest.raises(UnitError, match="no communes"):  # a province is no commune
+        open_unit(None, code="QT-PROV", areas=[quang_tri], **fields)
+    unit = open_unit(None, code="QT-ONE", areas=communes_of(db, quang_tri)[:1], **fields)
+    with pytest.raises(UnitError, match="no communes"):  # nor may it lose its last one
+        set_unit_areas(None, unit, [])
+    assert len(unit.areas) == 1
+
+
+def test_another_provinces_ticks_are_dropped_and_said_so(client, db, province_office):
+    office, admin, quang_tri = province_office
+    hanoi = area(db, AreaLevel.PROVINCE, HANOI)
+    ours, theirs = communes_of(db, quang_tri)[:2], communes_of(db, hanoi)[:1]
+    client.login(admin)
+    data = form(office, area_ids=[a.id for a in ours + theirs], show_communes="1")
+    html = client.post_form("/admin/units/new", {**data, "province_id": hanoi.id}).get_data(
+        as_text=True
+    )
+    assert "Đã bỏ chọn 2 xã, phường của tỉnh khác." in html
+    assert [value for value, _, ticked in boxes(html) if ticked] == [str(theirs[0].id)]
+    assert "Đã chọn: 1." in html  # the count is of the boxes ticked: what will be saved
+    assert "invalid-feedback" not in html
+    # Back to Quảng Trị: the Hà Nội tick is dropped in turn; nothing is said when none is.
+    html = client.post_form("/admin/units/new", {**data, "province_id": quang_tri.id}).get_data(
+        as_text=True
+    )
+    assert "Đã bỏ chọn 1 xã, phường của tỉnh khác." in html and "Đã chọn: 2." in html
+    assert {value for value, _, ticked in boxes(html) if ticked} == {str(a.id) for a in ours}
+    html = client.post_form(
+        "/admin/units/new", {**data, "province_id": quang_tri.id, "area_ids": ours[0].id}
+    ).get_data(as_text=True)
+    assert "Đã bỏ chọn" not in html and "Đã chọn: 1." in html
+
+
+def test_the_count_is_of_the_boxes_ticked_when_some_are_refused(client, db, province_office):
+    office, admin, quang_tri = province_office
+    theirs = communes_of(db, area(db, AreaLevel.PROVINCE, HANOI))[0]
+    client.login(admin)
+    data = form(
+        office, province_id=quang_tri.id, area_ids=[communes_of(db, quang_tri)[0].id, theirs.id]
+    )
+    html = client.post_form("/admin/units/new", data).get_data(as_text=True)
+    assert "Đã chọn: 1." in html
 
 
 def test_the_service_refuses_areas_outside_the_parents_province(db, province_office):

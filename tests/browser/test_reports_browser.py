@@ -23,7 +23,7 @@ from casemgr.org.services import open_unit
 from casemgr.people.services import register_person
 from casemgr.reports import exports
 from tests.browser_fixtures import Account
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, open_without_area
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
@@ -109,9 +109,10 @@ def provincial(live_server) -> Account:
                              kind=UnitKind.PROVINCIAL_DEPARTMENT, parent=None,
                              valid_from=start)  # fmt: skip
         for number in (1, 2):
-            commune = open_unit(None, code=f"BROWSER-PROV-{number}", name=f"Xã {number} (browser)",
-                                kind=UnitKind.COMMUNE_OFFICE, parent=province,
-                                valid_from=start)  # fmt: skip
+            commune = open_without_area(code=f"BROWSER-PROV-{number}",
+                                        name=f"Xã {number} (browser)",
+                                        kind=UnitKind.COMMUNE_OFFICE, parent=province,
+                                        valid_from=start)  # fmt: skip
             worker, _ = create_user(None, username=f"browser.reports.w{number}",
                                     display_name=f"Đinh Văn Xã {number}", email=None,
                                     role=Role.SOCIAL_WORKER, unit=commune,

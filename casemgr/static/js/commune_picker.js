@@ -45,11 +45,17 @@
       }
     });
     if (count) {
+      // The count is of the boxes ticked on the page (what will be sent), from the start: the
+      // browser may restore ticks on reload.
       var template = count.getAttribute("data-template");
+      var recount = function () {
+        var ticked = picker.querySelectorAll("[data-commune] input:checked").length;
+        count.textContent = template.replace("{n}", String(ticked));
+      };
+      recount();
       picker.addEventListener("change", function (event) {
         if (event.target.matches("[data-commune] input[type=checkbox]")) {
-          var ticked = picker.querySelectorAll("[data-commune] input:checked").length;
-          count.textContent = template.replace("{n}", String(ticked));
+          recount();
         }
       });
     }
