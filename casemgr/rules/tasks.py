@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from casemgr.audit import record
@@ -88,7 +88,6 @@ def tasks_query(
         condition = due_today_clause(now)
     else:
         condition = open_clause(now)
-    place, plan_size = plan_action_place()
     statement = (
         select(
             Deadline.case_id,
@@ -96,8 +95,7 @@ def tasks_query(
             Deadline.kind,
             Deadline.due_at,
             Deadline.lapses,
-            place,
-            plan_size,
+            Deadline.object_id,
         )
         .join(Case, Case.id == Deadline.case_id)
         .where(Deadline.case_id.in_(open_case_ids(user, mine=mine)), condition)
@@ -106,24 +104,25 @@ def tasks_query(
     return statement if owner_id is None else statement.where(Case.owner_id == owner_id)
 
 
-def plan_action_place() -> tuple[ColumnElement, ColumnElement]:
-    """SQL over a deadline row: its plan action's number in the plan and the number of actions
-    in the plan (NULL for other kinds), counted as the case page's plan table lists them (the
-    current actions of the cycle by due date, then as written).
+def plan_action_places(action_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each plan action's number in its plan and the number of actions in the plan, counted as
+    the case page's plan table lists them (the current actions of the cycle by due date, then
+    as written); one query, for the actions of a page of tasks only.
 
     What a late action is stays in its encrypted text, read on the case page; a list names it
     by this place and its due date, so it needs no decryption (and no read of each case).
     """
+    if not action_ids:
+        return {}
     action = aliased(PlanAction)
     same_plan = (
         select(func.count(PlanAction.id))
-        .select_from(action)
-        .join(
-            PlanAction,
-            and_(PlanAction.case_id == action.case_id, PlanAction.plan_cycle == action.plan_cycle),
+        .where(
+            PlanAction.case_id == action.case_id,
+            PlanAction.plan_cycle == action.plan_cycle,
+            PlanAction.current(),
         )
-        .where(action.id == Deadline.object_id, PlanAction.current())
-        .correlate(Deadline)
+        .correlate(action)
     )
     before = same_plan.where(
         PlanAction.due_on.is_not(None),
@@ -132,11 +131,12 @@ def plan_action_place() -> tuple[ColumnElement, ColumnElement]:
             and_(PlanAction.due_on == action.due_on, PlanAction.id <= action.id),
         ),
     )
-    is_action = Deadline.kind == PLAN_ACTION
-    return (
-        case((is_action, before.scalar_subquery()), else_=None),
-        case((is_action, same_plan.scalar_subquery()), else_=None),
+    rows = db.session.execute(
+        select(action.id, before.scalar_subquery(), same_plan.scalar_subquery()).where(
+            action.id.in_(action_ids)
+        )
     )
+    return {action_id: (place, of) for action_id, place, of in rows}
 
 
 def task_label(kind: str, labels: dict[str, object], place: int | None, of: int | None) -> object:
@@ -154,11 +154,21 @@ def owner_name(user: User, owner_id: int) -> str | None:
 
 
 def as_tasks(rows: Iterable) -> list[Task]:
-    """Rows of tasks_query as Task values, with their labels."""
+    """Rows of tasks_query as Task values, with their labels (the plan actions' places read
+    for these rows only)."""
+    rows = list(rows)
     labels = kind_labels()
+    places = plan_action_places([row[5] for row in rows if row[2] == PLAN_ACTION])
     return [
-        Task(case_id, number, kind, due_at, task_label(kind, labels, place, of), lapses)
-        for case_id, number, kind, due_at, lapses, place, of in rows
+        Task(
+            case_id,
+            number,
+            kind,
+            due_at,
+            task_label(kind, labels, *places.get(oid, (0, 0))),
+            lapses,
+        )
+        for case_id, number, kind, due_at, lapses, oid in rows
     ]
 
 
