@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import g, has_app_context
 from flask_babel import format_date
@@ -35,6 +35,7 @@ from casemgr.reports.suppression import (
     protect,
     protect_margins,
     unprotected,
+    with_margins,
 )
 from casemgr.support.models import ReferralStatus, ServiceType
 from casemgr.web.forms import sub_group_label
@@ -157,11 +158,16 @@ def build(user: User, query: Query, *, suppress: bool = True) -> Table:
     query = _with_fixed_rows(query)
     rows = query.rows
     linked = None
+    sliced = False
     if suppress:
         # The layout's counts come with its margins, in one statement (or from the request's
         # cache, when the full report counted every layout of the measure at once).
         linked, found = _tallied(user, query, _family(query), [(rows, query.cols)])
         found = found[(rows, query.cols)]
+        if _slice_of(query) is not None:
+            # A table filtered to one group, month or quarter is that slice of the unfiltered
+            # tables: its margins are their cells, as those tables publish them.
+            linked, sliced = _linked(user, query, _family(query)), True
     else:
         found = queries.counts(user, query)
     return _table(
@@ -172,7 +178,96 @@ def build(user: User, query: Query, *, suppress: bool = True) -> Table:
         query.period,
         suppress=suppress,
         linked=linked,
+        sliced=sliced,
     )
+
+
+def _slice_of(query: Query) -> tuple[Dimension, object, Query] | None:
+    """The filter that makes `query` a slice of a wider report: (the dimension, its key, the
+    report without that filter). The group first, then a month or quarter of the year (not for
+    "active", which has no month of its own)."""
+    if query.group:
+        return Dimension.GROUP, query.group, replace(query, group=None)
+    period = query.period
+    if query.measure == Measure.ACTIVE or not (period.month or period.quarter):
+        return None
+    whole = replace(query, period=Period(period.year))
+    if period.month:
+        return Dimension.MONTH, period.month, whole
+    return Dimension.QUARTER, period.quarter, whole
+
+
+def _linked(user: User, query: Query, family: tuple[Dimension, ...]) -> Margins:
+    """The margins a layout of `query` is protected with: its own linked margins, or for a
+    filtered report those of its slice (`_slice_margins`)."""
+    found = _slice_of(query)
+    if found is None:
+        return margins(user, query, family)
+    return _slice_margins(user, query, family, *found)
+
+
+def _slice_margins(
+    user: User,
+    query: Query,
+    family: tuple[Dimension, ...],
+    sliced: Dimension,
+    key: object,
+    whole: Query,
+) -> Margins:
+    """The margins of a filtered report (one target group, month or quarter: `sliced` = `key`),
+    taken from the unfiltered tables (`whole`: same measure, scope and population) as they
+    publish them: each dimension's totals for the key are the key's column of
+    dimension x `sliced`, protected with the unfiltered tables' margins, and the grand total is
+    the key's total in the margin of `sliced`.
+
+    So a filtered table can never publish an entry that the unfiltered table hides, or hide
+    one it publishes (a walk: "goals met" 6 for children where the table by group hid it,
+    beside a published child total of 8 and two "<5", which were then both 1)."""
+    # A month of "assisted" counts a case once per month: the unfiltered tables count pairs.
+    parent_family = family
+    if sliced in _multiplying(query.measure) and sliced not in family:
+        parent_family = (*family, sliced)
+    outer = Query(query.measure, Dimension.NONE, sliced, whole.period, whole.group)
+    full = _linked(user, outer, parent_family)
+    grand = full.totals.get(sliced, {}).get(key)
+    totals: dict = {}
+    for dimension in dict.fromkeys((query.rows, query.cols)):
+        if dimension in (Dimension.NONE, sliced):
+            continue
+        parent = Query(query.measure, dimension, sliced, whole.period, whole.group)
+        keys, col_keys, protected = _slice_parent(user, parent, parent_family)
+        column = {}
+        if key in col_keys:
+            j = col_keys.index(key)
+            n_rows = len(keys)
+            for i, row_key in enumerate(keys):
+                column[row_key] = (protected.grid[i][j], _published_mark(protected, i, j))
+            grand = (protected.grid[n_rows][j], _published_mark(protected, n_rows, j))
+        totals[dimension] = column
+    count, mark = grand if grand is not None else (0, Mark.SHOWN)
+    totals[sliced] = {key: (count, mark)}
+    return Margins(count, mark, totals)
+
+
+def _slice_parent(
+    user: User, parent: Query, family: tuple[Dimension, ...]
+) -> tuple[list, list, Protected]:
+    """The unfiltered table rows x cols of `parent` in the family's population, protected with
+    the family's margins (the published layout itself when the family is its own)."""
+    grouping = tuple(dict.fromkeys((parent.rows, parent.cols, *family)))
+    _, found = _tallied(user, parent, family, [grouping])
+    cells: Counter = Counter()
+    for keys, count in found[grouping].items():
+        cells[(keys[0], keys[1])] += count  # summed over the family's other keys
+    linked = _linked(user, parent, family)
+    return _protect(parent.rows, parent.cols, cells, parent.period, linked)
+
+
+def _published_mark(protected: Protected, i: int, j: int) -> Mark:
+    """How an entry reads, as a mark ("x" for everything of a withheld table)."""
+    if protected.withheld and protected.marks[i][j] is Mark.SHOWN:
+        return Mark.COMPLEMENTARY
+    return protected.marks[i][j]
 
 
 def prefetch(user: User, asked: list[Query]) -> None:
@@ -204,9 +299,9 @@ def _multiplying(measure: Measure) -> set[Dimension]:
 
 
 def linked_dimensions(measure: Measure, family: tuple[Dimension, ...]) -> list[Dimension]:
-    """Every dimension whose totals appear as margins in some layout of the family."""
-    if len(family) == 2:
-        return list(family)
+    """Every dimension whose totals appear as margins in some layout of the family, or in an
+    unfiltered table a filtered report is a slice of (`_slice_margins`: a month of "assisted"
+    by sub-group is a slice of sub-group x month, whose sex totals are needed too)."""
     base = [*queries.PERSON_DIMENSIONS]
     if measure != Measure.ACTIVE:
         base += queries.TIME_DIMENSIONS
@@ -214,7 +309,7 @@ def linked_dimensions(measure: Measure, family: tuple[Dimension, ...]) -> list[D
         base.append(FIXED_ROWS[measure])
     base += queries.MEASURE_DIMENSIONS.get(measure, ())
     multiplying = _multiplying(measure)
-    return [d for d in base if d not in multiplying] + list(family)
+    return [d for d in base if d not in multiplying and d not in family] + list(family)
 
 
 def margins(user: User, query: Query, family: tuple[Dimension, ...] = ()) -> Margins:
@@ -305,23 +400,15 @@ def _table(
     *,
     suppress: bool = True,
     linked: Margins | None = None,
+    sliced: bool = False,
 ) -> Table:
-    row_keys = _keys(rows, (r for r, _ in found), period)
-    col_keys = _keys(cols, (c for _, c in found), period)
-    cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
-    if not suppress:
-        protected = unprotected(cells, len(col_keys))
-    elif linked is None:
-        protected = protect(cells, len(col_keys))
+    if suppress:
+        row_keys, col_keys, protected = _protect(rows, cols, found, period, linked, sliced)
     else:
-        # The margins are decided once for every layout (margins()): forced or locked here.
-        n_rows, n_cols = len(row_keys), len(col_keys)
-        decided = {(i, n_cols): _margin_mark(linked, rows, k) for i, k in enumerate(row_keys)}
-        decided |= {(n_rows, j): _margin_mark(linked, cols, k) for j, k in enumerate(col_keys)}
-        decided[(n_rows, n_cols)] = linked.grand_mark
-        forced = {e: m for e, m in decided.items() if m is not Mark.SHOWN}
-        locked = [e for e, m in decided.items() if m is Mark.SHOWN]
-        protected = protect(cells, n_cols, forced=forced, locked=locked)
+        row_keys = _keys(rows, (r for r, _ in found), period)
+        col_keys = _keys(cols, (c for _, c in found), period)
+        cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
+        protected = unprotected(cells, len(col_keys))
     return Table(
         title=title,
         row_title=str(DIMENSION_LABELS[rows]),
@@ -336,6 +423,48 @@ def _table(
         col_dimension=cols,
         internal=not suppress,
     )
+
+
+def _protect(
+    rows: Dimension,
+    cols: Dimension,
+    found: Counter,
+    period: Period,
+    linked: Margins | None,
+    sliced: bool = False,
+) -> tuple[list, list, Protected]:
+    """The keys and the protected grid of one layout's counts (margins forced or locked as
+    `linked` decided them)."""
+    row_keys = _keys(rows, (r for r, _ in found), period)
+    col_keys = _keys(cols, (c for _, c in found), period)
+    cells = [[found.get((r, c), 0) for c in col_keys] for r in row_keys]
+    if linked is None:
+        return row_keys, col_keys, protect(cells, len(col_keys))
+    # The margins are decided once for every layout (margins()): forced or locked here.
+    n_rows, n_cols = len(row_keys), len(col_keys)
+    decided = {(i, n_cols): _margin_mark(linked, rows, k) for i, k in enumerate(row_keys)}
+    decided |= {(n_rows, j): _margin_mark(linked, cols, k) for j, k in enumerate(col_keys)}
+    decided[(n_rows, n_cols)] = linked.grand_mark
+    if sliced and (n_rows == 1 or n_cols == 1):
+        # A one-line slice is the unfiltered table's column itself: its cells are its totals
+        # and read exactly as they do there.
+        grid = with_margins(cells, n_cols)
+        marks = [
+            [decided[(i, n_cols)] if n_cols == 1 else decided[(n_rows, j)] for j in range(n_cols)]
+            + [decided[(i, n_cols)]]
+            for i in range(n_rows)
+        ]
+        marks.append([decided[(n_rows, j)] for j in range(n_cols)] + [linked.grand_mark])
+        if n_rows == 1:  # one row: each cell is its column's total
+            marks[0] = marks[1][:]
+        protected = Protected(
+            grid=tuple(tuple(row) for row in grid),
+            marks=tuple(tuple(row) for row in marks),
+        )
+        return row_keys, col_keys, protected
+    forced = {e: m for e, m in decided.items() if m is not Mark.SHOWN}
+    locked = [e for e, m in decided.items() if m is Mark.SHOWN]
+    return row_keys, col_keys, protect(cells, n_cols, forced=forced, locked=locked)
 
 
 def _notes(protected: Protected) -> list[str]:
