@@ -111,7 +111,9 @@ def trend_svg(table: Table) -> str:
     elif table.col_dimension in queries.TIME_DIMENSIONS:
         points, over = charts.points_of(table.column_totals()), table.col_title
     else:
-        title = f"{table.title} ({table.col_title})"
+        # Without a column dimension the one bar is "All": the title does not name "(none)".
+        no_columns = table.col_dimension in (None, Dimension.NONE)
+        title = table.title if no_columns else f"{table.title} ({table.col_title})"
         return charts.bar_chart(title, str(_l("Count")), charts.points_of(table.column_totals()))
     title = str(_l("%(what)s by %(over)s", what=table.title, over=over.lower()))
     return charts.trend_chart(title, str(_l("Count")), points)

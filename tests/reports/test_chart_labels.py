@@ -27,3 +27,12 @@ def test_the_whole_label_is_the_tooltip_and_the_labels_fit_in_the_picture():
     length = LABEL_CHARS * 6.5  # px at font size 11, a generous average
     assert x - length * math.cos(angle) >= 0  # not cut on the left
     assert 26 + length * math.sin(angle) <= BOTTOM  # nor at the bottom
+
+
+def test_a_table_without_columns_names_no_column_in_its_second_chart(client, province):
+    """The column-totals chart of a table with no column dimension is titled by the table
+    alone (it read "Số hồ sơ đã đăng ký ((không))")."""
+    client.login(province.lead)
+    svg = client.get("/reports/trend.svg?report=registered&rows=sex&cols=none&year=2026")
+    title = re.search(r"<title>([^<]*)</title>", svg.get_data(as_text=True)).group(1)
+    assert "(" not in title, title
