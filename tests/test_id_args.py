@@ -50,3 +50,12 @@ def test_an_id_in_range_still_names_its_record(client, db, office):
     """The bound does not refuse a real id: the worker's overdue list under its own id."""
     client.login(office["supervisor"])
     assert client.get(f"/rules/overdue?worker={office['worker'].id}").status_code == 200
+
+
+@pytest.mark.parametrize("value", [str(10**30), "9" * 5000, "0", "abc"])
+def test_a_forged_day_off_number_removes_nothing(client, db, make, value):
+    """The calendar's remove form posts a day off's id: one past any id is refused with the
+    page's message, never a 500."""
+    client.login(make.user(Role.ADMINISTRATOR))
+    response = client.post_form("/rules/days-off/remove", {"day_off_id": value})
+    assert response.status_code == 302

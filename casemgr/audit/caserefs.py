@@ -14,7 +14,7 @@ from sqlalchemy import column, inspect, select, table
 
 from casemgr.audit.models import AuditEvent
 from casemgr.extensions import db
-from casemgr.web.ids import MAX_ID
+from casemgr.web.ids import parse_id
 
 _cases = table("cases", column("id"), column("number"))
 _FLAG = "casemgr.audit.has_cases"
@@ -31,10 +31,8 @@ def _has_cases() -> bool:
 
 def _plain_id(reference: str) -> int | None:
     """The id a reference names if it is written as ids are ("7"; not "0007", "+7" or "7.0")."""
-    if not (reference.isascii() and reference.isdigit()) or str(int(reference)) != reference:
-        return None
-    number = int(reference)
-    return number if 0 < number <= MAX_ID else None
+    number = parse_id(reference)
+    return number if number is not None and str(number) == reference else None
 
 
 def _known_id(case_id: int) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from casemgr.audit.models import AlertKind, AlertStatus, AuditAlert, AuditEvent, Outcome
 from casemgr.extensions import db
-from casemgr.web.ids import MAX_ID
+from casemgr.web.ids import parse_id
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ def event_conditions(criteria: EventFilter, zone: ZoneInfo) -> list[ColumnElemen
     """SQL conditions for the criteria (each served by an index on user, case, action or time)."""
     conditions: list[ColumnElement[bool]] = []
     if criteria.user:
-        typed = criteria.user
-        if typed.isascii() and typed.isdigit() and len(typed) <= 16 and int(typed) <= MAX_ID:
-            conditions.append(AuditEvent.actor_id == int(typed))
+        user_id = parse_id(criteria.user)
+        if user_id is not None:
+            conditions.append(AuditEvent.actor_id == user_id)
         else:
             conditions.append(func.lower(AuditEvent.actor_name) == criteria.user.lower())
     if criteria.case_ids is not None:

@@ -31,7 +31,7 @@ from casemgr.rules.forms import (
 from casemgr.rules.models import DayOff, DurationUnit, EmergencyMeasure
 from casemgr.rules.seed import RULE_LABELS, source_label
 from casemgr.web.access import requires
-from casemgr.web.ids import id_arg
+from casemgr.web.ids import id_arg, parse_id
 from casemgr.web.pagination import Page, paginate
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
@@ -156,8 +156,9 @@ def days_off():
 @requires(Action.MANAGE_REFERENCE_DATA)
 def remove_day_off():
     form = RemoveDayOffForm()
-    if form.validate_on_submit() and form.day_off_id.data.isdigit():
-        entry = db.get_or_404(DayOff, int(form.day_off_id.data))
+    day_off_id = parse_id(form.day_off_id.data or "") if form.validate_on_submit() else None
+    if day_off_id is not None:
+        entry = db.get_or_404(DayOff, day_off_id)
         try:
             services.remove_day_off(current_user, entry)
         except services.RuleError as exc:

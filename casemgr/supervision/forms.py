@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from casemgr.supervision.models import ReassignReason
 from casemgr.supervision.services import MAX_CHOSEN, MAX_REASON_TEXT, Choice
 from casemgr.web.forms import Form, choose, fact_choices
-from casemgr.web.ids import MAX_ID
+from casemgr.web.ids import parse_id
 
 if TYPE_CHECKING:
     from casemgr.cases.models import Case
@@ -77,18 +77,12 @@ class Ticks:
         return self.here.get(case.id, f"{case.id}:{case.version}")
 
 
-DIGITS = len(str(MAX_ID))
-
-
 def _choice(value: object) -> Choice | None:
-    """A ticked value "id:version" read back; None when it is not one (only a forged post)."""
+    """A ticked value "id:version" read back; None when it is not one (only a forged post).
+    A version counts a case's saves, bounded like an id."""
     case_id, _, version = str(value).partition(":")
-    for number in (case_id, version):  # digits, and few enough for int() and the database
-        if not (number.isascii() and number.isdigit() and len(number) <= DIGITS):
-            return None
-    if not 0 < int(case_id) <= MAX_ID:
-        return None
-    return Choice(int(case_id), int(version))
+    number, saves = parse_id(case_id), parse_id(version)
+    return None if number is None or saves is None else Choice(number, saves)
 
 
 class ReassignForm(Form):

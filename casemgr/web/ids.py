@@ -20,15 +20,20 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=MAX_ID)
 
 
-def id_arg(name: str) -> int | None:
-    """A record id named in the query string (`?worker=5`): None when it is missing, not a
-    whole number, or past any id (an edited link), so that it never reaches the database,
-    whose integers a larger number would overflow."""
-    raw = request.args.get(name, "")
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 16:
+def parse_id(text: str) -> int | None:
+    """A record id typed or sent as text: None when it is not a whole number (ASCII digits) or
+    is past any id, so that it never reaches the database, whose integers a larger number
+    would overflow."""
+    if not text.isascii() or not text.isdigit() or len(text) > 16:
         return None
-    value = int(raw)
+    value = int(text)
     return value if 0 < value <= MAX_ID else None
+
+
+def id_arg(name: str) -> int | None:
+    """A record id named in the query string (`?worker=5`; see parse_id): None when it is
+    missing or no id (an edited link)."""
+    return parse_id(request.args.get(name, ""))
 
 
 def init_app(app: Flask) -> None:
