@@ -13,7 +13,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from casemgr.web.validators import CHILD_AGE_LIMIT
+from casemgr.web.validators import CHILD_AGE_LIMIT, age_on
 
 
 class ClosureReason(enum.StrEnum):
@@ -67,8 +67,7 @@ def may_have_aged_out(
     """Whether the person may have turned 16 by `day`: refused only when known not to have (an
     exact date of birth, or a birth year that is not an estimate, says they are younger)."""
     if date_of_birth is not None:
-        before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
-        return day.year - date_of_birth.year - before_birthday >= CHILD_AGE_LIMIT
+        return age_on(date_of_birth, None, day) >= CHILD_AGE_LIMIT
     if birth_year is not None and not estimated:
         return day.year - birth_year >= CHILD_AGE_LIMIT  # born on 1 January at the earliest
     return True
