@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from flask import Flask, current_app, flash, session
+from flask import Flask, current_app, flash, g, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import bindparam, select, update
@@ -121,7 +121,34 @@ def load_user(user_id: str) -> User | None:
         return None
     if now - record.last_seen_at > TOUCH_INTERVAL:
         record.last_seen_at = now
+    g.session_record = record
     return user
+
+
+def time_left() -> dict[str, int] | None:
+    """The signed-in session's limits as the page's expiry warning reads them: the idle limit and
+    the seconds before the absolute end, or None when no session was read in this request."""
+    record: UserSession | None = g.get("session_record")
+    if record is None:
+        return None
+    config = current_app.config
+    end = record.created_at + dt.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
+    return {
+        "idle_seconds": config["SESSION_IDLE_MINUTES"] * 60,
+        "absolute_seconds": max(0, int((end - utcnow()).total_seconds())),
+        # The server notes activity at most once a TOUCH_INTERVAL: the idle clock may have
+        # started that long before the page was drawn.
+        "touch_seconds": int(TOUCH_INTERVAL.total_seconds()),
+    }
+
+
+def keep_alive() -> dict[str, int] | None:
+    """Note activity on the signed-in session now (the user is still at work on a page)."""
+    record: UserSession | None = g.get("session_record")
+    if record is None:
+        return None
+    record.last_seen_at = utcnow()
+    return time_left()
 
 
 def init_app(app: Flask, login_manager: LoginManager) -> None:

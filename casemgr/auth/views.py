@@ -10,6 +10,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -30,7 +31,7 @@ from casemgr.auth.forms import (
     TotpForm,
 )
 from casemgr.auth.models import User
-from casemgr.auth.sessions import end_current_session, start_session
+from casemgr.auth.sessions import end_current_session, keep_alive, start_session, time_left
 from casemgr.extensions import db, limiter
 from casemgr.web.access import public, signed_in
 
@@ -41,6 +42,7 @@ ALLOWED_WHILE_PASSWORD_EXPIRED = {
     "auth.password",
     "auth.logout",
     "auth.language",
+    "auth.keepalive",
     "static",
     "bootstrap.static",
     "home.healthz",
@@ -199,6 +201,23 @@ def logout():
     end_current_session("signed out")
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.app_template_global()
+def session_time_left() -> dict[str, int] | None:
+    """The signed-in session's limits for the layout's expiry warning (None when signed out)."""
+    return time_left()
+
+
+@bp.route("/keepalive", methods=["POST"])
+@signed_in
+def keepalive():
+    """The page's "keep me signed in" (a button, or typing in a form): the session's idle clock
+    starts again; the answer says how long is left."""
+    left = keep_alive()
+    if left is None:
+        abort(400)
+    return jsonify(left)
 
 
 @bp.route("/password", methods=["GET", "POST"])
