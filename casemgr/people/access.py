@@ -1,11 +1,12 @@
-"""Who may see a person: the one who registered them, the workers of the registering unit and
-its supervisors, or anyone who may see one of the person's cases. One condition serves the
-person list, the search, duplicate candidates and the loader, which answers 404 for everyone
-else (a list never shows what the page would refuse)."""
+"""Who may see a person: anyone who may see one of the person's cases; and, while no case of
+theirs is held by another unit, the one who registered them and the workers and supervisors of
+the registering unit. One condition serves the person list, the search, duplicate candidates
+and the loader, which answers 404 for everyone else (a list never shows what the page would
+refuse)."""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select, true
+from sqlalchemy import and_, exists, or_, select, true
 from werkzeug.exceptions import NotFound
 
 from casemgr.audit import record
@@ -23,7 +24,10 @@ def visible_persons_condition(user: User, *, narrow: bool = False):
     (cases.queries.visible_row).
 
     A person registered without a case is still found by the unit that registered them: its
-    workers (the unit itself) and supervisors (its subtree).
+    workers (the unit itself) and supervisors (its subtree). Registering gives that sight only
+    while none of the person's cases is held by another unit: once a case is transferred (or
+    opened) elsewhere, the registering unit sees the person only through a case it may see, so
+    that a survivor who moves for safety is not followed to the new address by the old office.
     """
     from casemgr.cases.models import Case
     from casemgr.cases.queries import visible_cases
@@ -39,12 +43,17 @@ def visible_persons_condition(user: User, *, narrow: bool = False):
     own_units = sorted(
         {a.unit_id for a in user.roles if Action.VIEW_CASES in PERMISSIONS[Role(a.role)]}
     )
-    return or_(
+    held_elsewhere = exists(
+        select(Case.id).where(
+            Case.person_id == Person.id, Case.unit_id != Person.registered_unit_id
+        )
+    )
+    registered = or_(
         Person.registered_by_id == user.id,
         Person.registered_unit_id.in_(registered_here),
         Person.registered_unit_id.in_(own_units),
-        exists(case_seen),
     )
+    return or_(and_(registered, ~held_elsewhere), exists(case_seen))
 
 
 def load_person(user: User, person_id: int) -> Person:

@@ -319,3 +319,37 @@ def test_other_units_get_404_on_the_transfer_pages(client, casework, db):
     assert _request(client, casework).status_code == 404
     assert client.post_form(f"/cases/{case_id}/transfer/cancel").status_code == 404
     assert db.session.scalar(select(CaseTransfer)) is None
+
+
+def test_after_a_transfer_the_old_unit_no_longer_sees_the_person(client, casework, db):
+    """A survivor who moves for safety: once the case is accepted elsewhere, the registering
+    unit (its workers, the worker who registered, its supervisor) no longer sees the person,
+    their new address included; the receiving unit and the province do."""
+    _consent(casework)
+    case_id, person_id = casework.case.id, casework.case.person_id
+    person = casework.case.person  # registered in the commune, as the registration form does
+    person.registered_unit_id, person.registered_by_id = casework.commune.id, casework.worker.id
+    db.session.commit()
+    _sign_in(client, casework.colleague)
+    assert client.get(f"/people/{person_id}").status_code == 200  # registered by the unit
+    _sign_in(client, casework.worker)
+    assert _request(client, casework).status_code == 302
+    # Until the move is accepted, the registering unit still sees the person.
+    _sign_in(client, casework.colleague)
+    assert client.get(f"/people/{person_id}").status_code == 200
+    _sign_in(client, casework.other_supervisor)
+    version = db.session.get(Case, case_id).version
+    accepted = client.post_form(
+        f"/cases/{case_id}/transfer/accept", {"owner_id": casework.outsider.id, "version": version}
+    )
+    assert accepted.status_code == 302
+    for user in (casework.worker, casework.colleague, casework.supervisor):
+        _sign_in(client, user)
+        assert client.get(f"/people/{person_id}").status_code == 404, user
+        listed = client.get("/people/").get_data(as_text=True)
+        assert f"/people/{person_id}\"" not in listed, user
+        found = client.post_form("/people/search", {"q": "Nguyễn Thị Lan"})
+        assert f"/people/{person_id}\"" not in found.get_data(as_text=True), user
+    for user in (casework.outsider, casework.other_supervisor, casework.lead):
+        _sign_in(client, user)
+        assert client.get(f"/people/{person_id}").status_code == 200, user
