@@ -82,7 +82,10 @@ FIELD_MESSAGES = {
     "not a time": _l("Give a date and time."),
     "naive time": _l("Give the time with its time zone."),
     "in the future": _l("The time of the report cannot be in the future."),
-    "no rule in force": _l("No deadline rule was in force at that time: check the date."),
+    "no rule in force": _l(
+        "This date is earlier than any the system takes (the deadline rules it follows start "
+        "later): check the date."
+    ),
     "not a commune office": _l("Choose a commune office that is open today."),
     "unknown source": _l("Choose how the report came in."),
     "reason too short": _l("Say in a sentence why the report is dismissed."),

@@ -494,9 +494,10 @@ def edit(person_id: int):
             conflict = saved_meanwhile.merge(form, form.loaded.data, _form_values(saved))
             flash(
                 _(
-                    "Someone else saved this person while you were editing. What they changed "
-                    "is listed below and is now in the form, except where you changed the "
-                    "same field: your value is kept there. Check and save again."
+                    "This person's record was saved elsewhere while you were editing (by "
+                    "someone else, or by you in another tab). What changed is listed below and "
+                    "is now in the form, except where you changed the same field: your value "
+                    "is kept there. Check and save again."
                 ),
                 "warning",
             )

@@ -205,7 +205,7 @@ def test_stale_edit_is_refused_and_both_versions_shown(app, client, casework, db
     )
     assert second.status_code == 200
     html = second.get_data(as_text=True)
-    assert "Someone else saved this case" in html
+    assert "This case was saved elsewhere" in html
     assert "Bản của giám sát." in html and "Bản của cán bộ." in html  # theirs and yours
     saved = db.session.get(Case, case.id)
     assert saved.summary == "Bản của giám sát." and saved.risk_level == "medium"
@@ -335,7 +335,7 @@ def test_stale_person_edit_is_refused_and_nothing_is_lost(app, client, casework,
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "Someone else saved this person" in html
+    assert "record was saved elsewhere" in html
     assert "0912345678" in html and "12 Lê Lợi" in html
     saved = db.session.get(Person, person.id)
     assert saved.phone == "0912345678" and saved.street_address is None

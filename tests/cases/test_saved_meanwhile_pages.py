@@ -49,7 +49,7 @@ def test_a_person_saved_meanwhile_keeps_both_sides_changes(app, client, casework
     refused = client.post_form(url, mine)
     assert refused.status_code == 200
     html = refused.get_data(as_text=True)
-    assert "Someone else saved this person" in html
+    assert "record was saved elsewhere" in html
     assert _listed(html) == {"phone": False, "street_address": False}
     shown = defaults(html)
     assert (shown["phone"], shown["street_address"], shown["middle_name"]) == (
@@ -85,7 +85,7 @@ def test_a_case_saved_meanwhile_keeps_both_sides_changes(app, client, casework, 
     assert other.post_form(url, theirs).status_code == 302
     mine.update(risk_level="high" if mine["risk_level"] != "high" else "low")
     html = client.post_form(url, mine).get_data(as_text=True)
-    assert "Someone else saved this case" in html
+    assert "This case was saved elsewhere" in html
     assert _listed(html) == {"protection_level": False, "summary": False}
     label = PROTECTION_LABELS[ProtectionLevel(protection)]
     with app.test_request_context(), force_locale("en"):

@@ -86,3 +86,15 @@ def test_worker_finds_people_and_is_stopped_by_an_exact_id(page, live_server, ar
     expect(page.get_by_test_id("persons").locator("a")).to_have_count(2)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(artifacts / "people-search-id-390-vi.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_long_name_without_spaces_does_not_widen_the_page(page, live_server, width):
+    """A name of 100 letters without a space (the field allows it) wraps on the person page
+    instead of pushing it past the screen."""
+    account = live_server.worker
+    sign_in(page, account.username, account.password)
+    page.set_viewport_size({"width": width, "height": 900})
+    register(page, ("Đ" if width > 500 else "Ư") * 100, f"0793010{width:05d}")
+    expect(page).to_have_url(re.compile(r"/people/\d+$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
