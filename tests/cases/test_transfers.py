@@ -347,9 +347,9 @@ def test_after_a_transfer_the_old_unit_no_longer_sees_the_person(client, casewor
         _sign_in(client, user)
         assert client.get(f"/people/{person_id}").status_code == 404, user
         listed = client.get("/people/").get_data(as_text=True)
-        assert f"/people/{person_id}\"" not in listed, user
+        assert f'/people/{person_id}"' not in listed, user
         found = client.post_form("/people/search", {"q": "Nguyễn Thị Lan"})
-        assert f"/people/{person_id}\"" not in found.get_data(as_text=True), user
+        assert f'/people/{person_id}"' not in found.get_data(as_text=True), user
     for user in (casework.outsider, casework.other_supervisor, casework.lead):
         _sign_in(client, user)
         assert client.get(f"/people/{person_id}").status_code == 200, user
