@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -36,6 +37,27 @@ ALERT_KIND_LABELS = {
     AlertKind.RECOVERY_CODE: _l("Recovery code used"),
 }
 ALERT_STATUS_LABELS = {AlertStatus.OPEN: _l("Open"), AlertStatus.REVIEWED: _l("Reviewed")}
+
+
+def plausible_address(text: str) -> bool:
+    """An IP address, or the beginning of one followed by * (10.0.*, fe80:*): "999.1.1.1" and
+    "abc" would find nothing and say nothing."""
+    if not text.endswith("*"):
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            return False
+        return True
+    start = text[:-1]
+    if ":" in start:
+        return all(len(group) <= 4 for group in start.split(":"))
+    parts = start.split(".")
+    whole, last = parts[:-1], parts[-1]
+    return (
+        len(parts) <= 4
+        and all(p.isdigit() and int(p) <= 255 for p in whole)
+        and (last == "" or (last.isdigit() and int(last) <= 255))
+    )
 
 
 class SearchForm(Form):
@@ -90,6 +112,17 @@ class EventSearchForm(SearchForm):
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(str(_l("The end date is before the start date.")))
+
+    def validate_client_addr(self, field: StringField) -> None:
+        if field.data and not field.errors and not plausible_address(field.data):
+            raise ValidationError(
+                str(
+                    _l(
+                        "This is not an address: use one such as 10.0.0.5, or its beginning "
+                        "such as 10.0.*"
+                    )
+                )
+            )
 
     def validate_seq_to(self, field: IntegerField) -> None:
         first = self.seq_from.data

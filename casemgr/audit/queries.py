@@ -16,6 +16,18 @@ from casemgr.extensions import db
 from casemgr.web.ids import parse_id
 
 
+def account_exists(user: str) -> bool:
+    """Whether an account has this username (any case) or number today (the search by user
+    also finds events recorded under a username since changed)."""
+    from casemgr.auth.models import User
+
+    user_id = parse_id(user)
+    if user_id is not None:
+        return db.session.get(User, user_id) is not None
+    found = select(User.id).where(func.lower(User.username) == user.lower())
+    return db.session.scalar(found) is not None
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """Search criteria; None means "any". Dates are local calendar days, both inclusive."""

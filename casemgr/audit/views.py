@@ -137,6 +137,11 @@ def events():
     page = paginate(queries.search_events(criteria, _zone()))
     if upto is None and page.items:
         upto = page.items[0].seq if page.page == 1 else None
+    if valid and criteria.user and not queries.account_exists(criteria.user):
+        form.user.description = _(
+            "No account has this username or number today: only events recorded under it "
+            "are listed."
+        )
     search_args = _search_args()
     return render_template(
         "audit/events.html",

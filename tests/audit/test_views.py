@@ -162,6 +162,10 @@ def field_errors(body: str) -> list[str]:
         # A code that is not one says what one looks like, not just "Invalid input".
         ({"action": "Case View"}, "such as case.view, or case.*"),
         ({"client_addr": "office pc"}, "such as 10.0.0.5"),
+        # Made of the right characters, but no address: it would find nothing, silently.
+        ({"client_addr": "999.1.1.1"}, "This is not an address"),
+        ({"client_addr": "abc"}, "This is not an address"),
+        ({"client_addr": "300.*"}, "This is not an address"),
     ],
 )
 def test_a_range_given_backwards_or_out_of_bounds_says_why(
@@ -178,6 +182,15 @@ def test_a_range_given_backwards_or_out_of_bounds_says_why(
 def test_a_number_that_is_not_whole_gets_one_message(client, auditor, trail):
     body = client.get("/audit/events", query_string={"seq_from": "1.5"}).get_data(as_text=True)
     assert len(field_errors(body)) == 1, field_errors(body)
+
+
+def test_a_user_no_account_has_is_searched_with_a_note_under_the_field(client, auditor, trail):
+    body = client.get("/audit/events", query_string={"user": "khongco"}).get_data(as_text=True)
+    assert "No account has this username or number today" in body
+    known = client.get("/audit/events", query_string={"user": auditor.username})
+    assert "No account has this username" not in known.get_data(as_text=True)
+    by_id = client.get("/audit/events", query_string={"user": str(auditor.id)})
+    assert "No account has this username" not in by_id.get_data(as_text=True)
 
 
 def test_a_range_of_one_day_or_one_number_is_not_backwards(client, auditor, trail):
