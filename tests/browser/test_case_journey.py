@@ -223,7 +223,10 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
     expect(main).to_contain_text(CHILD_GROUP)
     expect(main).to_contain_text(INTAKE)
     expect(main).to_contain_text(live_server.worker.display_name)
-    expect(worker_page.get_by_test_id("move-verify")).to_have_text(vi("Start verification"))
+    expect(worker_page.get_by_test_id("move-heading-verify")).to_have_text(vi("Start verification"))
+    expect(worker_page.get_by_test_id("move-verify")).to_have_accessible_name(
+        f"{vi('Confirm')} {vi('Start verification')}"
+    )
     worker_page.screenshot(path=shot["opened"], full_page=True)
 
     # -- verification, initial assessment --------------------------------------------------
@@ -295,7 +298,7 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
         supervisor_page.screenshot(path=shot["supervisor-caseload"], full_page=True)
         navigate(supervisor_page, row.get_by_role("link", name=number))
         expect(supervisor_page).to_have_url(re.compile(case_path + "$"))
-        expect(supervisor_page.get_by_test_id("move-approve_plan")).to_have_text(
+        expect(supervisor_page.get_by_test_id("move-heading-approve_plan")).to_have_text(
             vi("Approve the plan")
         )
         expect(supervisor_page.get_by_test_id("move-return_plan")).to_be_visible()
