@@ -32,7 +32,9 @@ from tests.cases.conftest import open_child_case
 # unread notifications; appending its audit events costs 3, however many (audit/recorder.py).
 PINS = {
     "worker caseload": 11,  # the rows without their sub-groups and co-workers (not shown)
-    "worker case page": 20,  # 19 + the intake reports the case came from or was linked to
+    # 19 + the intake reports the case came from or was linked to + its overdue plan actions
+    # (the stored deadlines the task lists read)
+    "worker case page": 21,
     "worker person page": 11,
     "worker dashboard": 21,
     "supervisor caseload": 11,

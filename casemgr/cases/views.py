@@ -59,6 +59,7 @@ from casemgr.i18n import show_date
 from casemgr.org.models import Unit
 from casemgr.people.access import load_person
 from casemgr.reference import queries as reference
+from casemgr.rules.tasks import overdue_plan_actions
 from casemgr.web import saved_meanwhile
 from casemgr.web.access import requires, user_may
 from casemgr.web.forms import EMPTY, field_error, flash_warnings, sub_group_choices
@@ -245,6 +246,8 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
         consequences={m.name: consequences(m.name) for m in moves},
         timeline=entries,
         actions=queries.plan_actions(case, entries),
+        # Marked as on the task lists: the stored deadlines under the same condition.
+        overdue_actions=overdue_plan_actions(case),
         transition_form=transition_form,
         comment_required=services.COMMENT_REQUIRED_MOVES,
         asks_closure_reason={m.name for m in moves if last_step(m.name) == CLOSURE_REQUEST},

@@ -275,6 +275,25 @@ def plan_actions(case_ids: list[int]) -> Iterable[Due]:
         yield Due(case_id, PLAN_ACTION, due_by_end_of(due_on), due_by_end_of(done_on), action_id)
 
 
+def overdue_plan_actions(case: Case, now: dt.datetime | None = None) -> set[int]:
+    """Ids of the case's plan actions that are overdue at `now`: its stored plan-action
+    deadlines under overdue_clause, the rows and condition of "My tasks" and "Overdue" (so the
+    case page marks the actions those lists name). A closed case has none, as on those lists;
+    a done action is met, never overdue (one query)."""
+    if case.status == Status.CLOSED:
+        return set()
+    sync()
+    return set(
+        db.session.scalars(
+            select(Deadline.object_id).where(
+                Deadline.case_id == case.id,
+                Deadline.kind == PLAN_ACTION,
+                overdue_clause(now or utcnow()),
+            )
+        )
+    )
+
+
 @dataclass(frozen=True)
 class DeadlineRecord:
     """A deadline of one case with when it was met (None while it is open)."""
