@@ -245,6 +245,12 @@ def _detail_page(case, access, transition_form: TransitionForm) -> str:
         gated={name: _error(services.CaseError(code)) for name, code in gated.items()},
         consequences={m.name: consequences(m.name) for m in moves},
         timeline=entries,
+        # The request being decided, whose comment the supervisor reads beside its reason.
+        closure_request=next(
+            (e.item for e in entries if getattr(e.item, "closure_reason", None)), None
+        )
+        if case.status == Status.CLOSURE_REQUESTED
+        else None,
         actions=queries.plan_actions(case, entries),
         # Marked as on the task lists: the stored deadlines under the same condition.
         overdue_actions=overdue_plan_actions(case),

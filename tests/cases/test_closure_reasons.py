@@ -260,6 +260,9 @@ def test_the_reason_is_stored_shown_to_the_supervisor_and_kept_in_the_history(
     page = supervisor.get(f"/cases/{case.id}").get_data(as_text=True)
     asked = page.split('data-testid="closure-reason-asked"', 1)[1]
     assert label in asked.split("</p>", 1)[0]  # next to the decision
+    # With the worker's comment, not only at the foot of the timeline.
+    comment = page.split('data-testid="closure-comment-asked"', 1)[1].split("</p>", 1)[0]
+    assert COMMENT in comment
     # Each decision's comment box sits under the decision's name, not only above its button.
     for move in ("approve_closure", "decline_closure"):
         heading = page.split(f'data-testid="move-heading-{move}">', 1)[1].split("<", 1)[0]
