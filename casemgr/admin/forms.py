@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from casemgr.auth.roles import ROLE_LABELS
-from casemgr.org.models import UnitKind
+from casemgr.i18n import show_date
+from casemgr.org.models import OPENING_LEAD_YEARS, UnitKind
+from casemgr.org.services import latest_opening
 from casemgr.web import validators as v
 from casemgr.web.forms import CheckboxesField, Form, choose, fact_choices, id_or_none
 
@@ -17,6 +22,16 @@ UNIT_KIND_LABELS = {
     UnitKind.COMMUNE_OFFICE: _l("Commune office"),
     UnitKind.SERVICE_CENTRE: _l("Social service centre"),
 }
+
+
+def opens_too_late(latest: dt.date) -> str:
+    """The refusal of a unit opening after `latest` (see OPENING_LEAD_YEARS)."""
+    return ngettext(
+        "A unit is set up at most %(num)d year ahead: enter a date on or before %(date)s.",
+        "A unit is set up at most %(num)d years ahead: enter a date on or before %(date)s.",
+        OPENING_LEAD_YEARS,
+        date=show_date(latest),
+    )
 
 
 class RoleForm(Form):
@@ -85,7 +100,18 @@ class NewUnitForm(Form):
         validators=[choose()],
     )
     parent_id = SelectField(_l("Parent unit"), coerce=int)
-    valid_from = DateField(_l("Open from"), validators=[DataRequired(), v.record_date()])
+    valid_from = DateField(
+        _l("Open from"),
+        validators=[
+            DataRequired(),
+            v.FutureAllowedDate(
+                warn_past=False,
+                floor=v.RECORD_FLOOR,
+                latest=latest_opening,
+                too_late=opens_too_late,
+            ),
+        ],
+    )
     # The communes are picked by name: a province, then the boxes of its communes (the view
     # sets both lists; "Show its communes" redraws the boxes for the province chosen).
     province_id = SelectField(_l("Province or city"), coerce=id_or_none, validators=[Optional()])

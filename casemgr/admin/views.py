@@ -20,13 +20,14 @@ from casemgr.admin.forms import (
     NewUserForm,
     ProfileForm,
     RoleForm,
+    opens_too_late,
 )
 from casemgr.auth.models import User
 from casemgr.auth.roles import ROLE_LABELS, Action, Role
 from casemgr.extensions import db
 from casemgr.org import queries as org_queries
 from casemgr.org import services as org_services
-from casemgr.org.models import Area, Unit, UnitKind
+from casemgr.org.models import PARENT_KINDS, Area, Unit, UnitKind
 from casemgr.web.access import requires
 from casemgr.web.forms import starting_empty
 from casemgr.web.pagination import paginate
@@ -51,6 +52,7 @@ UNIT_ERRORS = {
     "closes before it opens": _l("A unit cannot close before it opens."),
 }
 NO_COMMUNE = _l("Tick at least one commune or ward.")
+TOP_LEVEL = _l("(none: a top-level unit)")
 
 
 def _unit_choices() -> list[SelectChoice]:
@@ -220,7 +222,7 @@ def units():
 @requires(Action.MANAGE_UNITS)
 def new_unit():
     form = NewUnitForm()
-    form.parent_id.choices = [SelectChoice(0, _("(none: a top-level unit)")), *_unit_choices()]
+    form.parent_id.choices = [SelectChoice(0, str(TOP_LEVEL)), *_unit_choices()]
     provinces = org_queries.current_provinces()
     form.province_id.choices = starting_empty(
         (SelectChoice(p.id, p.name) for p in provinces), empty=""
@@ -255,35 +257,94 @@ def new_unit():
         )
         return render_template("admin/unit_new.html", form=form, province=province, notice=notice)
     if form.is_submitted():
-        valid = form.validate()
+        # Every refusal at once: the fields' own checks, then the service's rules on the
+        # values the fields could read (a taken code is named beside a missing commune).
+        form.validate()
         areas = _chosen_communes(form, province, communes)  # refused with the other fields
-        if areas == [] and form.kind.data == UnitKind.COMMUNE_OFFICE.value:
-            # A commune office serves at least one commune (unless the ticks were unreadable).
-            form.area_ids.errors = list(form.area_ids.errors) or [NO_COMMUNE]
-            areas = None
-        if valid and areas is not None:
-            parent = db.get_or_404(Unit, form.parent_id.data) if form.parent_id.data else None
+        parent = _chosen_parent(form)
+        kind = UnitKind(form.kind.data) if form.kind.data and not form.kind.errors else None
+        problems = org_services.new_unit_problems(
+            code=_read(form.code),
+            kind=kind,
+            parent=parent,
+            valid_from=_read(form.valid_from),
+            areas=None if form.area_ids.errors else areas,
+        )
+        _show_unit_problems(form, problems, parent)
+        if not any(field.errors for field in form) and areas is not None:
             try:
                 unit = org_services.open_unit(
                     current_user,
                     code=form.code.data,
                     name=form.name.data,
-                    kind=UnitKind(form.kind.data),
+                    kind=kind,
                     parent=parent,
                     valid_from=form.valid_from.data,
                     areas=areas,
                 )
-            except org_services.UnitError as exc:
-                if str(exc) == "areas outside province":
-                    form.area_ids.errors = [_outside_parent_province(parent)]
-                elif str(exc) == "no communes":
-                    form.area_ids.errors = [NO_COMMUNE]
-                else:
-                    form.code.errors = [UNIT_ERRORS[str(exc)]]
+            except org_services.UnitError as exc:  # changed meanwhile (a code taken since)
+                _show_unit_problems(form, exc.problems, parent)
             else:
                 flash(_("Unit created."), "success")
                 return redirect(url_for("admin.unit_detail", unit_id=unit.id))
     return render_template("admin/unit_new.html", form=form, province=province)
+
+
+def _read(field):
+    """A field's value when its own checks passed (the service judges only those)."""
+    return None if field.errors else field.data
+
+
+def _chosen_parent(form: NewUnitForm) -> Unit | None:
+    """The parent unit chosen (None for a top-level unit, or a choice that was refused)."""
+    if form.parent_id.errors or not form.parent_id.data:
+        return None
+    return db.get_or_404(Unit, form.parent_id.data)
+
+
+def _show_unit_problems(
+    form: NewUnitForm, problems: dict[str, list[str]], parent: Unit | None
+) -> None:
+    """Put each of the service's refusals under the field it is about."""
+    fields = {
+        "code": form.code,
+        "kind": form.kind,
+        "parent": form.parent_id,
+        "valid_from": form.valid_from,
+        "areas": form.area_ids,
+        "": form.code,
+    }
+    for argument, codes in problems.items():
+        field = fields[argument]
+        field.errors = [*field.errors, *(_unit_message(c, form, parent) for c in codes)]
+
+
+def _unit_message(code: str, form: NewUnitForm, parent: Unit | None) -> str:
+    if code == "areas outside province":
+        return _outside_parent_province(parent)
+    if code == "no communes":
+        return str(NO_COMMUNE)
+    if code == "opens too far ahead":
+        return opens_too_late(org_services.latest_opening())
+    if code == "parent kind":
+        return _parent_kind_message(UnitKind(form.kind.data))
+    return str(UNIT_ERRORS[code])
+
+
+def _parent_kind_message(kind: UnitKind) -> str:
+    """Which units a unit of this kind may sit under, in the words of the kinds' list."""
+    allowed = PARENT_KINDS[kind]
+    if not allowed:
+        return _(
+            "%(kind)s is a top-level unit: choose “%(none)s”.",
+            kind=UNIT_KIND_LABELS[kind],
+            none=TOP_LEVEL,
+        )
+    return _(
+        "%(kind)s may sit only under: %(kinds)s.",
+        kind=UNIT_KIND_LABELS[kind],
+        kinds=", ".join(str(UNIT_KIND_LABELS[k]) for k in UnitKind if k in allowed),
+    )
 
 
 # A refusal names this many communes of another province, then counts the rest.

@@ -63,6 +63,24 @@ class UnitKind(enum.StrEnum):
     SERVICE_CENTRE = "service_centre"
 
 
+# Which kinds of unit each kind may sit under. The tree follows the administration: the
+# provincial department (Sở) heads it and sits under no unit; before 1 July 2025 district
+# offices (Phòng) sat under it; commune offices sit under the department or, before the
+# reform, a district office; a social service centre may be run at any level, or be a branch
+# of another centre. Any kind may be a top-level unit: a deployment may start with one office
+# or centre before the rest of its province joins.
+PARENT_KINDS: dict[UnitKind, frozenset[UnitKind]] = {
+    UnitKind.PROVINCIAL_DEPARTMENT: frozenset(),
+    UnitKind.DISTRICT_OFFICE: frozenset({UnitKind.PROVINCIAL_DEPARTMENT}),
+    UnitKind.COMMUNE_OFFICE: frozenset({UnitKind.PROVINCIAL_DEPARTMENT, UnitKind.DISTRICT_OFFICE}),
+    UnitKind.SERVICE_CENTRE: frozenset(UnitKind),
+}
+# A unit is set up ahead of its opening by at most this many years (an office is prepared
+# for the coming year, not a decade ahead): a date further ahead is a typing mistake (2030
+# for 2026).
+OPENING_LEAD_YEARS = 1
+
+
 class Unit(Base):
     """An office in the dated tree of organisational units; `path` makes subtree queries cheap."""
 

@@ -11,6 +11,7 @@ mapped onto msgids of ours by `Translations`, which `casemgr.web.forms.Form` ins
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import format_number, gettext
@@ -149,9 +150,19 @@ class PastMoment:
 class FutureAllowedDate:
     """A due date or plan: may lie ahead (up to FUTURE_YEARS); a past one warns, not blocks."""
 
-    def __init__(self, warn_past: bool = True, floor: dt.date = EVENT_FLOOR) -> None:
+    def __init__(
+        self,
+        warn_past: bool = True,
+        floor: dt.date = EVENT_FLOOR,
+        latest: Callable[[], dt.date] | None = None,
+        too_late: Callable[[dt.date], str] | None = None,
+    ) -> None:
         self.warn_past = warn_past
         self.floor = floor
+        # A nearer bound than FUTURE_YEARS where the domain has one (a unit's opening), with
+        # the message that names it.
+        self.latest = latest
+        self.too_late = too_late
 
     def __call__(self, form: Form, field: Field) -> None:
         day = field.data
@@ -160,8 +171,10 @@ class FutureAllowedDate:
         if isinstance(day, dt.datetime):
             day = day.date()
         today = clock.today()
-        ceiling = _later(today, FUTURE_YEARS)
+        ceiling = self.latest() if self.latest is not None else _later(today, FUTURE_YEARS)
         if day > ceiling:
+            if self.too_late is not None:
+                raise ValidationError(self.too_late(ceiling))
             raise ValidationError(
                 str(_l("Enter a date within %(years)d years from today.", years=FUTURE_YEARS))
             )

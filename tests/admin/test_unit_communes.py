@@ -203,7 +203,10 @@ def test_communes_without_a_province_are_refused_under_the_province(client, db, 
 def test_a_unit_other_than_a_commune_office_may_serve_no_commune(client, db, province_office, kind):
     office, admin, _ = province_office
     client.login(admin)
-    response = client.post_form("/admin/units/new", form(office, kind=kind, province_id=""))
+    data = form(office, kind=kind, province_id="")
+    if kind == "provincial_department":
+        data["parent_id"] = 0  # a department is a top-level unit
+    response = client.post_form("/admin/units/new", data)
     assert response.status_code == 302 and unit_by_code("QT-NEW").areas == []
 
 

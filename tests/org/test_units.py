@@ -61,7 +61,7 @@ def test_admin_creates_and_closes_a_unit_through_the_ui(client, make, db):
     from casemgr.org.queries import unit_by_code
 
     admin = make.user(Role.ADMINISTRATOR)
-    parent = make.unit()
+    parent = make.unit(kind=UnitKind.PROVINCIAL_DEPARTMENT)
     client.login(admin)
     hanoi, first, second = province("01"), commune("00070"), commune("00073")
     response = client.post_form(
@@ -85,3 +85,76 @@ def test_admin_creates_and_closes_a_unit_through_the_ui(client, make, db):
     )
     assert response.status_code == 302
     assert _db.session.get(type(unit), unit.id).successor_id == successor.id
+
+
+K = UnitKind
+# (kind, kind of its parent) that no administration has: a department under anything, an
+# office under an office of its own level or under a centre.
+IMPOSSIBLE = [
+    (K.PROVINCIAL_DEPARTMENT, K.PROVINCIAL_DEPARTMENT),
+    (K.PROVINCIAL_DEPARTMENT, K.DISTRICT_OFFICE),
+    (K.PROVINCIAL_DEPARTMENT, K.COMMUNE_OFFICE),
+    (K.PROVINCIAL_DEPARTMENT, K.SERVICE_CENTRE),
+    (K.DISTRICT_OFFICE, K.DISTRICT_OFFICE),
+    (K.DISTRICT_OFFICE, K.COMMUNE_OFFICE),
+    (K.DISTRICT_OFFICE, K.SERVICE_CENTRE),
+    (K.COMMUNE_OFFICE, K.COMMUNE_OFFICE),
+    (K.COMMUNE_OFFICE, K.SERVICE_CENTRE),
+]
+POSSIBLE = [
+    (K.DISTRICT_OFFICE, K.PROVINCIAL_DEPARTMENT),
+    (K.COMMUNE_OFFICE, K.PROVINCIAL_DEPARTMENT),
+    (K.COMMUNE_OFFICE, K.DISTRICT_OFFICE),
+    *((K.SERVICE_CENTRE, parent) for parent in K),
+    *((kind, None) for kind in K),  # a top-level unit of any kind
+]
+
+
+def _open(code: str, kind: UnitKind, parent, valid_from=dt.date(2025, 7, 1), **extra):
+    from casemgr.org.services import open_unit
+
+    areas = [commune("00070")] if kind == K.COMMUNE_OFFICE else []
+    return open_unit(
+        None, code=code, name="x", kind=kind, parent=parent, valid_from=valid_from,
+        areas=extra.pop("areas", areas), **extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "parent_kind"), IMPOSSIBLE)
+def test_the_service_refuses_a_unit_under_a_kind_it_cannot_sit_under(make, kind, parent_kind):
+    parent = make.unit(kind=parent_kind)
+    with pytest.raises(UnitError, match="parent kind") as refused:
+        _open("T-CHILD", kind, parent)
+    assert refused.value.problems == {"parent": ["parent kind"]}
+
+
+@pytest.mark.parametrize(("kind", "parent_kind"), POSSIBLE)
+def test_the_service_opens_a_unit_under_a_kind_it_may_sit_under(make, kind, parent_kind):
+    parent = make.unit(kind=parent_kind) if parent_kind is not None else None
+    unit = _open("T-CHILD", kind, parent)
+    assert unit.parent is parent and unit.kind == kind
+
+
+def test_the_service_opens_a_unit_at_most_a_year_ahead(make, db):
+    from casemgr.clock import today
+    from casemgr.org.services import latest_opening
+
+    last = latest_opening()
+    now = today()
+    assert (last.year, last.month) == (now.year + 1, now.month) and last.day in (now.day, 28)
+    assert _open("T-LAST", K.SERVICE_CENTRE, None, valid_from=last).valid_from == last
+    with pytest.raises(UnitError) as refused:
+        _open("T-LATER", K.SERVICE_CENTRE, None, valid_from=last + dt.timedelta(days=1))
+    assert refused.value.problems == {"valid_from": ["opens too far ahead"]}
+
+
+def test_the_service_names_every_problem_at_once(make):
+    commune_office = make.unit(code="T-TAKEN")
+    with pytest.raises(UnitError) as refused:
+        _open("T-TAKEN", K.COMMUNE_OFFICE, commune_office, valid_from=dt.date(2099, 1, 1), areas=[])
+    assert refused.value.problems == {
+        "code": ["code in use"],
+        "valid_from": ["opens too far ahead"],
+        "parent": ["parent kind"],
+        "areas": ["no communes"],
+    }
