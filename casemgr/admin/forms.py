@@ -24,6 +24,9 @@ UNIT_KIND_LABELS = {
 }
 
 
+CODE_CHARACTERS = _l("Use letters, digits, dot, dash or underscore.")
+
+
 def opens_too_late(latest: dt.date) -> str:
     """The refusal of a unit opening after `latest` (see OPENING_LEAD_YEARS)."""
     return ngettext(
@@ -91,7 +94,16 @@ class NewUnitForm(Form):
     """A new organisational unit."""
 
     code = StringField(
-        _l("Code"), validators=[DataRequired(), Length(max=40), Regexp(r"^[A-Za-z0-9._-]+$")]
+        _l("Code"),
+        validators=[
+            DataRequired(),
+            Length(max=40),
+            Regexp(r"^[A-Za-z0-9._-]+$", message=CODE_CHARACTERS),
+        ],
+        description=_l(
+            "Letters without diacritics, digits, dot, dash or underscore, no spaces; "
+            "for example SYT-QT or XA-00070."
+        ),
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(

@@ -19,6 +19,7 @@ TOP_LEVEL_ONLY = "Sở (cấp tỉnh) là đơn vị cấp cao nhất: hãy ch�
 COMMUNE_UNDER = (
     "Văn phòng xã chỉ có thể trực thuộc: Sở (cấp tỉnh), Phòng cấp huyện (trước năm 2025)."
 )
+CODE_HINT = "Chỉ dùng chữ cái không dấu, chữ số, dấu chấm, dấu gạch ngang hoặc dấu gạch dưới."
 
 
 def too_late() -> str:
@@ -110,6 +111,23 @@ def test_the_fields_and_the_service_refuse_together(client, world):
     html = submit(client, kind="provincial_department", parent_id=commune.id, valid_from="")
     assert errors_under(html, "valid_from") == ["Trường này là bắt buộc."]
     assert errors_under(html, "parent_id") == [TOP_LEVEL_ONLY]
+
+
+@pytest.mark.parametrize("code", ["bad code!", "mã-đơn-vị", "T/01"])
+def test_a_code_with_other_characters_says_what_a_code_may_contain(client, world, code):
+    province, _ = world
+    html = submit(
+        client, code=code, kind="service_centre", parent_id=province.id, valid_from="2025-07-01"
+    )
+    assert errors_under(html, "code") == [CODE_HINT]
+
+
+def test_the_code_field_describes_what_it_may_contain(client, world):
+    html = client.get("/admin/units/new").get_data(as_text=True)
+    assert (
+        "Chữ cái không dấu, chữ số, dấu chấm, dấu gạch ngang hoặc dấu gạch dưới, không có dấu "
+        "cách; ví dụ SYT-QT hoặc XA-00070."
+    ) in html
 
 
 def test_a_parent_closing_before_the_opening_day_is_named_under_the_parent(client, make, world):
