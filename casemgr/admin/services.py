@@ -29,6 +29,15 @@ def temporary_password() -> str:
     return "".join(secrets.choice(TEMP_ALPHABET) for _ in range(16))
 
 
+def new_user_problems(*, username: str | None = None) -> list[str]:
+    """The rules a new user would break (codes, for the caller to translate), all at once; a
+    value left None is not judged (a form passes only what its fields could read)."""
+    problems = []
+    if username is not None and find_user(username) is not None:
+        problems.append("username taken")
+    return problems
+
+
 def create_user(
     actor: User | None,
     *,
@@ -42,8 +51,9 @@ def create_user(
 ) -> tuple[User, str | None]:
     """Create a user with one role; without a password, a temporary one is returned."""
     username = normalise_username(username)
-    if find_user(username) is not None:
-        raise UserError("username taken")
+    problems = new_user_problems(username=username)
+    if problems:
+        raise UserError(problems[0])
     user = User(
         username=username,
         display_name=display_name.strip(),

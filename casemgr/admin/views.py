@@ -85,7 +85,7 @@ def users():
 def new_user():
     form = NewUserForm()
     form.unit_id.choices = _unit_choices()
-    if form.validate_on_submit():
+    if form.is_submitted() and _new_user_accepted(form):
         unit = db.get_or_404(Unit, form.unit_id.data)
         try:
             user, temp = services.create_user(
@@ -101,6 +101,15 @@ def new_user():
         else:
             return render_template("admin/temporary_password.html", user=user, password=temp)
     return render_template("admin/user_new.html", form=form)
+
+
+def _new_user_accepted(form: NewUserForm) -> bool:
+    """Every refusal at once: the fields' own checks, then the service's on the values they
+    could read (a taken username is named beside a wrong email)."""
+    form.validate()
+    for code in services.new_user_problems(username=_read(form.username)):
+        form.username.errors = [*form.username.errors, USER_ERRORS[code]]
+    return not any(field.errors for field in form)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

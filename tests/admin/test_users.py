@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casemgr.audit.models import AuditEvent
 from casemgr.auth.models import User
@@ -49,6 +49,31 @@ def test_duplicate_username_is_explained(client, make):
     )
     assert response.status_code == 200
     assert "This username is already taken." in response.get_data(as_text=True)
+
+
+def test_a_taken_username_is_named_beside_the_other_refusals(client, make, db):
+    """The walk's finding: the taken username was reported only once the email was right."""
+    from tests.validation.browser_form import errors_under
+
+    admin = make.user(Role.ADMINISTRATOR)
+    existing = make.user(Role.SOCIAL_WORKER)
+    client.login(admin)
+    users = db.session.scalar(select(func.count(User.id)))
+    response = client.post_form(
+        "/admin/users/new",
+        {
+            "username": existing.username,
+            "display_name": "Người dùng thử",
+            "email": "not-an-email",
+            "role": "social_worker",
+            "unit_id": existing.roles[0].unit_id,
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert db.session.scalar(select(func.count(User.id))) == users
+    assert errors_under(html, "username") == ["Tên đăng nhập này đã được sử dụng."]
+    assert errors_under(html, "email") == ["Nhập địa chỉ email hợp lệ."]
 
 
 def test_roles_are_added_and_the_last_one_is_kept(client, make, db):
