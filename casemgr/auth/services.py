@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from casemgr.audit import alerts, record
@@ -155,6 +156,10 @@ def change_password(user: User, current_password: str, new_password: str) -> boo
             reason="wrong current password",
         )
         return False
+    if new_password == current_password:
+        # A "change" to the same password leaves a temporary or exposed one in use while the
+        # page says it was changed.
+        raise PasswordRejected([str(_l("Choose a password other than your current one."))])
     set_password(user, new_password)
     end_user_sessions(user, "password changed", keep_current=True)
     record("auth.password_change", actor=user, object_type="user", object_id=user.id)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from casemgr.auth.models import UserSession
+from casemgr.auth.models import User, UserSession
 from casemgr.auth.roles import Role
 from tests.web import BrowserClient
 
@@ -95,6 +95,35 @@ def test_password_change_needs_the_current_password(client, make, db):
     assert "The current password is wrong." in response.get_data(as_text=True)
     client.post_form("/auth/logout")
     assert client.login(user).status_code == 302  # the old password still works
+
+
+def test_changing_to_the_same_password_is_refused(app, client, make, db):
+    """The walk's finding: "changing" to the current password was accepted and announced."""
+    from tests.validation.browser_form import errors_under
+
+    user = make.user(Role.SOCIAL_WORKER)
+    phone = app.test_client()
+    phone.login(user)
+    client.login(user)
+    hash_before = db.session.get(User, user.id).password_hash
+    response = client.post_form(
+        "/auth/password",
+        {
+            "current_password": user.test_password,
+            "new_password": user.test_password,
+            "confirm": user.test_password,
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert errors_under(html, "new_password") == [
+        "Hãy chọn một mật khẩu khác với mật khẩu hiện tại."
+    ]
+    assert errors_under(html, "current_password") == []
+    assert "Mật khẩu của bạn đã được thay đổi" not in html
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == hash_before
+    assert phone.get("/dashboard").status_code == 200  # no session was ended
 
 
 def test_temporary_password_must_be_changed_first(app, client, make):
