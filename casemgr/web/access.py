@@ -22,6 +22,14 @@ def public(view: F) -> F:
     return view
 
 
+def here() -> str:
+    """The page asked for, as a `next` to come back to after signing in or switching language:
+    its path, and its query string only when it has one (request.full_path always ends in "?",
+    which sent the user to "/cases/23?")."""
+    query = request.query_string.decode()
+    return f"{request.path}?{query}" if query else request.path
+
+
 def user_may(user: Any, action: Action) -> bool:
     """Whether any of the user's roles permits the action."""
     if not getattr(user, "is_authenticated", False):
@@ -35,7 +43,7 @@ def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
+            return redirect(url_for("auth.login", next=here()))
         return view(*args, **kwargs)
 
     setattr(wrapper, ACCESS_ATTR, "signed_in")
@@ -49,7 +57,7 @@ def requires(action: Action) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                return redirect(url_for("auth.login", next=request.full_path))
+                return redirect(url_for("auth.login", next=here()))
             if not user_may(current_user, action):
                 from casemgr.audit import record
 

@@ -13,7 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from casemgr.auth.roles import ROLE_LABELS, Action
-from casemgr.web.access import user_may
+from casemgr.web.access import here, user_may
 from casemgr.web.cards import cards
 
 
@@ -184,6 +184,7 @@ def init_app(app: Flask) -> None:
         nav_items=nav_items,
         nav_current=nav_current,
         csrf_field=csrf_field,
+        here=here,  # the page's path, with its query string when it has one
         # The header forms only carry a CSRF token (csrf_field): nothing is bound to the page's
         # posted body, which an error page (413) must not read.
         role_label=lambda role: ROLE_LABELS[role],

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from argon2 import PasswordHasher
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from casemgr.audit.models import AuditEvent
@@ -96,6 +99,43 @@ def test_next_parameter_returns_to_the_page_asked_for(client, make):
         {"username": user.username, "password": user.test_password},
     )
     assert response.headers["Location"] == "/auth/password"
+
+
+@pytest.mark.parametrize(
+    ("page", "wanted"),
+    [
+        ("/dashboard", "/dashboard"),  # an action's page (requires)
+        ("/auth/password", "/auth/password"),  # a signed-in page (signed_in)
+        ("/people/?q=abc&page=2", "/people/?q=abc&page=2"),
+    ],
+)
+def test_the_sign_in_comes_back_to_the_page_without_a_stray_question_mark(
+    client, make, page, wanted
+):
+    """The walk's finding: /cases/23 sent the user to sign in with next=/cases/23? (full_path)."""
+    response = client.get(page)
+    assert response.status_code == 302
+    login = urlsplit(response.headers["Location"])
+    assert login.path == "/auth/login" and parse_qs(login.query)["next"] == [wanted]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'action="{escape(response.headers["Location"])}"' in html  # the form posts it back
+    user = make.user(Role.SOCIAL_WORKER)
+    response = client.post_form(
+        response.headers["Location"], {"username": user.username, "password": user.test_password}
+    )
+    assert response.headers["Location"] == wanted
+
+
+def test_the_language_switch_comes_back_to_the_page_as_it_was(client, make):
+    client.login(make.user(Role.SOCIAL_WORKER))
+    for page in ("/dashboard", "/people/?q=abc"):
+        html = client.get(page).get_data(as_text=True)
+        assert f'name="next" value="{escape(page)}"' in html
+        response = client.post_form("/auth/language", {"locale": "en", "next": page})
+        assert response.headers["Location"] == page
+    # The open-redirect guard still holds.
+    response = client.post_form("/auth/language", {"locale": "vi", "next": "//evil.example/x"})
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_sign_out_needs_post_and_ends_the_session(client, make, db):

@@ -96,7 +96,7 @@ def test_supervisor_enrols_totp_switches_language_and_signs_out(page, live_serve
 def test_wrong_password_and_unknown_user_get_the_same_message(page, live_server):
     def failed_sign_in_message(username: str, password: str) -> str:
         sign_in(page, username, password)
-        # The form posts to request.full_path, which always ends in "?".
+        # The form posts to the page's own path (with its query string when it has one).
         expect(page).to_have_url(re.compile(r"/auth/login\??$"))
         alert = page.locator(".alert-danger")
         expect(alert).to_be_visible()
