@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -11,6 +13,8 @@ from flask.cli import AppGroup
 
 from casemgr.audit.cli import audit_cli
 from casemgr.crypto.cli import keys_cli
+from casemgr.crypto.keyfile import KeyFileError
+from casemgr.instance import UnsafeFileMode
 from casemgr.jobs.cli import worker_command
 from casemgr.operations.cli import (
     backup_command,
@@ -21,6 +25,21 @@ from casemgr.operations.cli import (
 )
 from casemgr.people.cli import people_cli
 from casemgr.rules.cli import deadlines_cli
+
+
+@contextmanager
+def refusal_to_start_in_one_line() -> Iterator[None]:
+    """Around building the app: under the `flask` command, a refusal to start (an instance
+    folder or file open to other users, unsound keys) becomes click's one-line "Error: ...",
+    naming what to run, with exit status 1, instead of a traceback. Elsewhere (gunicorn, tests)
+    the exception goes on as it is."""
+    try:
+        yield
+    except (UnsafeFileMode, KeyFileError) as exc:
+        if click.get_current_context(silent=True) is None:
+            raise
+        raise click.ClickException(str(exc)) from None
+
 
 casemgr_cli = AppGroup("casemgr", help="casemgr administration commands.")
 casemgr_cli.add_command(keys_cli)

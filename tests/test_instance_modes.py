@@ -115,3 +115,28 @@ def test_an_instance_opened_to_others_does_not_start(made, monkeypatch, path, op
         target.chmod(kept)
         if made_here:
             target.unlink()
+
+
+@pytest.mark.parametrize("command", [["init", "--skip-areas"], ["create-user", "x"]])
+def test_the_flask_command_refuses_an_open_instance_in_one_line(tmp_path, command):
+    """The refusal to start is a one-line error naming the fix, with a non-zero status: not a
+    Python traceback (the app factory itself still raises, as above)."""
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "casemgr", *command],
+        cwd=ROOT,
+        env=environment(instance),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"Error: instance folder {instance} is open to other users (mode 755); "
+        f"run 'chmod 700 {instance}'"
+    ]
+    assert not (instance / "casemgr.keys").exists()  # refused before the keys were made
