@@ -22,7 +22,7 @@ from casemgr.jobs.runner import Progress, job_kind
 from casemgr.jobs.services import JobFailure, NothingToDo, Output, job_params, job_secret
 from casemgr.people import services as people_services
 from casemgr.people.models import ErasureRequest
-from casemgr.reports import exports, filters
+from casemgr.reports import exports, forms
 from casemgr.reports import services as report_services
 
 PERSON_LIST, REPORT_WORKBOOK = "person_list", "report_workbook"
@@ -49,8 +49,12 @@ def _in_language(job: Job) -> ExitStack:
 
 
 def _query(job: Job):
-    codes = {g.code for g in report_services.target_groups()}
-    return filters.parse(job_params(job).get("filters", {}), codes)
+    # The filters were valid when the job started; refused now, the job fails rather than
+    # build a report that was not asked for.
+    try:
+        return forms.parse(job_params(job).get("filters", {}), report_services.target_groups())
+    except forms.InvalidFilters:
+        raise JobFailure("internal") from None
 
 
 @job_kind(PERSON_LIST)

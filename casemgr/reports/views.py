@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from casemgr.auth.roles import Action
 from casemgr.jobs import kinds
 from casemgr.jobs import services as job_services
-from casemgr.reports import exports, filters, services
-from casemgr.reports.tables import DIMENSION_LABELS, MEASURE_LABELS
+from casemgr.reports import exports, filters, forms, services
 from casemgr.web.access import requires, user_may
 from casemgr.web.pagination import requested_page
 
@@ -21,12 +19,9 @@ PER_PAGE = 25
 SVG_TYPE = "image/svg+xml"
 
 
-def _asked(source=None):
-    groups = services.target_groups()
-    report, query = filters.parse(
-        request.args if source is None else source, {g.code for g in groups}
-    )
-    return report, query, groups
+def _asked(source=None) -> forms.Asked:
+    """The filters of the query string (or of `source`, a posted form with the same names)."""
+    return forms.read(request.args if source is None else source, services.target_groups())
 
 
 @bp.get("/")
@@ -38,11 +33,14 @@ def index():
 def _index_page(source=None, *, unconfirmed: bool = False):
     """The report page for the filters in `source` (the query string by default); a person
     list asked for without its confirmation comes back with the message under the box."""
-    report, query, groups = _asked(source)
+    asked = _asked(source)
+    if not asked.valid:
+        return _refused(asked)
+    report, query = asked.report, asked.query
     table = services.report_table(current_user, report, query)
     return render_template(
         "reports/index.html",
-        **_page_of(table, report, query, groups),
+        **_page_of(table, asked),
         targets=services.targets_table(current_user, query.period.year),
         may_list_people=user_may(current_user, Action.EXPORT_PERSON_LISTS),
         has_trend=services.has_trend(table),
@@ -50,57 +48,76 @@ def _index_page(source=None, *, unconfirmed: bool = False):
     ), (400 if unconfirmed else 200)
 
 
+def _refused(asked: forms.Asked, template: str = "reports/index.html"):
+    """Filters that do not validate: the page again with the message under each refused field
+    and the user's choices kept, and no table (nor chart, file or list) built from a guess.
+    The charts' and exports' addresses answer the same page: they take the same filters."""
+    return render_template(
+        template,
+        **_page_of(None, asked),
+        targets=None,
+        may_list_people=False,
+        has_trend=False,
+        unconfirmed=False,
+    ), 400
+
+
 @bp.get("/monitoring")
 @requires(Action.VIEW_REPORTS)
 def monitoring():
     # Real counts for the viewer's own scope: internal, so no chart, no export link, no file.
-    report, query, groups = _asked()
-    table = services.monitoring_table(current_user, report, query)
-    return render_template("reports/monitoring.html", **_page_of(table, report, query, groups))
+    asked = _asked()
+    if not asked.valid:
+        return _refused(asked, "reports/monitoring.html")
+    table = services.monitoring_table(current_user, asked.report, asked.query)
+    return render_template("reports/monitoring.html", **_page_of(table, asked))
 
 
-def _page_of(table, report: str, query, groups) -> dict:
-    """What the report and monitoring pages share: the table's page of rows and the filters."""
-    page = requested_page()
-    n_rows = len(table.row_keys)
+def _page_of(table, asked: forms.Asked) -> dict:
+    """What the report and monitoring pages share: the table's page of rows and the filters
+    (no table when the filters were refused)."""
+    n_rows = len(table.row_keys) if table is not None else 0
     pages = max(1, -(-n_rows // PER_PAGE))
-    page = min(page, pages)
+    page = min(requested_page(), pages)
     return {
         "table": table,
         "shown": range((page - 1) * PER_PAGE, min(n_rows, page * PER_PAGE)),
         "page": page,
         "pages": pages,
-        "args": filters.query_args(report, query),
-        "report": report,
-        "query": query,
-        "groups": groups,
-        "reports": [
-            (r, MEASURE_LABELS.get(r) or _("Deadline compliance")) for r in filters.REPORTS
-        ],
-        "dimensions": [(d.value, DIMENSION_LABELS[d]) for d in filters.CHOOSABLE],
+        "args": filters.query_args(asked.report, asked.query) if asked.valid else {},
+        "query": asked.query,
+        "form": asked.form,
+        "year_range": (filters.YEAR_MIN, filters.YEAR_MAX),
     }
 
 
 @bp.get("/chart.svg")
 @requires(Action.VIEW_REPORTS)
 def chart():
-    report, query, _groups = _asked()
-    table = services.report_table(current_user, report, query)
+    asked = _asked()
+    if not asked.valid:
+        return _refused(asked)
+    table = services.report_table(current_user, asked.report, asked.query)
     return Response(services.bar_svg(table), mimetype=SVG_TYPE)
 
 
 @bp.get("/trend.svg")
 @requires(Action.VIEW_REPORTS)
 def trend():
-    report, query, _groups = _asked()
-    table = services.report_table(current_user, report, query)
+    asked = _asked()
+    if not asked.valid:
+        return _refused(asked)
+    table = services.report_table(current_user, asked.report, asked.query)
     return Response(services.trend_svg(table), mimetype=SVG_TYPE)
 
 
 @bp.get("/export")
 @requires(Action.VIEW_REPORTS)
 def export():
-    report, query, _groups = _asked()
+    asked = _asked()
+    if not asked.valid:
+        return _refused(asked)
+    report, query = asked.report, asked.query
     file_format = request.args.get("format", "csv")
     if file_format == "csv":
         table = services.report_table(current_user, report, query)
@@ -120,17 +137,21 @@ def export():
     )
 
 
-def _job_params(form) -> dict:
-    groups = services.target_groups()
-    report, query = filters.parse(form, {g.code for g in groups})
-    return {"filters": filters.query_args(report, query), "locale": str(get_locale() or "vi")}
+def _job_params(asked: forms.Asked) -> dict:
+    return {
+        "filters": filters.query_args(asked.report, asked.query),
+        "locale": str(get_locale() or "vi"),
+    }
 
 
 @bp.post("/full-report")
 @requires(Action.VIEW_REPORTS)
 def full_report():
     # The full provincial report is long work: a background job builds the workbook.
-    job = job_services.start_job(current_user, kinds.REPORT_WORKBOOK, _job_params(request.form))
+    asked = _asked(request.form)
+    if not asked.valid:
+        return _refused(asked)
+    job = job_services.start_job(current_user, kinds.REPORT_WORKBOOK, _job_params(asked))
     exports.record_export(current_user, "provincial", "full.xlsx")
     return redirect(url_for("jobs.detail", key=job.key))
 
@@ -139,11 +160,14 @@ def full_report():
 @requires(Action.EXPORT_PERSON_LISTS)
 def person_list():
     # The filters come from the form the report page posts (the same names as its GET).
+    asked = _asked(request.form)
+    if not asked.valid:
+        return _refused(asked)
     if request.form.get("confirm") != "1":  # the user must acknowledge that it names people
         return _index_page(request.form, unconfirmed=True)
     password = exports.generate_password()
     job = job_services.start_job(
-        current_user, kinds.PERSON_LIST, _job_params(request.form), secret=password
+        current_user, kinds.PERSON_LIST, _job_params(asked), secret=password
     )
     exports.record_export(current_user, "person list", "xlsx (password protected)")
     # Post-redirect-get: a reload of the page that shows the password starts no other job.

@@ -123,10 +123,11 @@ def test_closure_reason_is_a_dimension_of_cases_closed_only(place):
     year = next(YEARS)
     close_cases(place, year, [(3, "female", "goals_met")] * 5)
     page = place.client.get(f"/reports/?report=registered&rows=closure_reason&year={year}")
-    assert page.status_code == 200  # another measure: the default rows (age band) instead
+    assert page.status_code == 400  # another measure: refused, never the default rows instead
     html = page.get_data(as_text=True)
     selected = re.search(r'<select[^>]*id="rows".*?</select>', html, re.S).group(0)
-    assert re.search(r'<option value="age_band" selected>', selected)
+    assert re.search(r'<option value="closure_reason" selected>', selected)
+    assert 'id="rows-error"' in html and 'data-testid="report-table"' not in html
     closed = place.client.get(f"/reports/?report=closed&rows=closure_reason&cols=group&year={year}")
     cells = page_cells(closed.get_data(as_text=True))
     assert cells[(0, 0)] == "5" and GOALS_MET in closed.get_data(as_text=True)
