@@ -127,28 +127,63 @@ class Table:
         text = self.cell(i, j)
         return int(text) if text.isdigit() else None
 
+    @property
+    def has_rows(self) -> bool:
+        """False for a table with no row dimension: its one row ("All") is its total row."""
+        return self.row_dimension != Dimension.NONE
+
+    @property
+    def has_columns(self) -> bool:
+        """False for a table with no column dimension: its one column ("All") is its total
+        column (fixed layouts, whose dimension is None, have columns)."""
+        return self.col_dimension != Dimension.NONE
+
+    def shown_rows(self) -> list[int]:
+        """The rows every output shows above the total row. A table without a row dimension
+        shows its total row alone: the "All" row would repeat it, entry by entry."""
+        return list(range(len(self.row_keys))) if self.has_rows else []
+
+    def shown_columns(self) -> list[int]:
+        """The columns every output shows before the total column (none without a column
+        dimension: the "All" column would repeat the totals)."""
+        return list(range(len(self.col_keys))) if self.has_columns else []
+
     def row_totals(self) -> list[tuple[str, str]]:
-        """(row label, published total) of every row: what the bar chart draws."""
-        n_cols = len(self.col_keys)
-        return [(label, self.cell(i, n_cols)) for i, label in enumerate(self.row_labels)]
+        """(row label, published total) of every shown row: what the bar chart draws (the
+        total itself for a table without rows)."""
+        n_rows, n_cols = len(self.row_keys), len(self.col_keys)
+        if not self.has_rows:
+            return [(str(_l("Total")), self.cell(n_rows, n_cols))]
+        return [(self.row_labels[i], self.cell(i, n_cols)) for i in self.shown_rows()]
 
     def column_totals(self) -> list[tuple[str, str]]:
-        """(column label, published total) of every column."""
-        n_rows = len(self.row_keys)
-        return [(label, self.cell(n_rows, j)) for j, label in enumerate(self.col_labels)]
+        """(column label, published total) of every shown column (the total itself for a
+        table without columns)."""
+        n_rows, n_cols = len(self.row_keys), len(self.col_keys)
+        if not self.has_columns:
+            return [(str(_l("Total")), self.cell(n_rows, n_cols))]
+        return [(self.col_labels[j], self.cell(n_rows, j)) for j in self.shown_columns()]
 
     def published_rows(self) -> list[tuple[str, list[str]]]:
-        """Every row with its published cells, the total row last (what CSV and XLSX write)."""
+        """Every shown row with its shown cells and total, the total row last (what CSV and
+        XLSX write, as the page shows them)."""
         n_rows, n_cols = len(self.row_keys), len(self.col_keys)
-        rows = [
-            (self.row_labels[i], [self.cell(i, j) for j in range(n_cols + 1)])
-            for i in range(n_rows)
-        ]
-        rows.append((str(_l("Total")), [self.cell(n_rows, j) for j in range(n_cols + 1)]))
+        columns = [*self.shown_columns(), n_cols]
+        rows = [(self.row_labels[i], [self.cell(i, j) for j in columns]) for i in self.shown_rows()]
+        rows.append((str(_l("Total")), [self.cell(n_rows, j) for j in columns]))
         return rows
 
+    def corner_title(self) -> str:
+        """The header's first entry: "rows \\ columns", or the one dimension there is."""
+        if self.has_rows and self.has_columns:
+            return f"{self.row_title} \\ {self.col_title}"
+        if self.has_rows:
+            return self.row_title
+        return self.col_title if self.has_columns else ""
+
     def header(self) -> list[str]:
-        return [f"{self.row_title} \\ {self.col_title}", *self.col_labels, str(_l("Total"))]
+        shown = [self.col_labels[j] for j in self.shown_columns()]
+        return [self.corner_title(), *shown, str(_l("Total"))]
 
 
 def build(user: User, query: Query, *, suppress: bool = True) -> Table:

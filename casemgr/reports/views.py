@@ -76,12 +76,12 @@ def monitoring():
 def _page_of(table, asked: forms.Asked) -> dict:
     """What the report and monitoring pages share: the table's page of rows and the filters
     (no table when the filters were refused)."""
-    n_rows = len(table.row_keys) if table is not None else 0
-    pages = max(1, -(-n_rows // PER_PAGE))
+    rows = table.shown_rows() if table is not None else []
+    pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(requested_page(), pages)
     return {
         "table": table,
-        "shown": range((page - 1) * PER_PAGE, min(n_rows, page * PER_PAGE)),
+        "shown": rows[(page - 1) * PER_PAGE : page * PER_PAGE],
         "page": page,
         "pages": pages,
         "args": filters.query_args(asked.report, asked.query) if asked.valid else {},

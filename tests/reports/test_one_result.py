@@ -87,36 +87,46 @@ def check_one_result(
     args = f"?report={measure.value}&rows={rows.value}&cols={cols.value}&year={year}"
     client = place.client
 
-    # The page: every entry, the totals included, as the table publishes it.
+    # The page: every entry it shows, the totals included, as the table publishes it. A table
+    # without columns shows its total column alone (the "All" column repeated it).
+    shown_rows = [*table.shown_rows(), n_rows]
+    shown_cols = [*table.shown_columns(), n_cols]
+    assert shown_cols == ([n_cols] if cols == Dimension.NONE else list(range(n_cols + 1)))
     cells = page_cells(client.get("/reports/" + args).get_data(as_text=True))
-    assert cells == {(i, j): table.cell(i, j) for i in range(n_rows + 1) for j in range(n_cols + 1)}
+    assert cells == {(i, j): table.cell(i, j) for i in shown_rows for j in shown_cols}
     for i, j in hidden:
-        assert cells[(i, j)] != str(grid[i][j])
+        if (i, j) in cells:
+            assert cells[(i, j)] != str(grid[i][j])
 
-    # The charts: their numbers are the table's published totals, hidden ones as "<5" / "x".
-    row_totals = [table.cell(i, n_cols) for i in range(n_rows)]
-    col_totals = [table.cell(n_rows, j) for j in range(n_cols)]
+    # The charts: their numbers are the table's published totals, hidden ones as "<5" / "x";
+    # a chart prints no entry that the page does not show.
+    row_totals = [table.cell(i, n_cols) for i in shown_rows[:-1]] or [table.cell(n_rows, n_cols)]
+    col_totals = [table.cell(n_rows, j) for j in shown_cols[:-1]] or [table.cell(n_rows, n_cols)]
     bars = values_in(client.get("/reports/chart.svg" + args).get_data(as_text=True))
     assert bars == row_totals
     second = values_in(client.get("/reports/trend.svg" + args).get_data(as_text=True))
     assert second == (row_totals if rows in (Dimension.MONTH, Dimension.QUARTER) else col_totals)
+    on_page = set(cells.values())
+    assert set(bars) <= on_page and set(second) <= on_page
     for i, j in hidden:
         if j == n_cols and i < n_rows:
             assert bars[i] in ("<5", "x")
-        if i == n_rows and j < n_cols and rows not in (Dimension.MONTH, Dimension.QUARTER):
+        if (
+            i == n_rows
+            and j in shown_cols[:-1]
+            and rows not in (Dimension.MONTH, Dimension.QUARTER)
+        ):
             assert second[j] in ("<5", "x")
 
-    # The files: the same published entries, hidden ones as text.
+    # The files: the same published entries as the page, hidden ones as text.
+    expected = [[table.cell(i, j) for j in shown_cols] for i in shown_rows]
     text = client.get("/reports/export" + args + "&format=csv").get_data(as_text=True)
-    csv_rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[2 : 2 + n_rows + 1]
-    assert [row[1:] for row in csv_rows] == [
-        [table.cell(i, j) for j in range(n_cols + 1)] for i in range(n_rows + 1)
-    ]
+    csv_rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [row[1:] for row in csv_rows[2 : 2 + len(shown_rows)]] == expected
     data = client.get("/reports/export" + args + "&format=xlsx").data
     sheet = list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
-    assert [[str(v) for v in row[1 : n_cols + 2]] for row in sheet[2 : 2 + n_rows + 1]] == [
-        [table.cell(i, j) for j in range(n_cols + 1)] for i in range(n_rows + 1)
-    ]
+    assert [[str(v) for v in row[1:]] for row in sheet[2 : 2 + len(shown_rows)]] == expected
+    assert len(csv_rows[1]) == len(sheet[1]) == len(shown_cols) + 1  # the header
 
 
 def test_a_december_total_hidden_in_the_table_is_hidden_in_the_trend(place):
