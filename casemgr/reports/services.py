@@ -93,7 +93,9 @@ def all_tables(user: User, query: Query, on_table: Callable[[], None] | None = N
 def bar_svg(table: Table) -> str:
     """Row totals of the table as bars: its published totals, hidden ones as stubs."""
     points = charts.points_of(table.row_totals())
-    return charts.bar_chart(f"{table.title} ({table.row_title})", str(_l("Count")), points)
+    # Without a row dimension the one bar is the total: the title does not name "(none)".
+    title = f"{table.title} ({table.row_title})" if table.has_rows else table.title
+    return charts.bar_chart(title, str(_l("Count")), points)
 
 
 def has_trend(table: Table) -> bool:
