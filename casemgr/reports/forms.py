@@ -31,8 +31,6 @@ REPORT_LABELS = {r: MEASURE_LABELS.get(r) or _l("Deadline compliance") for r in 
 # What a parameter left out of the query string means (the first visit, a link that names only
 # some of them). A parameter that is sent is read as sent: refused when it is not valid.
 DEFAULTS = {"report": REPORTS[0], "rows": Dimension.AGE_BAND.value, "cols": Dimension.SEX.value}
-
-
 FIELDS = ("report", "rows", "cols", "year", "quarter", "month", "group")
 
 
