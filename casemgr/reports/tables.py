@@ -41,7 +41,7 @@ from casemgr.support.models import ReferralStatus, ServiceType
 from casemgr.web.forms import sub_group_label
 
 MEASURE_LABELS = {
-    Measure.REGISTERED: _l("People registered"),
+    Measure.REGISTERED: _l("People newly taken on"),
     Measure.ACTIVE: _l("People active"),
     Measure.ASSISTED: _l("People assisted"),
     Measure.CLOSED: _l("Cases closed"),

@@ -254,7 +254,7 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
         assert labels.reason_label("person_list", "job.start") == "Danh sách được bảo vệ"
         assert labels.reason_label("report_workbook", "job.download") == "Báo cáo đầy đủ cấp tỉnh"
         assert labels.reason_label("registered csv", "report.export") == (
-            "Số người được đăng ký: CSV"
+            "Số người được tiếp nhận mới: CSV"
         )
         assert labels.reason_label("provincial full.xlsx", "report.export") == (
             "báo cáo đầy đủ cấp tỉnh, Excel"
@@ -263,7 +263,7 @@ def test_reasons_built_from_codes_are_shown_by_their_parts(app):
             "danh sách người được hỗ trợ, Excel (có mật khẩu)"
         )
         assert labels.reason_label("registered monitoring", "report.monitoring") == (
-            "Số người được đăng ký"
+            "Số người được tiếp nhận mới"
         )
         assert labels.reason_label("deadlines monitoring", "report.monitoring") == (
             "Tình hình thực hiện đúng thời hạn"

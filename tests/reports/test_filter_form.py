@@ -201,9 +201,9 @@ def test_the_messages_follow_the_language(place):
     place.client.post_form("/auth/language", {"locale": "en"})
     page = place.client.get("/reports/", query_string=WRONG).get_data(as_text=True)
     assert message_under(page, "rows") == [
-        "The report “People registered” cannot be broken down by “Reason for closing”. It can "
-        "be broken down by: “Sex”, “Age band”, “Ethnicity”, “Commune”, “Target group”, "
-        "“Sub-group”, “Unit”, “Month”, “Quarter”."
+        "The report “People newly taken on” cannot be broken down by “Reason for "
+        "closing”. It can be broken down by: “Sex”, “Age band”, “Ethnicity”, “Commune”, "
+        "“Target group”, “Sub-group”, “Unit”, “Month”, “Quarter”."
     ]
     assert message_under(page, "year") == ["Enter a year between 2000 and 2100."]
 

@@ -103,7 +103,7 @@ def test_a_table_without_rows_shows_one_total_row(place):
     bars = place.client.get("/reports/chart.svg" + args).get_data(as_text=True)
     assert values_in(bars) == [totals[-1]] and f">{ALL}<" not in bars
     title = re.search(r"<title>([^<]*)</title>", bars).group(1)
-    assert title == "Số người được đăng ký", title  # not "… ((không))"
+    assert title == "Số người được tiếp nhận mới", title  # not "… ((không))"
     second = place.client.get("/reports/trend.svg" + args).get_data(as_text=True)
     assert values_in(second) == totals[:-1]
 

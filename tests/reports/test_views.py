@@ -69,7 +69,7 @@ def test_chart_follows_the_language(client, province):
     english = client.get("/reports/chart.svg" + QUERY).get_data(as_text=True)
     client.post_form("/auth/language", {"locale": "vi"})
     vietnamese = client.get("/reports/chart.svg" + QUERY).get_data(as_text=True)
-    assert "People registered" in english and ">Unknown<" in english
+    assert "People newly taken on" in english and ">Unknown<" in english
     assert ">Không rõ<" in vietnamese and ">Unknown<" not in vietnamese
 
 
