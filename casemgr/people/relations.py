@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casemgr.corrections.columns import Correctable
 from casemgr.crypto.fields import EncryptedField, EncryptedModel
 from casemgr.db import Base, BigId, intpk, timestamp, value_enum
+
+if TYPE_CHECKING:
+    from casemgr.auth.models import User
 
 
 class Relationship(enum.StrEnum):
@@ -81,8 +85,27 @@ class Consent(Correctable, EncryptedModel, Base):
         return self.given_on <= day and (self.withdrawn_on is None or day < self.withdrawn_on)
 
 
+class LinkReason(enum.StrEnum):
+    """Why a user linked two registrations as the same person (a code: free text could hold
+    personal data, and the audit trail records the code)."""
+
+    PAPERS_CHECKED = "papers_checked"  # ID card, birth certificate or household record
+    CONFIRMED_BY_PERSON = "confirmed_by_person"  # the person or their family said so
+    CONFIRMED_BY_OFFICE = "confirmed_by_office"  # the office that registered the other one
+    REGISTERED_TWICE = "registered_twice"  # the same person registered again by mistake
+
+
+class UnlinkReason(enum.StrEnum):
+    """Why a user removed a same-person link (both registrations stay)."""
+
+    DIFFERENT_PEOPLE = "different_people"
+    WRONG_RECORD = "wrong_record"  # the wrong registration was chosen
+    NOT_CONFIRMED = "not_confirmed"  # it could not be confirmed that they are one person
+
+
 class PersonLink(Base):
-    """Two registrations of the same person, linked rather than merged (DOMAIN.md §3)."""
+    """Two registrations of the same person, linked rather than merged (DOMAIN.md §3); a link
+    removed as wrong is deleted (its making and removal stay in the audit trail)."""
 
     __tablename__ = "person_links"
     __table_args__ = (
@@ -95,6 +118,10 @@ class PersonLink(Base):
     same_as_id: Mapped[int] = mapped_column(BigId, ForeignKey("persons.id"), index=True)
     linked_by_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
     created_at: Mapped[timestamp]
+    # Why the user linked them; None for links made before reasons were asked (revision 0031).
+    reason_code: Mapped[LinkReason | None] = mapped_column(value_enum(LinkReason, 30))
+
+    linked_by: Mapped[User] = relationship(lazy="joined")
 
 
 class PersonDistinction(Base):
