@@ -104,6 +104,8 @@ ACTION_LABELS = {
     "person.erasure_denied": _l("Erasure request refused"),
     "person.erasure_requested": _l("Erasure requested"),
     "person.link": _l("Recorded as the same person"),
+    "person.link_compare": _l("Two registrations compared"),
+    "person.unlink": _l("Same-person link removed"),
     "person.list": _l("Person list viewed"),
     "person.relative_add": _l("Relative added"),
     "person.search": _l("Persons searched"),
@@ -191,6 +193,10 @@ REASON_LABELS = {
     "not managed": _l("not managed here"),
     "not on this case": _l("not on this case"),
     "not your area": _l("not your area"),
+    # person.link, person.unlink refused (people.links).
+    "same record": _l("the other registration named is this one"),
+    "already linked": _l("already linked"),
+    "not linked": _l("not linked"),
     "out of scope": _l("outside your scope"),
     "override not allowed": _l("going ahead without consent not allowed"),
     "overdue tasks": _l("overdue tasks"),
@@ -592,13 +598,18 @@ def _open_cases(code: str) -> object | None:
 
 
 def _other_person(code: str) -> object | None:
-    """ "same_as:12", "different_from:12" (person.link, person.distinct): the other
-    registration, by its id only (a person's name is case content)."""
+    """ "same_as:12", "not_same_as:12", "compare_with:12", "different_from:12" (person.link,
+    person.unlink, person.link_compare, person.distinct): the other registration, by its id
+    only (a person's name is case content)."""
     kind, _colon, person_id = code.partition(":")
     if not person_id.isdigit():
         return None
     if kind == "same_as":
         return _l("the same person as person #%(id)s", id=person_id)
+    if kind == "not_same_as":
+        return _l("no longer linked to person #%(id)s", id=person_id)
+    if kind == "compare_with":
+        return _l("compared with person #%(id)s", id=person_id)
     if kind == "different_from":
         return _l("a different person from person #%(id)s", id=person_id)
     return None
@@ -665,7 +676,12 @@ def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
     from casemgr.groups.forms import DECISION_LABELS, ESCALATION_LABELS
     from casemgr.jobs.views import KIND_LABELS
     from casemgr.jobs.wording import duty_outcome
-    from casemgr.people.forms import CONSENT_GIVER_LABELS, CONSENT_SCOPE_LABELS
+    from casemgr.people.forms import (
+        CONSENT_GIVER_LABELS,
+        CONSENT_SCOPE_LABELS,
+        LINK_REASON_LABELS,
+        UNLINK_REASON_LABELS,
+    )
     from casemgr.people.forms import REASON_LABELS as ERASURE_REASON_LABELS
     from casemgr.programmes.forms import ACTIVITY_KIND_LABELS, FINDING_LABELS
     from casemgr.support.forms import (
@@ -702,7 +718,10 @@ def _composite_reasons() -> dict[str, tuple[str, Callable, Callable | None]]:
         "user.role_remove": ("", _role_at_unit, None),
         "user.disable": ("", _open_cases, None),  # "open cases: 3"
         "unit.close": ("", _successor, None),  # "successor=5"
-        "person.link": ("", _other_person, None),  # "same_as:12"
+        # "same_as:12 papers_checked"; "same_as:12" alone before 2026-12-08
+        "person.link": (" ", _other_person, LINK_REASON_LABELS.get),
+        "person.unlink": (" ", _other_person, UNLINK_REASON_LABELS.get),  # "not_same_as:12 …"
+        "person.link_compare": ("", _other_person, None),  # "compare_with:12"
         "person.distinct": ("", _other_person, None),  # "different_from:12"
         "person.erasure_requested": ("", erasure, None),  # "subject_request"
         "person.erased": ("", erasure, None),

@@ -56,8 +56,10 @@ def visible_persons_condition(user: User, *, narrow: bool = False):
     return or_(and_(registered, ~held_elsewhere), exists(case_seen))
 
 
-def load_person(user: User, person_id: int) -> Person:
-    """The person, if the user may see them (audited); otherwise 404, also audited."""
+def find_person(user: User, person_id: int) -> Person | None:
+    """The person, if the user may see them (audited as a view); None for a number no person
+    has and for a person out of the user's scope alike (audited as refused), so that a form
+    naming a person by number says "not found or not allowed" without telling which."""
     person = db.session.scalar(
         select(Person).where(Person.id == person_id, visible_persons_condition(user, narrow=True))
     )
@@ -70,9 +72,32 @@ def load_person(user: User, person_id: int) -> Person:
             outcome="denied",
             reason="out of scope",
         )
-        raise NotFound()
+        return None
     record("person.view", actor=user, object_type="person", object_id=person.id)
     return person
+
+
+def load_person(user: User, person_id: int) -> Person:
+    """The person, if the user may see them (audited); otherwise 404, also audited."""
+    person = find_person(user, person_id)
+    if person is None:
+        raise NotFound()
+    return person
+
+
+def visible_among(user: User, person_ids: list[int]) -> dict[int, Person]:
+    """Those of the given persons the user may see, by id (one query; not audited: the caller
+    shows them by name only where it audits the read of the page that lists them)."""
+    if not person_ids:
+        return {}
+    return {
+        p.id: p
+        for p in db.session.scalars(
+            select(Person).where(
+                Person.id.in_(person_ids), visible_persons_condition(user, narrow=True)
+            )
+        )
+    }
 
 
 def partition_by_visibility(user: User, persons: list[Person]) -> tuple[list[Person], int]:

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from casemgr.people.identity import ConsentRule
 from casemgr.people.models import ErasureReason
+from casemgr.people.relations import LinkReason, UnlinkReason
 from casemgr.web import validators as v
 from casemgr.web.forms import CheckboxesField, Form, choices, choose, fact_choices, id_or_none
 
@@ -197,6 +198,21 @@ class WithdrawConsentForm(Form):
     """Withdraw one consent."""
 
     consent_id = IntegerField(validators=[DataRequired(), v.record_id()])
+
+
+LINK_REASON_LABELS = {
+    LinkReason.PAPERS_CHECKED: _l(
+        "Checked on papers (ID card, birth certificate or household record)"
+    ),
+    LinkReason.CONFIRMED_BY_PERSON: _l("The person or their family confirmed it"),
+    LinkReason.CONFIRMED_BY_OFFICE: _l("The office that registered the other record confirmed it"),
+    LinkReason.REGISTERED_TWICE: _l("Registered twice by mistake"),
+}
+UNLINK_REASON_LABELS = {
+    UnlinkReason.DIFFERENT_PEOPLE: _l("They are different people"),
+    UnlinkReason.WRONG_RECORD: _l("The wrong record was chosen"),
+    UnlinkReason.NOT_CONFIRMED: _l("It could not be confirmed that they are the same person"),
+}
 
 
 class LinkForm(Form):

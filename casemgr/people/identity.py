@@ -47,6 +47,22 @@ def national_id_warnings(
     return warnings
 
 
+MASK = "•"
+SHOWN_DIGITS = 4
+
+
+def masked_national_id(national_id: str | None) -> str | None:
+    """An ID number with all but its last four digits hidden ("••••••••1234"), for pages that
+    set two registrations side by side: enough to tell two numbers apart, not the number
+    itself (its first six digits also encode the province, sex and birth year)."""
+    if not national_id:
+        return None
+    digits = normalise.national_id(national_id) or "".join(ch for ch in national_id if ch.isdigit())
+    if len(digits) <= SHOWN_DIGITS:
+        return MASK * len(digits)
+    return MASK * (len(digits) - SHOWN_DIGITS) + digits[-SHOWN_DIGITS:]
+
+
 def _letters(value: str | None, count: int) -> str:
     folded = normalise.fold(value or "").replace(" ", "").upper()
     letters = "".join(ch for ch in folded if "A" <= ch <= "Z")

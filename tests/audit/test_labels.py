@@ -303,6 +303,18 @@ def test_reasons_of_users_units_persons_and_the_trail_read_as_words(app):
         assert label("successor=999999", "unit.close") == "đơn vị kế thừa: #999999"
         # Another registration by its id: a person's name is case content.
         assert label("same_as:12", "person.link") == "cùng một người với người được hỗ trợ #12"
+        # A link made, removed and compared: the other registration and the reason's code.
+        assert label("same_as:12 confirmed_by_person", "person.link") == (
+            "cùng một người với người được hỗ trợ #12: Người được hỗ trợ hoặc gia đình đã xác nhận"
+        )
+        assert label("not_same_as:12 different_people", "person.unlink") == (
+            "gỡ liên kết với người được hỗ trợ #12: Đây là hai người khác nhau"
+        )
+        assert label("compare_with:12", "person.link_compare") == (
+            "đối chiếu với người được hỗ trợ #12"
+        )
+        assert label("already linked", "person.link") == "đã được liên kết"
+        assert label("not linked", "person.unlink") == "không có liên kết"
         assert label("different_from:12", "person.distinct") == (
             "là người khác với người được hỗ trợ #12"
         )
@@ -333,6 +345,8 @@ def test_reasons_of_users_units_persons_and_the_trail_read_as_words(app):
             ("successor=x", "unit.close"),
             ("same_as:x", "person.link"),
             ("twin_of:12", "person.link"),
+            ("same_as:12 guessed", "person.link"),
+            ("not_same_as:12 bored", "person.unlink"),
             ("user:x", "case.co_worker_add"),
             ("curiosity", "case.break_glass"),
             ("sent", "referral.send"),
@@ -529,7 +543,7 @@ def _reason_sources() -> dict[str, list[tuple[str, str]] | str]:
     from casemgr.jobs import kinds  # noqa: F401  (registers the kinds)
     from casemgr.jobs.runner import KINDS
     from casemgr.people.models import ErasureReason
-    from casemgr.people.relations import ConsentGiver, ConsentScope
+    from casemgr.people.relations import ConsentGiver, ConsentScope, LinkReason, UnlinkReason
     from casemgr.programmes.models import ActivityKind, Finding
     from casemgr.reference.data import TARGET_GROUPS
     from casemgr.reports.filters import REPORTS
@@ -596,6 +610,15 @@ def _reason_sources() -> dict[str, list[tuple[str, str]] | str]:
             ("person.distinct", "different_from:12")
         ],
         "people/registration.py|f'same_as:{other.id}'": [("person.link", "same_as:12")],
+        # A same-person link, its removal and the comparison before either (people.links).
+        "people/links.py|f'same_as:{other.id} {reason}'": [
+            *each("person.link", [f"same_as:12 {reason}" for reason in LinkReason]),
+            ("person.link", "same_as:12"),  # recorded without a reason before 2026-12-08
+        ],
+        "people/links.py|f'not_same_as:{other.id} {reason}'": each(
+            "person.unlink", [f"not_same_as:12 {reason}" for reason in UnlinkReason]
+        ),
+        "people/links.py|f'compare_with:{other.id}'": [("person.link_compare", "compare_with:12")],
         "people/services.py|str(request.reason)": erasures,
         "programmes/services.py|group_code": each("programme.create", groups),
         "programmes/services.py|f'model {model.id}'": [("programme.enrol", "model 3")],
