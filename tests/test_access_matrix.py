@@ -120,6 +120,15 @@ def world(make) -> World:
         registered_unit_id=case_unit.id,
         registered_by_id=owner.id,
     )
+    # The other registration of the same-person link routes: a second person of the unit.
+    other_person = register_person(
+        owner,
+        sex="male",
+        given_name="Minh",
+        birth_year=2001,
+        registered_unit_id=case_unit.id,
+        registered_by_id=owner.id,
+    )
     target_user = make.user(Role.SOCIAL_WORKER, other_unit)
     targets = {
         "user_id": target_user.id,
@@ -129,6 +138,7 @@ def world(make) -> World:
         "filename": "css/casemgr.css",
         "case_id": case.id,
         "person_id": person.id,
+        "other_id": other_person.id,
         "alert_id": alert_about(make, target_user),
         "model_id": add_model(case_unit, owner).id,
         # The correction routes' record: a note on the case (casemgr/corrections).

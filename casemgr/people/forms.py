@@ -215,10 +215,53 @@ UNLINK_REASON_LABELS = {
 }
 
 
-class LinkForm(Form):
-    """Link this registration to another one as the same person."""
+class LinkFindForm(Form):
+    """The first step of a same-person link: name the other registration by a search term
+    (name, ID number, phone, case number: as the person search takes them) or its number."""
 
-    other_id = IntegerField(validators=[DataRequired(), v.record_id()])
+    q = StringField(
+        _l("Name, ID number or person number"),
+        validators=[
+            DataRequired(message=_l("Type a name, an ID number or a person number.")),
+            Length(max=100),
+        ],
+    )
+
+
+class LinkForm(Form):
+    """The second step: after comparing the two registrations, confirm and say why."""
+
+    reason = SelectField(
+        _l("How do you know they are the same person?"),
+        choices=fact_choices(LINK_REASON_LABELS),
+        validators=[choose()],
+    )
+    confirm = BooleanField(
+        _l("I have compared the two records: they are the same person. Both records are kept.")
+    )
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError(
+                _l("Tick the box to confirm that the two records are the same person.")
+            )
+
+
+class UnlinkForm(Form):
+    """Remove a wrong same-person link, with its reason."""
+
+    reason = SelectField(
+        _l("Why is the link wrong?"),
+        choices=fact_choices(UNLINK_REASON_LABELS),
+        validators=[choose()],
+    )
+    confirm = BooleanField(
+        _l("I have checked: these records should not be linked. Both records are kept.")
+    )
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Tick the box to confirm that the link is to be removed."))
 
 
 class PersonSearchForm(Form):

@@ -1,4 +1,5 @@
-"""Registering a person with their relatives and consents, finding duplicates, linking them."""
+"""Registering a person with their relatives and consents, finding duplicates (same-person
+links: people.links)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from casemgr.people.relations import (
     ConsentGiver,
     ConsentScope,
     PersonDistinction,
-    PersonLink,
     Relationship,
     Relative,
 )
@@ -244,38 +244,6 @@ def relatives_of(person: Person, *, with_voided: bool = False) -> list[Relative]
             select(Relative).where(Relative.person_id == person.id, shown).order_by(Relative.id)
         )
     )
-
-
-def link_same_person(user: User, person: Person, other: Person) -> PersonLink:
-    """Record that two registrations are the same person, keeping both (no merge)."""
-    if person.id == other.id:
-        raise PersonError("same record")
-    low, high = sorted((person.id, other.id))
-    link = db.session.scalar(
-        select(PersonLink).where(PersonLink.person_id == low, PersonLink.same_as_id == high)
-    )
-    if link is None:
-        link = PersonLink(person_id=low, same_as_id=high, linked_by_id=user.id, created_at=utcnow())
-        db.session.add(link)
-        db.session.flush()
-        record(
-            "person.link",
-            actor=user,
-            object_type="person",
-            object_id=person.id,
-            reason=f"same_as:{other.id}",
-        )
-    return link
-
-
-def linked_ids(person: Person) -> list[int]:
-    """Ids of registrations linked to this person as the same person."""
-    rows = db.session.execute(
-        select(PersonLink.person_id, PersonLink.same_as_id).where(
-            (PersonLink.person_id == person.id) | (PersonLink.same_as_id == person.id)
-        )
-    ).all()
-    return sorted({a if b == person.id else b for a, b in rows})
 
 
 class StalePerson(PersonError):

@@ -38,6 +38,7 @@ from casemgr.people import (
     consents,
     duplicates,
     identity,
+    links,
     queries,
     registration,
     services,
@@ -46,16 +47,19 @@ from casemgr.people.forms import (
     CONSENT_GIVER_LABELS,
     CONSENT_RULE_LABELS,
     CONSENT_SCOPE_LABELS,
+    LINK_REASON_LABELS,
     REASON_LABELS,
     RELATIONSHIP_LABELS,
     SEX_LABELS,
     ConsentsForm,
     DecisionForm,
     ErasureRequestForm,
+    LinkFindForm,
     LinkForm,
     PersonForm,
     PersonSearchForm,
     RelativeForm,
+    UnlinkForm,
     WithdrawConsentForm,
 )
 from casemgr.people.models import ErasureRequest, Person
@@ -66,6 +70,8 @@ from casemgr.web.forms import field_error, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("people", __name__, url_prefix="/people")
+# The comparison of two registrations shows each ID number by its last digits only.
+bp.add_app_template_filter(identity.masked_national_id, "masked_id")
 
 ERASURE_ERRORS = {
     "not allowed to request erasure": _l("Your role does not allow this action."),
@@ -193,7 +199,6 @@ def search():
 PERSON_ERRORS = {
     "not your unit": _l("You can only register people in a unit where you work."),
     "guardian consent needs a guardian": _l("Choose the guardian who gave consent."),
-    "same record": _l("A registration cannot be linked to itself."),
     "person erased": _l("This person was erased."),
 }
 
@@ -412,17 +417,26 @@ def _detail_page(
         consent_rule=CONSENT_RULE_LABELS[identity.consent_rule(age)],
         cases=cases,
         others_hidden=others_hidden,
-        linked=registration.linked_ids(person),
+        linked=_linked(person),
         relative_form=relative_form,
         consent_form=consent_form,
         may_edit=may_edit,
         may_correct=may_edit and not person.is_erased,
         today=clock.today(),
         relationship_labels=RELATIONSHIP_LABELS,
+        link_reason_labels=LINK_REASON_LABELS,
         scope_labels=CONSENT_SCOPE_LABELS,
         giver_labels=CONSENT_GIVER_LABELS,
         sex_labels=SEX_LABELS,
     ), status
+
+
+def _linked(person: Person) -> list[links.Shown]:
+    """The person's same-person links, each with the other registration when the user may see
+    it (people.access decides; one query when there are links, none otherwise)."""
+    pairs = links.links_of(person)
+    visible = access.visible_among(current_user, [other_id for other_id, _link in pairs])
+    return [links.Shown(other_id, visible.get(other_id), link) for other_id, link in pairs]
 
 
 def _form_values(person: Person) -> dict[str, object]:
@@ -634,18 +648,185 @@ def withdraw_consent(person_id: int):
     return redirect(url_for("people.detail", person_id=person.id))
 
 
-@bp.route("/<int:person_id>/links", methods=["POST"])
-@requires(Action.EDIT_CASES)
-def link(person_id: int):
+# -- same-person links (people.links) ---------------------------------------------------------
+
+# A term of at most this many digits (or "#" and digits) is a person number: ID numbers have 9
+# or 12 digits, phones 10 or more.
+PERSON_NUMBER_DIGITS = 8
+LINK_RESULTS = 20  # search results listed on the first step; narrow the term for more
+NOT_FOUND_OR_NOT_ALLOWED = _l(
+    "No person has this number, or you do not have access to that record."
+)
+LINK_ERRORS = {
+    "same record": _l("This is the record you are on: choose the other registration."),
+    "already linked": _l("These two records are already linked as the same person."),
+    "not linked": _l("These two records are not linked."),
+    "person erased": _l("This person was erased."),
+}
+DIFFERENCE_LABELS = {
+    links.SEX_DIFFERS: _l("The recorded sex differs."),
+    links.BIRTH_YEARS_DIFFER: _l("The years of birth are more than a year apart."),
+    links.NATIONAL_IDS_DIFFER: _l("The ID numbers differ."),
+}
+
+
+def _linkable(person_id: int) -> Person:
+    """The person whose links are changed: one the user may see (404 otherwise, audited), not
+    erased, readable (a tampered record is refused, audited, never shown in part)."""
     person = access.load_person(current_user, person_id)
+    if person.is_erased:
+        abort(404)
+    ensure_readable(person)
+    return person
+
+
+def _person_number(term: str) -> int | bool | None:
+    """The person number a term names ("26", "#26"), None for a number no record can have
+    ("0"), False when the term is not a person number (a name, an ID number, a phone)."""
+    text = term.strip().removeprefix("#").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > PERSON_NUMBER_DIGITS:
+        return False
+    from casemgr.web.ids import parse_id
+
+    return parse_id(text)
+
+
+@bp.route("/<int:person_id>/links/new", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def link_find(person_id: int):
+    """Step 1: name the other registration, by search (as the person search) or by number."""
+    person = _linkable(person_id)
+    form = LinkFindForm() if request.method == "POST" else LinkFindForm(formdata=None)
+    results = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _link_find_page(person, form, None, status=400)
+        number = _person_number(form.q.data)
+        if number is not False:
+            if number == person.id:
+                links.refuse_same_record(current_user, person)
+                field_error(form.q, LINK_ERRORS["same record"])
+                return _link_find_page(person, form, None, status=400)
+            other = access.find_person(current_user, number) if number else None
+            if other is None:
+                field_error(form.q, NOT_FOUND_OR_NOT_ALLOWED)
+                return _link_find_page(person, form, None, status=400)
+            return redirect(url_for("people.link", person_id=person.id, other_id=other.id))
+        _kind, found = queries.search_persons(current_user, form.q.data)
+        results = [p for p in found if p.id != person.id]
+    return _link_find_page(person, form, results)
+
+
+def _link_find_page(person: Person, form: LinkFindForm, results, status: int = 200):
+    linked = {other_id for other_id, _link in links.links_of(person)}
+    shown = results[:LINK_RESULTS] if results else results
+    if shown:
+        envelope.preload(db.session, [p.id for p in shown])
+    return render_template(
+        "people/link_find.html",
+        person=person,
+        form=form,
+        results=shown,
+        total=len(results) if results is not None else 0,
+        linked=linked,
+    ), status
+
+
+def _other_for_link(person: Person, other_id: int) -> Person:
+    """The other registration of a comparison: one the user may see (404 otherwise, as every
+    record the user may not open; audited), readable."""
+    other = access.load_person(current_user, other_id)
+    ensure_readable(other)
+    return other
+
+
+def _side_by_side(person: Person, other: Person) -> dict:
+    """What the comparison pages show of the two registrations (the read is audited)."""
+    links.record_comparison(current_user, person, other)
+    units = {
+        u.id: u
+        for u in db.session.scalars(
+            select(Unit).where(Unit.id.in_({person.registered_unit_id, other.registered_unit_id}))
+        )
+    }
+    differences = links.differences(person, other)
+    return dict(
+        person=person,
+        other=other,
+        units=units,
+        differences=differences,
+        difference_labels=DIFFERENCE_LABELS,
+        sex_labels=SEX_LABELS,
+    )
+
+
+@bp.route("/<int:person_id>/links/<int:other_id>", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def link(person_id: int, other_id: int):
+    """Step 2: the two registrations side by side, their differences flagged; the user ticks
+    the confirmation and chooses the reason, and the link is saved."""
+    person = _linkable(person_id)
+    if other_id == person.id:
+        links.refuse_same_record(current_user, person)
+        flash(str(LINK_ERRORS["same record"]), "danger")
+        return redirect(url_for("people.link_find", person_id=person.id))
+    other = _other_for_link(person, other_id)
     form = LinkForm()
-    if not form.validate_on_submit():
-        abort(400)
-    other = access.load_person(current_user, form.other_id.data)
-    try:
-        registration.link_same_person(current_user, person, other)
-    except services.PersonError as exc:
-        flash(_person_error(exc), "danger")
-    else:
-        flash(_("Linked as the same person; both records are kept."), "success")
-    return redirect(url_for("people.detail", person_id=person.id))
+    existing = links.find_link(person, other)
+    status = 200
+    if request.method == "POST":
+        try:
+            if existing is not None:  # linked meanwhile (or the form posted anyway)
+                raise links.refuse_already_linked(current_user, person)
+            if other.is_erased:
+                raise links.refuse_erased(current_user, person)
+            if not form.validate_on_submit():
+                status = 400
+            else:
+                links.link_same_person(current_user, person, other, form.reason.data)
+                flash(_("Linked as the same person; both records are kept."), "success")
+                return redirect(url_for("people.detail", person_id=person.id))
+        except services.PersonError as exc:
+            flash(str(LINK_ERRORS.get(str(exc), _person_error(exc))), "danger")
+            status = 409
+    return render_template(
+        "people/link_compare.html",
+        form=form,
+        existing=existing,
+        removing=False,
+        **_side_by_side(person, other),
+    ), status
+
+
+@bp.route("/<int:person_id>/links/<int:other_id>/remove", methods=["GET", "POST"])
+@requires(Action.EDIT_CASES)
+def unlink(person_id: int, other_id: int):
+    """Remove a wrong link ("Gỡ liên kết"): the two registrations side by side, a reason and a
+    tick; both registrations stay."""
+    person = _linkable(person_id)
+    if other_id == person.id:
+        abort(404)
+    other = _other_for_link(person, other_id)
+    form = UnlinkForm()
+    existing = links.find_link(person, other)
+    status = 200
+    if request.method == "POST":
+        try:
+            if existing is None:  # removed meanwhile (or never made)
+                raise links.refuse_not_linked(current_user, person)
+            if not form.validate_on_submit():
+                status = 400
+            else:
+                links.unlink(current_user, person, other, form.reason.data)
+                flash(_("The link was removed; both records are kept."), "success")
+                return redirect(url_for("people.detail", person_id=person.id))
+        except services.PersonError as exc:
+            flash(str(LINK_ERRORS.get(str(exc), _person_error(exc))), "danger")
+            status = 409
+    return render_template(
+        "people/link_compare.html",
+        form=form,
+        existing=existing,
+        removing=True,
+        **_side_by_side(person, other),
+    ), status

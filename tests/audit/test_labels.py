@@ -609,7 +609,6 @@ def _reason_sources() -> dict[str, list[tuple[str, str]] | str]:
         "people/registration.py|f'different_from:{other_id}'": [
             ("person.distinct", "different_from:12")
         ],
-        "people/registration.py|f'same_as:{other.id}'": [("person.link", "same_as:12")],
         # A same-person link, its removal and the comparison before either (people.links).
         "people/links.py|f'same_as:{other.id} {reason}'": [
             *each("person.link", [f"same_as:12 {reason}" for reason in LinkReason]),
