@@ -89,13 +89,17 @@ def _outside_case(make, db) -> None:
 
 def _walk_children() -> None:
     """A registered child in each demo commune whose name is what the walk types into a search
-    ("Walk kiểm tra"), so that an intake report's person search leads to its open-case page."""
+    ("Walk kiểm tra"), so that an intake report's person search leads to its open-case page;
+    registered twice (the second time without a birth year), so that the search of a person
+    page's same-person link finds the other registration and the walk compares, links and
+    unlinks them."""
     for username in ("demo.worker1", "demo.worker3"):
         worker = db_user(username)
         unit = worker.roles[0].unit
-        register_person(worker, sex="female", birth_year=2016, surname="Walk", middle_name="Kiểm",
-                        given_name="Tra", registered_unit_id=unit.id,
-                        registered_by_id=worker.id)  # fmt: skip
+        for born in (2016, None):
+            register_person(worker, sex="female", birth_year=born, surname="Walk",
+                            middle_name="Kiểm", given_name="Tra", registered_unit_id=unit.id,
+                            registered_by_id=worker.id)  # fmt: skip
 
 
 def db_user(username: str) -> User:

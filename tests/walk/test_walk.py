@@ -46,6 +46,12 @@ MUST_PRESS = {
     for role in ("commune_supervisor", "provincial_supervisor")
 }
 
+# Pages and forms that only the walk's data leads to (a net under the walk itself, as
+# MUST_PRESS): a person page's same-person link, found by the walk's search term among the
+# twice-registered "Walk Kiểm Tra" (tests/walk/conftest.py), compared, linked and unlinked.
+LINK_STEPS = {"people.link_find", "people.link", "people.unlink"}
+MUST_REACH = {role: LINK_STEPS for role in ("worker_c01", "worker_c02", "commune_supervisor")}
+
 # Reached by machines, not by links: load balancers and Prometheus.
 OPS_ENDPOINTS = {"home.healthz", "ops.readyz", "ops.metrics_page"}
 
@@ -88,5 +94,10 @@ def test_walk(app, db, walk_world, english, record_property, role):
     print(text)
     unpressed = sorted(MUST_PRESS.get(role, set()) - walker.stats.pressed)
     assert not unpressed, f"the walk never pressed {unpressed}\n{text}"
+    must_reach = MUST_REACH.get(role, set())
+    unreached = sorted(must_reach - walker.stats.endpoints)
+    unsent = sorted(must_reach - {endpoint for endpoint, _button in walker.stats.pressed})
+    assert not unreached, f"the walk never opened {unreached}\n{text}"
+    assert not unsent, f"the walk never submitted {unsent}\n{text}"
     failures = "\n".join(str(f) for f in walker.failures)
     assert not walker.failures, f"{len(walker.failures)} walk failures:\n{failures}\n{text}"
