@@ -18,6 +18,7 @@ from casemgr.auth.models import User
 from casemgr.auth.roles import Role
 from casemgr.cases import services as case_services
 from casemgr.cases.models import CaseNote
+from casemgr.clock import today
 from casemgr.people.services import register_person
 from casemgr.web import errors
 from tests.cases.conftest import casework  # noqa: F401
@@ -99,7 +100,7 @@ def test_ten_megabytes_to_case_forms_when_signed_in(client, db, casework, langua
         (f"/cases/new/{person.id}", {"group_code": "child", "summary": big_text()}),
         (
             f"/cases/{case.id}/notes",
-            {"kind": "visit", "occurred_on": "2026-03-02", "body": big_text()},
+            {"kind": "visit", "occurred_on": today().isoformat(), "body": big_text()},
         ),
         (f"/cases/{case.id}/assessments/new", {"safety": big_text()}),
     ):
@@ -147,7 +148,7 @@ def test_text_of_ordinary_length_is_not_refused(client, casework, db):  # noqa: 
     body = ("Ghi chép thăm hộ gia đình: trẻ được đến trường đều đặn. " * 400)[:20000]
     response = client.post_form(
         f"/cases/{casework.case.id}/notes",
-        {"kind": "visit", "occurred_on": "2026-03-02", "body": body},
+        {"kind": "visit", "occurred_on": today().isoformat(), "body": body},
     )
     assert response.status_code == 302
 
@@ -193,7 +194,7 @@ def test_an_unknown_error_shows_the_500_page_with_a_reference(
     with caplog.at_level(logging.ERROR):
         response = client.post_form(
             f"/cases/{casework.case.id}/notes",
-            {"kind": "visit", "occurred_on": "2026-03-02", "body": "Thăm nhà."},
+            {"kind": "visit", "occurred_on": today().isoformat(), "body": "Thăm nhà."},
         )
     body = assert_app_page(response, 500, language)
     reference = response.headers["X-Request-Id"]
@@ -281,7 +282,7 @@ def test_an_http_error_without_its_own_text_gets_the_apps_page(app, client, case
     client.login(casework.worker)
     response = client.post_form(
         f"/cases/{casework.case.id}/notes",
-        {"kind": "visit", "occurred_on": "2026-03-02", "body": "Thăm nhà."},
+        {"kind": "visit", "occurred_on": today().isoformat(), "body": "Thăm nhà."},
     )
     assert_app_page(response, 409, "vi")
 

@@ -13,6 +13,7 @@ from casemgr.api.blueprint import ID, bp
 from casemgr.api.common import (
     ETAG_HEADER,
     Refused,
+    check_case_date,
     decode_cursor,
     documented,
     encode_cursor,
@@ -34,6 +35,7 @@ from casemgr.api.schemas import (
 )
 from casemgr.auth.roles import Action
 from casemgr.cases import queries, services
+from casemgr.cases.dates import CaseDateRefused
 from casemgr.cases.models import Case, CaseNote, NoteKind, ProtectionLevel, RiskLevel
 from casemgr.cases.policy import CaseAccess, case_access, may_take, may_take_combined
 from casemgr.cases.queries import Need
@@ -292,10 +294,12 @@ def list_notes(case_id: int):
 def create_note(data: dict[str, Any], case_id: int):
     """Record a contact or visit note on a case you may change."""
     case, access = queries.load_case(current_user, case_id, Need.WRITE)
-    if data["occurred_on"] > today():
-        invalid("occurred_on", _l("The date cannot be in the future."))
-    note = services.add_note(
-        current_user, case, access, kind=NoteKind(data["kind"]),
-        occurred_on=data["occurred_on"], body=data["body"],
-    )  # fmt: skip
+    check_case_date(case, "occurred_on", data["occurred_on"])
+    try:
+        note = services.add_note(
+            current_user, case, access, kind=NoteKind(data["kind"]),
+            occurred_on=data["occurred_on"], body=data["body"],
+        )  # fmt: skip
+    except (services.CaseError, CaseDateRefused) as exc:
+        refuse(exc)
     return note_body(note), 201

@@ -18,6 +18,8 @@ from werkzeug.exceptions import (
 from casemgr.api.blueprint import bp
 from casemgr.api.schemas import ProblemSchema
 from casemgr.cases import closure
+from casemgr.cases.dates import CaseDateRefused, Since, refusal
+from casemgr.cases.models import Case
 from casemgr.web.problems import PROBLEM_TYPE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,6 +92,8 @@ class Refused(HTTPException):
 
 def refuse(exc: Exception, *, default_field: str | None = None) -> NoReturn:
     """Turn a service's refusal into a problem answer (403, 409 or 422 with the field)."""
+    if isinstance(exc, CaseDateRefused):
+        raise Refused(422, {exc.field: [exc.message()]}, {"code": str(exc.bound)})
     code = str(exc)
     status, field, text = REFUSALS.get(
         code, (422, default_field, _l("This value is not accepted."))
@@ -103,6 +107,14 @@ def refuse(exc: Exception, *, default_field: str | None = None) -> NoReturn:
 def invalid(field: str, text: Any) -> NoReturn:
     """A 422 naming one field."""
     raise Refused(422, {field: [str(text)]})
+
+
+def check_case_date(case: Case, field: str, day: Any, *, since: Since = Since.CASE) -> None:
+    """A 422 naming `field` when the case refuses the date (cases.dates: not in the future, not
+    before the case's start or the person's birth), checked before anything is read on it."""
+    refused = refusal(case, day, field, since=since)
+    if refused is not None:
+        refuse(refused)
 
 
 def documented(*statuses: int, if_match: bool = False) -> Callable[[F], F]:

@@ -11,6 +11,7 @@ from casemgr.audit.models import Outcome
 from casemgr.auth.models import User
 from casemgr.cases import closure, contact, gates  # noqa: F401 (contact: listeners store last contacts)
 from casemgr.cases.closure import ClosureReason
+from casemgr.cases.dates import case_start, check_case_date
 from casemgr.cases.models import (
     Assessment,
     AssessmentKind,
@@ -382,9 +383,10 @@ def take_move(
 def add_note(
     actor: User, case: Case, access: CaseAccess, *, kind: NoteKind, occurred_on: dt.date, body: str
 ) -> CaseNote:
-    """Record a contact or visit note."""
+    """Record a contact or visit note (dated within the case: cases.dates)."""
     if not access.can_write:
         raise CaseError("read only")
+    check_case_date(case, occurred_on, "occurred_on")
     note = CaseNote(
         case_id=case.id,
         person_id=case.person_id,
@@ -463,7 +465,7 @@ def add_plan_action(
         raise CaseError("read only")
     if case.status not in (Status.DETAILED_ASSESSMENT, Status.INITIAL_ASSESSMENT):
         raise CaseError("plan locked")
-    if due_on is not None and due_on < local_date(case.opened_at):
+    if due_on is not None and due_on < case_start(case).day:
         raise CaseError(DUE_BEFORE_OPENING)
     item = PlanAction(
         case_id=case.id,

@@ -13,6 +13,7 @@ from casemgr import clock
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action
 from casemgr.cases import closure, gates, history_labels, queries, search, services
+from casemgr.cases.dates import CaseDateRefused, case_start
 from casemgr.cases.forms import (
     ASSESSMENT_LABELS,
     ASSESSMENT_QUESTIONS,
@@ -62,7 +63,7 @@ from casemgr.reference import queries as reference
 from casemgr.rules.tasks import overdue_plan_actions
 from casemgr.web import saved_meanwhile
 from casemgr.web.access import requires, user_may
-from casemgr.web.forms import EMPTY, field_error, flash_warnings, sub_group_choices
+from casemgr.web.forms import EMPTY, date_refused, field_error, flash_warnings, sub_group_choices
 from casemgr.web.pagination import paginate_ids
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -390,16 +391,20 @@ def add_note(case_id: int):
     case, access = queries.load_case(current_user, case_id, Need.WRITE)
     form = NoteForm()
     if form.validate_on_submit():
-        services.add_note(
-            current_user,
-            case,
-            access,
-            kind=NoteKind(form.kind.data),
-            occurred_on=form.occurred_on.data,
-            body=form.body.data,
-        )
-        flash(_("Note saved."), "success")
-        return redirect(url_for("cases.detail", case_id=case.id))
+        try:
+            services.add_note(
+                current_user,
+                case,
+                access,
+                kind=NoteKind(form.kind.data),
+                occurred_on=form.occurred_on.data,
+                body=form.body.data,
+            )
+        except CaseDateRefused as exc:
+            date_refused(form, exc)
+        else:
+            flash(_("Note saved."), "success")
+            return redirect(url_for("cases.detail", case_id=case.id))
     return render_template("cases/note_form.html", case=case, form=form), 400
 
 
@@ -444,10 +449,9 @@ def add_plan_action(case_id: int):
             if str(exc) != services.DUE_BEFORE_OPENING:
                 flash(_error(exc), "danger")
                 return redirect(url_for("cases.detail", case_id=case.id))
-            opened = clock.local_date(case.opened_at)
             message = _(
                 "The due date cannot be before the case was opened (%(day)s).",
-                day=show_date(opened),
+                day=show_date(case_start(case).day),
             )
             field_error(form.due_on, message)
         else:

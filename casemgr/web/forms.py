@@ -238,6 +238,14 @@ def field_error(field: Field, message: Any) -> None:
     field.errors = [*field.errors, str(message)]
 
 
+def date_refused(form: FlaskForm, refusal: Any) -> None:
+    """Show a date the case refuses (cases.dates.CaseDateRefused) under its field, unless the
+    form's own check already says what is wrong with it (a date in the future, before 2000)."""
+    field = form[refusal.field]
+    if not field.errors:
+        field_error(field, refusal.message())
+
+
 def flash_errors(form: FlaskForm) -> None:
     """For a form posted from a page it redirects back to: say what is wrong, field by field."""
     for field in form:

@@ -1,7 +1,10 @@
 """One vocabulary for the facts typed into forms: dates, years, amounts, phones, ID numbers.
 
 Every date is judged against `clock.today()` (Viet Nam). A past-only date (birth, visit, test,
-delivery, decision, consent) is refused when after today or before a plausible floor. A
+delivery, decision, consent) is refused when after today or before a plausible floor; a date
+recorded on a case is also bounded by the case's start and the person's birth, which the form
+cannot know: the services check that (`casemgr.cases.dates`) and the pages show it under the
+field (`web.forms.date_refused`). A
 future-allowed date (due dates, plans) is refused only when implausibly far, and a past one gives
 a warning that does not block. Every message is an English msgid wrapped in `_l`, so that the
 user reads it in their language; WTForms' own built-in messages (it ships no Vietnamese) are

@@ -3,8 +3,6 @@ appear on no auditor page, in no export and in no audit row, while the metadata 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
 from casemgr.audit.models import AuditAlert, AuditEvent
@@ -13,7 +11,7 @@ from casemgr.cases import services
 from casemgr.cases.models import NoteKind, ProtectionLevel, RiskLevel
 from casemgr.cases.policy import case_access
 from casemgr.cases.queries import live_grant
-from casemgr.clock import utcnow
+from casemgr.clock import today, utcnow
 from casemgr.org.models import UnitKind
 from casemgr.people.services import register_person
 
@@ -53,7 +51,7 @@ def test_no_content_on_any_auditor_page(client, make, db):
     )
     access = case_access(worker, case, None, utcnow())
     services.add_note(
-        worker, case, access, kind=NoteKind.VISIT, occurred_on=dt.date.today(), body=MARKERS["note"]
+        worker, case, access, kind=NoteKind.VISIT, occurred_on=today(), body=MARKERS["note"]
     )
     services.break_glass(
         outsider, case, reason_type="emergency", reason=MARKERS["reason"], minutes=30

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from casemgr.admin.services import create_user
 from casemgr.auth.roles import Role
+from casemgr.clock import today
 from casemgr.extensions import db
 from casemgr.org.models import Unit
 from casemgr.reference.data import TARGET_GROUPS
@@ -313,7 +314,7 @@ def test_worker_and_supervisor_take_a_child_case_from_registration_to_closure(
         move(worker_page, "review", vi, "Review")
         worker_page.get_by_text(vi("Record a contact or visit"), exact=True).click()  # unfold
         field(worker_page, vi("Kind of contact")).select_option(label=vi("Home visit"))
-        field(worker_page, vi("Date")).fill("2026-11-20")
+        field(worker_page, vi("Date")).fill(today().isoformat())  # not before the case
         field(worker_page, vi("Note")).fill(VISIT)
         navigate(worker_page, worker_page.get_by_role("button", name=vi("Save note")))
         expect(worker_page.locator(".alert-success")).to_have_text(vi("Note saved."))

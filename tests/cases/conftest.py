@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -12,7 +13,7 @@ from casemgr.cases import services
 from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
 from casemgr.cases.policy import case_access
 from casemgr.cases.queries import live_grant
-from casemgr.clock import utcnow
+from casemgr.clock import local_midnight, utcnow
 from casemgr.org.models import Unit, UnitKind
 from casemgr.people.services import register_person
 
@@ -37,8 +38,25 @@ class Casework:
         return case_access(user, case, live_grant(user, case.id), utcnow())
 
 
+def backdate(case: Case, to: dt.date) -> Case:
+    """Make `case` opened on `to` (if it was opened later): facts recorded on a case may not be
+    dated before it was opened (casemgr/cases/dates.py), so a test that records older facts
+    on a case opened today says when the case began."""
+    from casemgr.extensions import db
+
+    case.opened_at = min(case.opened_at, local_midnight(to))
+    db.session.flush()
+    return case
+
+
 def open_child_case(
-    worker: User, unit: Unit, *, surname: str = "Nguyễn", given: str = "Lan", middle: str = "Thị"
+    worker: User,
+    unit: Unit,
+    *,
+    surname: str = "Nguyễn",
+    given: str = "Lan",
+    middle: str = "Thị",
+    opened_at: dt.datetime | None = None,
 ) -> Case:
     person = register_person(
         worker, sex="female", birth_year=2015, surname=surname, middle_name=middle, given_name=given
@@ -52,6 +70,7 @@ def open_child_case(
         risk_level=RiskLevel.HIGH,
         unit=unit,
         summary="Báo cáo ban đầu: trẻ bị bạo lực.",
+        opened_at=opened_at,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from casemgr.audit.models import AuditEvent
 from casemgr.cases.models import BreakGlassGrant, CaseNote
+from casemgr.clock import today
 
 REASON = "Trẻ đang gặp nguy hiểm và cán bộ phụ trách vắng mặt hôm nay."
 
@@ -37,7 +38,7 @@ def test_emergency_window_allows_recording_and_flags_everything(client, casework
     assert 'data-testid="break-glass-banner"' in page
     response = client.post_form(
         f"/cases/{case.id}/notes",
-        {"kind": "phone", "occurred_on": "2026-11-28", "body": "Gọi điện khẩn."},
+        {"kind": "phone", "occurred_on": today().isoformat(), "body": "Gọi điện khẩn."},
     )
     assert response.status_code == 302
     note = db.session.scalar(select(CaseNote).where(CaseNote.case_id == case.id))

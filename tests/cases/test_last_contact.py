@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from casemgr.cases import contact
@@ -12,11 +13,18 @@ from casemgr.cases.models import Case, CaseNote, NoteKind
 from casemgr.clock import today
 from casemgr.corrections import services as corrections
 from casemgr.extensions import db
+from tests.cases.conftest import backdate
 
 
 def stored(case: Case) -> dt.date | None:
     """The column as committed to the database, not the loaded object's copy."""
     return db.session.scalar(select(Case.last_contact_on).where(Case.id == case.id))
+
+
+@pytest.fixture(autouse=True)
+def _opened_a_month_ago(casework):
+    """The notes below are of the last weeks: the case began before them."""
+    backdate(casework.case, today() - dt.timedelta(days=30))
 
 
 def add(work, days_ago: int) -> CaseNote:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from casemgr.audit.models import AuditEvent
 from casemgr.cases.models import Case, CaseNote
 from casemgr.cases.workflow import Status
+from casemgr.clock import local_date, today
 from casemgr.people.models import Person
 
 
@@ -92,7 +93,11 @@ def test_register_open_assess_plan_approve_close(app, client, casework, db):
         assert _move(client, case, name).status_code == 302
     response = client.post_form(
         f"/cases/{case.id}/notes",
-        {"kind": "visit", "occurred_on": "2026-11-20", "body": "Thăm nhà: trẻ đi học đều."},
+        {
+            "kind": "visit",
+            "occurred_on": today().isoformat(),
+            "body": "Thăm nhà: trẻ đi học đều.",
+        },
     )
     assert response.status_code == 302
     refused = _move(client, case, "request_closure")  # no comment: the law wants a reason
@@ -118,7 +123,7 @@ def test_second_worker_replaying_ids_gets_404_and_changes_nothing(app, client, c
         case,
         casework.access(casework.worker),
         kind="visit",
-        occurred_on=case.opened_at.date(),
+        occurred_on=local_date(case.opened_at),
         body="bí mật",
     )
     db.session.commit()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from casemgr.audit.models import AuditEvent
 from casemgr.cases import queries
 from casemgr.cases.models import Case, CaseEvent, CaseEventKind, RiskLevel
+from casemgr.clock import local_date
 from casemgr.corrections import services as corrections
 from casemgr.supervision.models import ReassignReason
 from casemgr.supervision.services import Choice, reassign_cases
@@ -163,7 +164,7 @@ def _replay(casework, db) -> list[tuple[str, str | None, int, str | None]]:
         )))  # fmt: skip
     # A record voided (casemgr/corrections): the note stays, and the case history says so.
     note = services.add_note(outsider, case, casework.access(outsider), kind="visit",
-                             occurred_on=case.opened_at.date(), body="Ghi trùng.")  # fmt: skip
+                             occurred_on=local_date(case.opened_at), body="Ghi trùng.")  # fmt: skip
     step("voided", f"note:{note.id}", outsider, "Ghi trùng buổi thăm.", lambda: corrections.void(
         outsider, note, "Ghi trùng buổi thăm.", access=casework.access(outsider)))  # fmt: skip
     return done

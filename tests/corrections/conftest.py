@@ -13,7 +13,7 @@ from casemgr.groups import services as group_services
 from casemgr.people.registration import add_relative, record_consent
 from casemgr.support import queries as support_queries
 from casemgr.support import services as support_services
-from tests.cases.conftest import Casework, casework  # noqa: F401  (the fixture)
+from tests.cases.conftest import Casework, backdate, casework  # noqa: F401  (the fixture)
 from tests.groups.conftest import open_group_case
 
 CANARY = "CANARY-correction-7f3a"
@@ -42,6 +42,7 @@ def records(casework) -> Records:  # noqa: F811
     access = work.access(worker)
     person = case.person
     day = today() - dt.timedelta(days=10)
+    backdate(case, day)  # the case began before the facts recorded on it
     relative = add_relative(worker, person, relationship_kind="sibling", is_guardian=False,
                             name="Nguyễn Văn Anh", phone=None)  # fmt: skip
     guardian = add_relative(worker, person, relationship_kind="mother", is_guardian=True,

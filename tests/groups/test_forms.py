@@ -13,6 +13,7 @@ from casemgr.cases import services
 from casemgr.cases.models import AssessmentKind, NoteKind, RiskLevel
 from casemgr.groups.decree56 import FORMS
 from casemgr.people.registration import add_relative
+from tests.cases.conftest import backdate
 
 NUMBERS = tuple(FORMS)
 
@@ -35,6 +36,7 @@ def _move(casework, user, name: str) -> None:
 def _fill(casework) -> None:
     """Walk the child case from intake to a closure request, recording what the forms show."""
     worker, supervisor, case = casework.worker, casework.supervisor, casework.case
+    backdate(case, dt.date(2026, 11, 1))  # opened before the case conference below
     access = casework.access(worker)
     person = case.person
     add_relative(worker, person, relationship_kind="father", is_guardian=False,

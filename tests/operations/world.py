@@ -17,7 +17,7 @@ from casemgr.cases import transfers
 from casemgr.cases.models import AssessmentKind, CaseEvent, ProtectionLevel, RiskLevel
 from casemgr.cases.policy import case_access
 from casemgr.cases.queries import live_grant
-from casemgr.clock import today, utcnow
+from casemgr.clock import local_midnight, today, utcnow
 from casemgr.crypto.fields import ENCRYPTED_MODELS
 from casemgr.extensions import db
 from casemgr.groups import services as group_services
@@ -61,6 +61,8 @@ def _open(worker, unit, group: str, sub_groups: tuple[str, ...], n: int):
         risk_level=RiskLevel.MEDIUM,
         unit=unit,
         summary="Báo cáo ban đầu.",
+        # A month ago: before the facts of ten days ago recorded on it (casemgr/cases/dates.py).
+        opened_at=local_midnight(today() - dt.timedelta(days=30)),
     )
 
 

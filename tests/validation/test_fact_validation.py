@@ -14,6 +14,7 @@ from casemgr.cases.models import Assessment, Case, CaseNote, RiskLevel
 from casemgr.groups.models import DrugProgramme
 from casemgr.people.models import Person
 from casemgr.reference import queries as reference
+from tests.cases.conftest import backdate
 from tests.validation.browser_form import defaults, errors_under, is_marked
 
 TODAY = dt.date(2026, 12, 4)
@@ -168,6 +169,8 @@ def test_visit_outside_the_plausible_past_is_refused(client, casework, db, day):
 
 
 def test_visit_today_is_accepted(client, casework, db):
+    backdate(casework.case, TODAY)  # opened by the real clock, which the frozen one may precede
+    db.session.commit()
     client.login(casework.worker)
     response = client.post_form(
         f"/cases/{casework.case.id}/notes",
