@@ -96,7 +96,7 @@ class World:
 def world(moment, support, db) -> World:  # noqa: F811
     cw = support.cw
     model = add_model(cw.commune, cw.supervisor, name="Mô hình xã", areas=[support.area])
-    drug_case = open_case(cw.worker, cw.commune, group="drugs", given="Nam")
+    drug_case = open_case(cw.worker, cw.commune, group="drugs", given="Nam", opened_at=None)
     db.session.commit()
     return World(moment, support, model.id, drug_case)
 
@@ -298,7 +298,7 @@ def test_report_periods_are_local_months(db, world):
     cw = world.support.cw
     year = world.moment.today.year
     opened = world.moment.utc
-    case = open_case(cw.worker, cw.commune, group="child", given="Tết")
+    case = open_case(cw.worker, cw.commune, group="child", given="Tết", opened_at=None)
     assert case.opened_at == opened
     by_month = counts(
         cw.lead, Query(Measure.REGISTERED, Dimension.MONTH, Dimension.NONE, Period(year))

@@ -9,7 +9,15 @@ from flask_login import current_user
 
 from casemgr.api.access import token_access
 from casemgr.api.blueprint import ID, bp
-from casemgr.api.common import ETAG_HEADER, documented, etag, invalid, refuse, require_if_match
+from casemgr.api.common import (
+    ETAG_HEADER,
+    check_case_date,
+    documented,
+    etag,
+    invalid,
+    refuse,
+    require_if_match,
+)
 from casemgr.api.schemas import (
     PartnerListSchema,
     ReferralAnswerSchema,
@@ -23,6 +31,7 @@ from casemgr.api.schemas import (
     ServiceTypeListSchema,
 )
 from casemgr.auth.roles import Action
+from casemgr.cases.dates import CaseDateRefused
 from casemgr.cases.models import Case
 from casemgr.cases.queries import Need, load_case
 from casemgr.clock import today
@@ -65,11 +74,6 @@ def referral_body(item: Referral) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _not_future(field: str, day) -> None:
-    if day > today():
-        invalid(field, _l("The date cannot be in the future."))
-
-
 @bp.route(f"/cases/<{ID}:case_id>/services", methods=["GET"])
 @token_access(TokenScope.READ, Action.VIEW_CASES)
 @bp.response(200, ServiceListSchema, example={"items": [SERVICE_EXAMPLE]})
@@ -89,7 +93,7 @@ def list_services(case_id: int):
 def create_service(data: dict[str, Any], case_id: int):
     """Record a service delivered, if the person was eligible for it that day."""
     case, access = load_case(current_user, case_id, Need.WRITE)
-    _not_future("delivered_on", data["delivered_on"])
+    check_case_date(case, "delivered_on", data["delivered_on"])
     service_type = db.session.get(ServiceType, data["service_type_id"])
     if service_type is None:
         invalid("service_type_id", _l("This service is not offered to this case."))
@@ -104,7 +108,7 @@ def create_service(data: dict[str, Any], case_id: int):
             delivered_on=data["delivered_on"], partner=partner, provider=data["provider"],
             quantity=data["quantity"], amount_vnd=data["amount_vnd"], note=data["note"],
         )  # fmt: skip
-    except services.SupportError as exc:
+    except (services.SupportError, CaseDateRefused) as exc:
         refuse(exc, default_field="service_type_id")
     return service_body(item), 201
 
@@ -164,7 +168,7 @@ def list_referrals(case_id: int):
 def create_referral(data: dict[str, Any], case_id: int):
     """Refer the case's person to a partner (their consent to referral must be on file)."""
     case, access = load_case(current_user, case_id, Need.WRITE)
-    _not_future("sent_on", data["sent_on"])
+    check_case_date(case, "sent_on", data["sent_on"])
     partner = db.session.get(ServicePoint, data["partner_id"])
     service_type = db.session.get(ServiceType, data["service_type_id"])
     if partner is None:
@@ -179,7 +183,7 @@ def create_referral(data: dict[str, Any], case_id: int):
         )  # fmt: skip
     except referrals.ConsentMissing:
         invalid("body", _l("The consent to referral is missing."))
-    except services.SupportError as exc:
+    except (services.SupportError, CaseDateRefused) as exc:
         refuse(exc)
     return referral_body(item), 201, {"ETag": etag(item.status)}
 
@@ -215,13 +219,13 @@ def answer_referral(data: dict[str, Any], case_id: int, referral_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     item = _referral(case, referral_id)
     require_if_match(item.status)
-    _not_future("answered_on", data["answered_on"])
+    check_case_date(case, "answered_on", data["answered_on"])
     try:
         referrals.answer_referral(
             current_user, case, access, item, accepted=data["accepted"],
             answered_on=data["answered_on"], decline_reason=data["decline_reason"],
         )  # fmt: skip
-    except services.SupportError as exc:
+    except (services.SupportError, CaseDateRefused) as exc:
         refuse(exc)
     return referral_body(item), {"ETag": etag(item.status)}
 
@@ -237,12 +241,12 @@ def complete_referral(data: dict[str, Any], case_id: int, referral_id: int):
     case, access = load_case(current_user, case_id, Need.WRITE)
     item = _referral(case, referral_id)
     require_if_match(item.status)
-    _not_future("completed_on", data["completed_on"])
+    check_case_date(case, "completed_on", data["completed_on"])
     try:
         referrals.complete_referral(
             current_user, case, access, item, completed_on=data["completed_on"],
             outcome=data["outcome"],
         )  # fmt: skip
-    except services.SupportError as exc:
+    except (services.SupportError, CaseDateRefused) as exc:
         refuse(exc)
     return referral_body(item), {"ETag": etag(item.status)}

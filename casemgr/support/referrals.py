@@ -6,6 +6,7 @@ import datetime as dt
 
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action
+from casemgr.cases.dates import check_case_date
 from casemgr.cases.models import Case
 from casemgr.cases.policy import CaseAccess
 from casemgr.extensions import db
@@ -50,8 +51,12 @@ def send_referral(
     Refused without a consent to referral in force on `sent_on` from everyone who must give
     it (the person; for a child of 7 or more, the child and a guardian), unless a user
     permitted to override records why. Nobody overrides through emergency access.
+
+    `sent_on` is checked first (cases.dates): consent is judged on that day, so a date outside
+    the case is refused as such, never as missing consent.
     """
     require_write(access)
+    check_case_date(case, sent_on, "sent_on")
     check_partner(actor, case, access, partner, "referral.send")
     if service_type.id not in {t.id for t in queries.offered_services(case, sent_on)}:
         raise SupportError("not eligible")
@@ -128,6 +133,7 @@ def answer_referral(
         raise SupportError("not this case")
     if referral.status != ReferralStatus.SENT:
         raise SupportError("already answered")
+    check_case_date(case, answered_on, "answered_on")
     if answered_on < referral.sent_on:
         raise SupportError("before it was sent")
     if not accepted and not (decline_reason or "").strip():
@@ -167,6 +173,7 @@ def complete_referral(
         raise SupportError("not this case")
     if referral.status != ReferralStatus.ACCEPTED:
         raise SupportError("not accepted")
+    check_case_date(case, completed_on, "completed_on")
     if completed_on < (referral.answered_on or referral.sent_on):
         raise SupportError("before it was accepted")
     if not outcome.strip():

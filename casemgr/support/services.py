@@ -11,6 +11,7 @@ from flask import current_app
 from casemgr.audit import record
 from casemgr.auth.models import User
 from casemgr.auth.roles import Role
+from casemgr.cases.dates import Since, check_case_date
 from casemgr.cases.models import Case
 from casemgr.cases.policy import CaseAccess
 from casemgr.extensions import db
@@ -93,6 +94,7 @@ def deliver_service(
     request, or a status recorded meanwhile, cannot slip an ineligible support through).
     """
     require_write(access)
+    check_case_date(case, delivered_on, "delivered_on")  # eligibility is judged on this day
     if service_type.group_code != case.group_code or not service_type.is_active:
         raise SupportError("service of another group")
     offered = {t.id for t in queries.offered_services(case, delivered_on)}
@@ -190,10 +192,14 @@ def record_trafficking_status(
     note: str | None = None,
     documents: Iterable[Document] = (),
 ) -> TraffickingStatus:
-    """Add a status from `valid_from`; earlier statuses stay as they were (history)."""
+    """Add a status from `valid_from`; earlier statuses stay as they were (history).
+
+    The status is decided outside the case (it may be in force before the case was opened),
+    so its date is bounded by the person's birth and today only."""
     require_write(access)
     if case.group_code != eligibility.TRAFFICKING:
         raise SupportError("not a trafficking case")
+    check_case_date(case, valid_from, "valid_from", since=Since.BIRTH)
     documents = list(documents)
     _check_documents(documents)
     status = VictimStatus(status)

@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from casemgr import clock
 from casemgr.auth.roles import Action, Role
+from casemgr.cases import dates
 from casemgr.cases.models import Case
 from casemgr.cases.queries import Need, load_case
 from casemgr.extensions import db
@@ -42,7 +43,7 @@ from casemgr.support.forms import (
 from casemgr.support.models import DocumentKind, Referral, ServicePoint, ServiceType
 from casemgr.support.policy import letter_refusal, may_manage_point
 from casemgr.web.access import requires, user_may
-from casemgr.web.forms import area_choices, starting_empty
+from casemgr.web.forms import area_choices, date_refused, starting_empty
 from casemgr.web.ids import MAX_ID, id_arg
 from casemgr.web.pagination import paginate
 
@@ -147,11 +148,13 @@ def new_service(case_id: int):
     form = DeliveryForm()
     if request.method == "GET":
         form.delivered_on.data = clock.today()
-    day = form.delivered_on.data or clock.today()
+    # A date outside the case is refused under its field; the services offered stay today's.
+    refused = dates.refusal(case, form.delivered_on.data, "delivered_on")
+    day = clock.today() if refused else form.delivered_on.data or clock.today()
     offered = queries.offered_services(case, day)
     form.service_type_id.choices = starting_empty(SelectChoice(t.id, t.label) for t in offered)
     form.partner_id.choices = [NONE, *partner_choices(case)]
-    if form.validate_on_submit():
+    if form.validate_on_submit() and refused is None:
         try:
             services.deliver_service(
                 current_user,
@@ -167,11 +170,15 @@ def new_service(case_id: int):
                 amount_vnd=form.amount_vnd.data,
                 note=form.note.data or None,
             )
+        except dates.CaseDateRefused as exc:
+            refused = exc
         except services.SupportError as exc:
             _refused(form, exc)
         else:
             flash(_("Service recorded."), "success")
             return _to_detail(case)
+    if refused is not None:
+        date_refused(form, refused)
     return render_template(
         "support/service_form.html", case=case, form=form, offered=offered, day=day
     )
@@ -216,6 +223,8 @@ def new_status(case_id: int):
                 note=form.note.data or None,
                 documents=_documents(form),
             )
+        except dates.CaseDateRefused as exc:
+            date_refused(form, exc)
         except (services.SupportError, AttachmentRejected, PersonError) as exc:
             flash(_error(exc), "danger")
         else:
@@ -257,7 +266,10 @@ def new_referral(case_id: int):
     form = ReferralForm()
     if request.method == "GET":
         form.sent_on.data = clock.today()
-    day = form.sent_on.data or clock.today()
+    # The date is judged first: consent and services are read on it, so a date outside the
+    # case is said under its field, never as a missing consent (today's state is shown).
+    refused = dates.refusal(case, form.sent_on.data, "sent_on")
+    day = clock.today() if refused else form.sent_on.data or clock.today()
     form.partner_id.choices = starting_empty(partner_choices(case))
     form.service_type_id.choices = starting_empty(
         SelectChoice(t.id, t.label) for t in queries.offered_services(case, day)
@@ -265,7 +277,7 @@ def new_referral(case_id: int):
     missing = queries.missing_referral_consents(case, day)
     may_override = user_may(current_user, Action.OVERRIDE_CONSENT) and not access.is_break_glass
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and refused is None:
         try:
             referrals.send_referral(
                 current_user,
@@ -277,6 +289,8 @@ def new_referral(case_id: int):
                 sent_on=form.sent_on.data,
                 override_reason=form.override_reason.data if may_override else None,
             )
+        except dates.CaseDateRefused as exc:
+            refused = exc
         except referrals.ConsentMissing as exc:
             missing, status = exc.missing, 403
             flash(_error(exc), "danger")
@@ -286,6 +300,8 @@ def new_referral(case_id: int):
         else:
             flash(_("Referral sent."), "success")
             return _to_detail(case)
+    if refused is not None:
+        date_refused(form, refused)
     return render_template(
         "support/referral_form.html",
         case=case,
@@ -371,6 +387,9 @@ def answer_referral(case_id: int):
             answered_on=form.answered_on.data,
             decline_reason=form.decline_reason.data or None,
         )
+    except dates.CaseDateRefused as exc:
+        date_refused(form, exc)
+        return _referral_page(case, access, item, answer_form=form, status=400)
     except services.SupportError as exc:
         flash(_error(exc), "danger")
     else:
@@ -395,6 +414,9 @@ def complete_referral(case_id: int):
             completed_on=form.completed_on.data,
             outcome=form.outcome.data,
         )
+    except dates.CaseDateRefused as exc:
+        date_refused(form, exc)
+        return _referral_page(case, access, item, complete_form=form, status=400)
     except services.SupportError as exc:
         flash(_error(exc), "danger")
     else:

@@ -23,7 +23,12 @@ from casemgr.supervision.services import Choice, reassign_cases
 from casemgr.support import referrals
 from casemgr.support import services as support_services
 from casemgr.support.models import Referral, ServiceType, VictimStatus
-from tests.cases.conftest import Casework, casework, record_detailed_assessment  # noqa: F401
+from tests.cases.conftest import (  # noqa: F401
+    Casework,
+    backdate,
+    casework,
+    record_detailed_assessment,
+)
 from tests.support.conftest import DAY, Support, support  # noqa: F401
 
 CANARY = "CANARY7Q"  # in every sensitive field: it must never reach a notification
@@ -115,6 +120,7 @@ def _referral(w: World):
     kind = db.session.scalar(
         select(ServiceType).where(ServiceType.group_code == "trafficking", ServiceType.code == "b")
     )
+    backdate(w.case, DAY)  # a referral is never dated before its case
     return referrals.send_referral(
         w.cw.worker, w.case, w.access("worker"), partner=w.sp.shelter, service_type=kind,
         reason=canary("referral"), sent_on=DAY,

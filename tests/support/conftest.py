@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casemgr.auth.models import User
 from casemgr.cases import services as case_services
 from casemgr.cases.models import Case, ProtectionLevel, RiskLevel
+from casemgr.clock import local_midnight
 from casemgr.org.models import Area, AreaLevel, Unit
 from casemgr.org.services import set_unit_areas
 from casemgr.people.registration import add_relative, record_consent
@@ -22,6 +23,9 @@ from casemgr.support.models import ServicePoint, ServicePointKind
 from tests.cases.conftest import Casework, casework  # noqa: F401
 
 DAY = dt.date(2026, 3, 2)  # a Monday
+# Support cases are opened well before the facts the tests record on them (cases.dates refuses
+# a service, referral or status dated before the case or the person's birth).
+OPENED = local_midnight(dt.date(2025, 1, 1))
 
 
 def open_case(
@@ -32,8 +36,9 @@ def open_case(
     birth_year: int = 1998,
     sub_group_codes: tuple[str, ...] = (),
     given: str = "Hoa",
+    opened_at: dt.datetime | None = OPENED,
 ) -> Case:
-    """A case of `group` for a newly registered person."""
+    """A case of `group` for a newly registered person, opened on 1 January 2025 (None: now)."""
     person = register_person(
         worker, sex="female", birth_year=birth_year, surname="Lò", given_name=given
     )
@@ -46,6 +51,7 @@ def open_case(
         risk_level=RiskLevel.MEDIUM,
         unit=unit,
         summary=None,
+        opened_at=opened_at,
     )
 
 
