@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from casemgr import clock
 from casemgr.auth.models import User
+from casemgr.cases.dates import case_start
 from casemgr.cases.models import Case
 from casemgr.cases.policy import case_access
 from casemgr.clock import utcnow
@@ -70,4 +71,6 @@ def load_demo_programmes(users: dict[str, User]) -> None:
     )
     for case in child_cases:
         access = case_access(worker, case, None, utcnow())
-        services.enrol_case(worker, case, access, model, today - dt.timedelta(days=90))
+        # Three months ago, or the day the case was opened if later (never before the case).
+        enrolled_on = max(today - dt.timedelta(days=90), case_start(case).day)
+        services.enrol_case(worker, case, access, model, enrolled_on)

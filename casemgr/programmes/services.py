@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casemgr import clock
 from casemgr.audit import record
 from casemgr.auth.models import User
+from casemgr.cases.dates import check_case_date
 from casemgr.cases.models import Case
 from casemgr.cases.policy import CaseAccess
 from casemgr.extensions import db
@@ -132,8 +133,7 @@ def enrol_case(
     """
     if not access.can_write:
         raise ProgrammeError("read only")
-    if enrolled_on > clock.today():
-        raise ProgrammeError("in the future")
+    check_case_date(case, enrolled_on, "enrolled_on")  # the case work's dates (cases.dates)
     if model not in queries.enrolment_choices(actor, case, enrolled_on):
         _audit_case("programme.enrol", actor, case, access, None,
                     reason=f"model {model.id} not open to the case", outcome="denied")  # fmt: skip
@@ -166,8 +166,7 @@ def end_enrolment(
         raise ProgrammeError("already left")
     if left_on < enrolment.enrolled_on:
         raise ProgrammeError("leaves before joining")
-    if left_on > clock.today():
-        raise ProgrammeError("in the future")
+    check_case_date(case, left_on, "left_on")
     enrolment.left_on, enrolment.left_by_id = left_on, actor.id
     db.session.flush()
     _audit_case(

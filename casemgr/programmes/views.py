@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 
 from casemgr import clock
 from casemgr.auth.roles import Action
+from casemgr.cases.dates import CaseDateRefused
 from casemgr.cases.queries import Need, load_case
 from casemgr.extensions import db
 from casemgr.org.models import Area, Unit
@@ -30,7 +31,7 @@ from casemgr.programmes.forms import (
 from casemgr.programmes.models import ActivityKind, Finding, InterventionModel
 from casemgr.reference.queries import target_groups
 from casemgr.web.access import requires
-from casemgr.web.forms import area_choices, field_error, starting_empty
+from casemgr.web.forms import area_choices, date_refused, field_error, starting_empty
 from casemgr.web.pagination import paginate
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -333,6 +334,9 @@ def enrol(case_id: int):
         return _enrolments_page(case, access, enrol_form=form, status=400)
     try:
         services.enrol_case(current_user, case, access, model, form.enrolled_on.data)
+    except CaseDateRefused as exc:
+        date_refused(form, exc)
+        return _enrolments_page(case, access, enrol_form=form, status=400)
     except services.ProgrammeError as exc:
         flash(error_message(exc), "danger")
     else:
@@ -351,6 +355,9 @@ def leave(case_id: int):
         services.end_enrolment(
             current_user, case, access, form.enrolment_id.data, form.left_on.data
         )
+    except CaseDateRefused as exc:
+        date_refused(form, exc)
+        return _enrolments_page(case, access, leave_form=form, status=400)
     except services.ProgrammeError as exc:
         flash(error_message(exc), "danger")
     else:

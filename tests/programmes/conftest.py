@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from casemgr.org.models import Area, AreaLevel
 from casemgr.programmes.models import InterventionModel
-from tests.cases.conftest import Casework, casework  # noqa: F401  (the fixture, re-exported)
+from tests.cases.conftest import Casework, backdate, casework  # noqa: F401  (re-exported)
 from tests.programmes.factories import add_model
 
 
@@ -30,6 +31,9 @@ def programmes(db, casework) -> Programmes:  # noqa: F811
     )
     province_area = db.session.get(Area, commune_area.parent_id)
     cw = casework
+    # The tests enrol the case from 2025 on, and try a day in 2024 before the models ran: the
+    # case began before all of them (an enrolment is never dated before its case).
+    backdate(cw.case, dt.date(2024, 1, 1))
     return Programmes(
         cw=cw,
         province_area=province_area,

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from casemgr.clock import local_midnight
 from casemgr.extensions import db
 from casemgr.org.models import Area
 from casemgr.programmes import queries, services
@@ -19,6 +20,10 @@ from tests.cases.conftest import open_child_case
 
 YEARS = (2025, 2026)
 GIVEN = ["Lan", "Minh", "Hoa", "Đức", "Thảo", "Phúc", "Ngọc", "Bảo"]
+
+
+# The cases began before every fact recorded on them (from November 2024 on).
+OPENED = local_midnight(dt.date(2024, 1, 1))
 
 
 def day(rng: random.Random, start=dt.date(2025, 1, 1), end=dt.date(2026, 11, 1)) -> dt.date:
@@ -35,7 +40,7 @@ def build(programmes, rng: random.Random, people: list[str] = GIVEN):
     service_type = support_queries.catalogue("child")[0]
     enrolments, deliveries, activities, visits = [], [], [], []
     for n, given in enumerate(people):
-        case = open_child_case(cw.worker, cw.commune, given=given)
+        case = open_child_case(cw.worker, cw.commune, given=given, opened_at=OPENED)
         access = cw.access(cw.worker, case)
         for model in models:
             if rng.random() < 0.25:

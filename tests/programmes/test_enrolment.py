@@ -7,11 +7,18 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from casemgr import clock
 from casemgr.audit.models import AuditEvent
+from casemgr.cases.dates import CaseDateRefused
 from casemgr.extensions import db
 from casemgr.programmes import queries, services
 from casemgr.programmes.models import Enrolment
+from tests.cases.conftest import backdate
 from tests.programmes.factories import add_model
+from tests.validation.browser_form import errors_under
+
+# The other cases of a test began long before their enrolments, like the world's case.
+D2024 = dt.date(2024, 1, 1)
 
 
 def enrolment_count() -> int:
@@ -63,7 +70,7 @@ def test_leaving_with_another_cases_enrolment_id_is_refused(client, programmes):
     cw = programmes.cw
     from tests.cases.conftest import open_child_case
 
-    foreign = open_child_case(cw.outsider, cw.other_commune, given="Khoa")
+    foreign = backdate(open_child_case(cw.outsider, cw.other_commune, given="Khoa"), D2024)
     theirs = services.enrol_case(
         cw.outsider, foreign, cw.access(cw.outsider, foreign), programmes.other_model,
         dt.date(2026, 1, 5),
@@ -115,7 +122,7 @@ def test_participants_list_starts_from_visible_cases(client, programmes):
     from tests.cases.conftest import open_child_case
 
     model = programmes.commune_model
-    theirs = open_child_case(cw.colleague, cw.commune, given="Vy")
+    theirs = backdate(open_child_case(cw.colleague, cw.commune, given="Vy"), D2024)
     for user, case in ((cw.worker, cw.case), (cw.colleague, theirs)):
         services.enrol_case(user, case, cw.access(user, case), model, dt.date(2026, 4, 1))
     client.login(cw.worker)
@@ -149,3 +156,40 @@ def test_enrolled_models_link_to_their_pages_where_the_user_sees_them(client, pr
     assert f'href="/programmes/{programmes.province_model.id}">Province model</a>' in table
     assert "Other model" in table and f'"/programmes/{programmes.other_model.id}"' not in table
     assert client.get(f"/programmes/{programmes.province_model.id}").status_code == 200
+
+
+def test_an_enrolment_before_the_case_was_opened_is_refused_under_the_date(client, programmes):
+    """Enrolment is case work: never before the case began (casemgr/cases/dates.py)."""
+    cw = programmes.cw
+    late = open_child_case_today(cw)
+    access = cw.access(cw.worker, late)
+    opened = clock.local_date(late.opened_at)
+    before = opened - dt.timedelta(days=1)
+    with pytest.raises(CaseDateRefused) as refused:
+        services.enrol_case(cw.worker, late, access, programmes.commune_model, before)
+    assert (refused.value.field, refused.value.day) == ("enrolled_on", opened)
+    enrolment = services.enrol_case(cw.worker, late, access, programmes.commune_model, opened)
+    with pytest.raises(CaseDateRefused) as refused:
+        services.end_enrolment(
+            cw.worker, late, access, enrolment.id, clock.today() + dt.timedelta(days=1)
+        )
+    assert refused.value.field == "left_on"
+    db.session.commit()
+    client.login(cw.worker)
+    response = client.post_form(
+        f"/cases/{late.id}/programmes/enrol",
+        {"model_id": programmes.province_model.id, "enrolled_on": before.isoformat()},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert errors_under(html, "enrolled_on") == [
+        f"Ngày không thể trước ngày mở hồ sơ ({opened:%d/%m/%Y})."
+    ]
+    assert f'value="{before.isoformat()}"' in html
+    assert queries.open_enrolment(programmes.province_model.id, late.id) is None
+
+
+def open_child_case_today(cw):
+    from tests.cases.conftest import open_child_case
+
+    return open_child_case(cw.worker, cw.commune, given="Tâm")
