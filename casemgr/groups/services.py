@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 
 from casemgr.audit import record
 from casemgr.auth.models import User
+from casemgr.cases.dates import Since, check_case_date
 from casemgr.cases.models import Case
 from casemgr.cases.policy import CaseAccess
 from casemgr.cases.workflow import Status
@@ -27,6 +28,13 @@ from casemgr.groups.policy import holds_drug_records, holds_no_contact_orders
 
 class RecordError(ValueError):
     """A group record that breaks a rule; the code (str) names which, for the view to word."""
+
+
+def _check_date(case: Case, day: dt.date | dt.datetime, field: str) -> None:
+    # These records are decided by the commune or the police, and may come before the office
+    # opened the case (a return from compulsory rehabilitation, an order requested at once):
+    # never in the future, never before the person's birth (cases.dates).
+    check_case_date(case, day, field, since=Since.BIRTH)
 
 
 def _check(case: Case, access: CaseAccess, applies: Callable[[Case], bool]) -> None:
@@ -80,6 +88,7 @@ def register_programme(
     """Record a registration (voluntary), a police notice (illegal use) or a return from
     compulsory rehabilitation (post-rehabilitation): the start of an enrolment."""
     _check(case, access, holds_drug_records)
+    _check_date(case, registered_on, "registered_on")
     programme = DrugProgramme(
         case_id=case.id,
         person_id=case.person_id,
@@ -111,6 +120,7 @@ def record_decision(
     _own(case, programme)
     if programme.decision_on is not None:
         raise RecordError("already decided")
+    _check_date(case, decision_on, "decision_on")
     if decision_on < programme.registered_on:
         raise RecordError("before registration")
     if programme.kind == DrugProgrammeKind.VOLUNTARY_REHAB:
@@ -140,6 +150,7 @@ def record_drug_test(
     """Record a drug test (date and result code) during an enrolment."""
     _check(case, access, holds_drug_records)
     _own(case, programme)
+    _check_date(case, tested_on, "tested_on")
     if tested_on < programme.registered_on:
         raise RecordError("before registration")
     test = DrugTest(
@@ -173,6 +184,7 @@ def record_completion(
         raise RecordError("no decision yet")
     if programme.escalated_on is not None or programme.completed_on is not None:
         raise RecordError("already ended")
+    _check_date(case, completed_on, "completed_on")
     if completed_on < programme.decision_on:
         raise RecordError("before decision")
     programme.completed_on = completed_on
@@ -195,6 +207,7 @@ def record_escalation(
     _own(case, programme)
     if programme.escalated_on is not None or programme.completed_on is not None:
         raise RecordError("already ended")
+    _check_date(case, escalated_on, "escalated_on")
     if escalated_on < programme.registered_on:
         raise RecordError("before registration")
     programme.escalated_on = escalated_on
@@ -229,6 +242,7 @@ def request_no_contact_order(
     _check(case, access, holds_no_contact_orders)
     if requested_at.tzinfo is None:
         raise ValueError("requested_at must be aware")
+    _check_date(case, requested_at, "requested_at")
     order = NoContactOrder(
         case_id=case.id,
         person_id=case.person_id,

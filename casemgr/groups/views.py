@@ -13,6 +13,7 @@ from flask_login import current_user
 import casemgr.groups.tasks  # noqa: F401  (registers the deadline sources)
 from casemgr import clock
 from casemgr.auth.roles import Action
+from casemgr.cases.dates import CaseDateRefused
 from casemgr.cases.queries import Need, load_case
 from casemgr.clock import utcnow
 from casemgr.groups import decree56, policy, queries, services
@@ -36,6 +37,7 @@ from casemgr.groups.forms import (
 )
 from casemgr.rules import local_date
 from casemgr.web.access import requires
+from casemgr.web.forms import date_refused
 
 bp = Blueprint("groups", __name__)
 
@@ -122,6 +124,9 @@ def _drug_step(case_id: int, form_class, form_name: str, apply: Callable) -> obj
         return _drug_page(case, access, 400, **{form_name: form})
     try:
         apply(case, access, form)
+    except CaseDateRefused as exc:
+        date_refused(form, exc)
+        return _drug_page(case, access, 400, **{form_name: form})
     except services.RecordError as exc:
         flash(_error(exc), "danger")
         return _drug_page(case, access, 409, **{form_name: form})
@@ -260,6 +265,9 @@ def request_no_contact_order(case_id: int):
             requested_at=as_utc(form.requested_at.data),
             details=form.details.data,
         )
+    except CaseDateRefused as exc:
+        date_refused(form, exc)
+        return _orders_page(case, access, 400, request_form=form)
     except services.RecordError as exc:
         flash(_error(exc), "danger")
         return _orders_page(case, access, 409, request_form=form)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
+from casemgr import clock
 from casemgr.audit.models import AuditEvent
+from casemgr.cases.dates import Bound, CaseDateRefused
 from casemgr.clock import end_of_local_day
 from casemgr.groups import dates, services
 from casemgr.groups.models import DrugProgramme, ProgrammeStage
@@ -18,8 +21,12 @@ from casemgr.rules.services import add_rule_version
 from casemgr.rules.tasks import open_tasks
 from tests.cases.conftest import open_child_case
 from tests.groups.conftest import open_group_case
+from tests.validation.browser_form import errors_under
 
 D = dt.date
+# A moment after every date the rule-version tests record (a drug record is never dated in the
+# future: casemgr/cases/dates.py): noon on 1 June 2027 in Viet Nam.
+LATER = dt.datetime(2027, 6, 1, 5, 0, tzinfo=dt.UTC)
 
 
 def _register(groups, registered_on, kind="voluntary_rehab", case=None):
@@ -71,29 +78,30 @@ def test_compulsory_terms_follow_the_rules_of_the_registration_date(groups):
 
 def test_voluntary_term_is_checked_against_the_rule_of_its_day(groups):
     """A new version of a rule applies to registrations from its date, not before."""
-    add_rule_version(
-        groups.work.admin, key="drugs.voluntary_rehab.max", valid_from=D(2027, 1, 1), amount=9,
-        unit=DurationUnit.MONTHS, source="Synthetic test version",
-    )  # fmt: skip
-    access = groups.access(groups.drugs)
-    before, after = _register(groups, D(2026, 12, 31)), _register(groups, D(2027, 1, 1))
-    terms = [dates.voluntary_term(p.registered_on).max_months for p in (before, after)]
-    assert terms == [12, 9]
-    with pytest.raises(RecordError, match="term out of range"):
+    with time_machine.travel(LATER, tick=False):  # the dates below have happened by then
+        add_rule_version(
+            groups.work.admin, key="drugs.voluntary_rehab.max", valid_from=D(2027, 1, 1), amount=9,
+            unit=DurationUnit.MONTHS, source="Synthetic test version",
+        )  # fmt: skip
+        access = groups.access(groups.drugs)
+        before, after = _register(groups, D(2026, 12, 31)), _register(groups, D(2027, 1, 1))
+        terms = [dates.voluntary_term(p.registered_on).max_months for p in (before, after)]
+        assert terms == [12, 9]
+        with pytest.raises(RecordError, match="term out of range"):
+            services.record_decision(
+                groups.work.worker, groups.drugs, access, after,
+                decision_on=D(2027, 1, 4), planned_months=12,
+            )  # fmt: skip
+        assert after.decision_on is None  # nothing changed by the refusal
         services.record_decision(
-            groups.work.worker, groups.drugs, access, after,
+            groups.work.worker, groups.drugs, access, before,
             decision_on=D(2027, 1, 4), planned_months=12,
         )  # fmt: skip
-    assert after.decision_on is None  # nothing changed by the refusal
-    services.record_decision(
-        groups.work.worker, groups.drugs, access, before,
-        decision_on=D(2027, 1, 4), planned_months=12,
-    )  # fmt: skip
-    services.record_decision(
-        groups.work.worker, groups.drugs, access, after, decision_on=D(2027, 1, 4)
-    )
-    assert after.planned_months == 9  # the longest term of its rule, by default
-    assert dates.programme_dates(after).end == D(2027, 10, 4)
+        services.record_decision(
+            groups.work.worker, groups.drugs, access, after, decision_on=D(2027, 1, 4)
+        )
+        assert after.planned_months == 9  # the longest term of its rule, by default
+        assert dates.programme_dates(after).end == D(2027, 10, 4)
 
 
 def test_voluntary_term_end_dates(groups):
@@ -143,35 +151,36 @@ def test_management_lasts_a_year_from_the_decision(groups, kind):
 
 
 def test_tests_completion_and_escalation(groups, db):
-    worker, case, access = groups.work.worker, groups.drugs, groups.access(groups.drugs)
-    programme = _register(groups, D(2026, 2, 2))
-    with pytest.raises(RecordError, match="no decision yet"):
-        services.record_completion(worker, case, access, programme, completed_on=D(2026, 9, 1))
-    services.record_decision(worker, case, access, programme, decision_on=D(2026, 2, 4))
-    for day, result in ((D(2026, 3, 1), "negative"), (D(2026, 4, 1), "refused")):
-        services.record_drug_test(worker, case, access, programme, tested_on=day, result=result)
-    with pytest.raises(RecordError, match="before registration"):
-        services.record_drug_test(
-            worker, case, access, programme, tested_on=D(2026, 1, 1), result="positive"
-        )
-    assert [(t.tested_on, t.result) for t in programme.tests] == [
-        (D(2026, 3, 1), "negative"),
-        (D(2026, 4, 1), "refused"),
-    ]
-    services.record_completion(worker, case, access, programme, completed_on=D(2027, 2, 4))
-    assert programme.stage == ProgrammeStage.COMPLETED
-    with pytest.raises(RecordError, match="already ended"):
-        services.record_escalation(
-            worker, case, access, programme, escalated_on=D(2027, 3, 1), reason="relapse"
-        )
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action.like("drugs.%")).order_by(AuditEvent.seq)
-    ).all()
-    assert [e.action for e in events] == [
-        "drugs.register", "drugs.decision", "drugs.test", "drugs.test", "drugs.complete",
-    ]  # fmt: skip
-    assert {e.case_id for e in events} == {case.id}
-    assert events[2].fields == "result,tested_on"  # names, never values
+    with time_machine.travel(LATER, tick=False):  # the dates below have happened by then
+        worker, case, access = groups.work.worker, groups.drugs, groups.access(groups.drugs)
+        programme = _register(groups, D(2026, 2, 2))
+        with pytest.raises(RecordError, match="no decision yet"):
+            services.record_completion(worker, case, access, programme, completed_on=D(2026, 9, 1))
+        services.record_decision(worker, case, access, programme, decision_on=D(2026, 2, 4))
+        for day, result in ((D(2026, 3, 1), "negative"), (D(2026, 4, 1), "refused")):
+            services.record_drug_test(worker, case, access, programme, tested_on=day, result=result)
+        with pytest.raises(RecordError, match="before registration"):
+            services.record_drug_test(
+                worker, case, access, programme, tested_on=D(2026, 1, 1), result="positive"
+            )
+        assert [(t.tested_on, t.result) for t in programme.tests] == [
+            (D(2026, 3, 1), "negative"),
+            (D(2026, 4, 1), "refused"),
+        ]
+        services.record_completion(worker, case, access, programme, completed_on=D(2027, 2, 4))
+        assert programme.stage == ProgrammeStage.COMPLETED
+        with pytest.raises(RecordError, match="already ended"):
+            services.record_escalation(
+                worker, case, access, programme, escalated_on=D(2027, 3, 1), reason="relapse"
+            )
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("drugs.%")).order_by(AuditEvent.seq)
+        ).all()
+        assert [e.action for e in events] == [
+            "drugs.register", "drugs.decision", "drugs.test", "drugs.test", "drugs.complete",
+        ]  # fmt: skip
+        assert {e.case_id for e in events} == {case.id}
+        assert events[2].fields == "result,tested_on"  # names, never values
 
 
 def test_records_belong_to_drug_cases_and_children_in_group_g(groups):
@@ -269,3 +278,36 @@ def test_other_units_get_404_and_ids_of_other_cases_are_refused(client, groups, 
     assert db.session.get(DrugProgramme, foreign.id).decision_on is None
     denied = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "drug_programme.view"))
     assert (denied.outcome, denied.case_id) == ("denied", case_id)
+
+
+def test_a_registration_may_predate_the_case_but_never_the_birth(client, groups, db):
+    """The commune's registration (or a return from compulsory rehabilitation) may come before
+    the office opened the case; never before the person was born, nor in the future."""
+    worker, case, access = groups.work.worker, groups.drugs, groups.access(groups.drugs)
+    person = case.person
+    person.date_of_birth, person.birth_year = "2005-05-06", 2005
+    before_case = clock.local_date(case.opened_at) - dt.timedelta(days=40)
+    assert _register(groups, before_case).registered_on == before_case
+    with pytest.raises(CaseDateRefused) as refused:
+        _register(groups, D(2005, 5, 5))
+    assert (refused.value.field, refused.value.bound) == ("registered_on", Bound.BIRTH)
+    with pytest.raises(CaseDateRefused) as refused:
+        _register(groups, clock.today() + dt.timedelta(days=1))
+    assert refused.value.bound == Bound.FUTURE
+    programme = _register(groups, D(2026, 2, 2))
+    with pytest.raises(CaseDateRefused) as refused:
+        services.record_drug_test(
+            worker, case, access, programme, tested_on=clock.today() + dt.timedelta(days=1),
+            result="negative",
+        )  # fmt: skip
+    assert refused.value.field == "tested_on"
+    db.session.commit()
+    _sign_in(client, worker)
+    response = client.post_form(
+        f"/cases/{case.id}/drugs", {"kind": "voluntary_rehab", "registered_on": "2005-05-05"}
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert errors_under(html, "registered_on") == [
+        "Ngày không thể trước ngày sinh của người này (06/05/2005)."
+    ]
