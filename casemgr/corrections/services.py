@@ -16,7 +16,8 @@ from sqlalchemy.orm import class_mapper
 from casemgr.audit import record as audit
 from casemgr.auth.models import User
 from casemgr.auth.roles import Action
-from casemgr.cases.models import Case, CaseEventKind
+from casemgr.cases.dates import CaseDateRefused, Since, case_start, check_case_date
+from casemgr.cases.models import Case, CaseEventKind, CaseNote, PlanAction
 from casemgr.cases.policy import CaseAccess
 from casemgr.cases.services import record_event
 from casemgr.clock import utcnow
@@ -102,10 +103,34 @@ def _check_values(record: Correctable, values: dict[str, Any]) -> None:
         case = db.session.get(Case, record.case_id)
         if service_type is None or service_type.group_code != case.group_code:
             raise CorrectionError("service of another group")
+    _check_dates(record, values)
     if isinstance(record, DrugTest):
         programme = db.session.get(DrugProgramme, record.programme_id)
         if values.get("tested_on") and values["tested_on"] < programme.registered_on:
             raise CorrectionError("before registration")
+
+
+# The dated fields of the case records a correction may change, and what bounds them.
+_CASE_DATES = {
+    (CaseNote, "occurred_on"): Since.CASE,
+    (ServiceDelivery, "delivered_on"): Since.CASE,
+    (DrugTest, "tested_on"): Since.BIRTH,
+}
+
+
+def _check_dates(record: Correctable, values: dict[str, Any]) -> None:
+    """A corrected date obeys the rule its form's service applies (cases.dates); a date left
+    as it was is not judged again, so a record saved before the rule stays correctable."""
+    for name, value in values.items():
+        if value is None or value == getattr(record, name):
+            continue
+        since = _CASE_DATES.get((type(record), name))
+        if since is not None:
+            check_case_date(db.session.get(Case, record.case_id), value, name, since=since)
+        if isinstance(record, PlanAction) and name == "due_on":  # a due date may lie ahead
+            start = case_start(db.session.get(Case, record.case_id))
+            if value < start.day:
+                raise CaseDateRefused(name, start.bound, start.day)
 
 
 def correct(

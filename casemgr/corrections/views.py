@@ -12,6 +12,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from casemgr import clock
 from casemgr.auth.roles import Action
+from casemgr.cases.dates import CaseDateRefused
 from casemgr.cases.queries import Need
 from casemgr.corrections import services
 from casemgr.corrections.forms import VoidForm, correction_form, shown_values
@@ -22,7 +23,7 @@ from casemgr.support import queries as support_queries
 from casemgr.support.forms import NONE
 from casemgr.support.views import partner_choices
 from casemgr.web.access import requires
-from casemgr.web.forms import SelectChoice, field_error, starting_empty
+from casemgr.web.forms import SelectChoice, date_refused, field_error, starting_empty
 
 bp = Blueprint("corrections", __name__, url_prefix="/corrections")
 
@@ -127,6 +128,9 @@ def correct(kind: str, record_id: int):
             services.correct(
                 current_user, item, _values(form, kind_), form.reason.data, access=access
             )
+        except CaseDateRefused as exc:
+            date_refused(form, exc)
+            status = 400
         except services.CorrectionError as exc:
             code = str(exc)
             field_error(form[ERROR_FIELDS.get(code, "reason")], ERRORS[code]())
