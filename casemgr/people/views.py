@@ -760,6 +760,33 @@ def _side_by_side(person: Person, other: Person) -> dict:
     )
 
 
+def _compare_page(person, other, form, existing, *, removing: bool, check, save, done: str):
+    """The two registrations side by side for a link or its removal: a post that `check` lets
+    through and whose form validates is saved by `save(reason)`; otherwise the page again,
+    with what stopped it (400 for the form, 409 for a refusal)."""
+    status = 200
+    if request.method == "POST":
+        try:
+            check()
+            if not form.validate_on_submit():
+                status = 400
+            else:
+                save(form.reason.data)
+                flash(done, "success")
+                return redirect(url_for("people.detail", person_id=person.id))
+        except services.PersonError as exc:
+            flash(str(LINK_ERRORS.get(str(exc), _person_error(exc))), "danger")
+            status = 409
+    page = render_template(
+        "people/link_compare.html",
+        form=form,
+        existing=existing,
+        removing=removing,
+        **_side_by_side(person, other),
+    )
+    return page, status
+
+
 @bp.route("/<int:person_id>/links/<int:other_id>", methods=["GET", "POST"])
 @requires(Action.EDIT_CASES)
 def link(person_id: int, other_id: int):
@@ -771,31 +798,19 @@ def link(person_id: int, other_id: int):
         flash(str(LINK_ERRORS["same record"]), "danger")
         return redirect(url_for("people.link_find", person_id=person.id))
     other = _other_for_link(person, other_id)
-    form = LinkForm()
     existing = links.find_link(person, other)
-    status = 200
-    if request.method == "POST":
-        try:
-            if existing is not None:  # linked meanwhile (or the form posted anyway)
-                raise links.refuse_already_linked(current_user, person)
-            if other.is_erased:
-                raise links.refuse_erased(current_user, person)
-            if not form.validate_on_submit():
-                status = 400
-            else:
-                links.link_same_person(current_user, person, other, form.reason.data)
-                flash(_("Linked as the same person; both records are kept."), "success")
-                return redirect(url_for("people.detail", person_id=person.id))
-        except services.PersonError as exc:
-            flash(str(LINK_ERRORS.get(str(exc), _person_error(exc))), "danger")
-            status = 409
-    return render_template(
-        "people/link_compare.html",
-        form=form,
-        existing=existing,
-        removing=False,
-        **_side_by_side(person, other),
-    ), status
+
+    def check() -> None:
+        if existing is not None:  # linked meanwhile (or the form posted anyway)
+            raise links.refuse_already_linked(current_user, person)
+        if other.is_erased:
+            raise links.refuse_erased(current_user, person)
+
+    return _compare_page(
+        person, other, LinkForm(), existing, removing=False, check=check,
+        save=lambda reason: links.link_same_person(current_user, person, other, reason),
+        done=_("Linked as the same person; both records are kept."),
+    )  # fmt: skip
 
 
 @bp.route("/<int:person_id>/links/<int:other_id>/remove", methods=["GET", "POST"])
@@ -807,26 +822,14 @@ def unlink(person_id: int, other_id: int):
     if other_id == person.id:
         abort(404)
     other = _other_for_link(person, other_id)
-    form = UnlinkForm()
     existing = links.find_link(person, other)
-    status = 200
-    if request.method == "POST":
-        try:
-            if existing is None:  # removed meanwhile (or never made)
-                raise links.refuse_not_linked(current_user, person)
-            if not form.validate_on_submit():
-                status = 400
-            else:
-                links.unlink(current_user, person, other, form.reason.data)
-                flash(_("The link was removed; both records are kept."), "success")
-                return redirect(url_for("people.detail", person_id=person.id))
-        except services.PersonError as exc:
-            flash(str(LINK_ERRORS.get(str(exc), _person_error(exc))), "danger")
-            status = 409
-    return render_template(
-        "people/link_compare.html",
-        form=form,
-        existing=existing,
-        removing=True,
-        **_side_by_side(person, other),
-    ), status
+
+    def check() -> None:
+        if existing is None:  # removed meanwhile (or never made)
+            raise links.refuse_not_linked(current_user, person)
+
+    return _compare_page(
+        person, other, UnlinkForm(), existing, removing=True, check=check,
+        save=lambda reason: links.unlink(current_user, person, other, reason),
+        done=_("The link was removed; both records are kept."),
+    )  # fmt: skip
